@@ -1,0 +1,107 @@
+//! The builder's own Go programs (the analyzer, later the standalone proxy):
+//! compiled from the embedded sources on first use with the selected Go, and
+//! cached under the user's cache directory, keyed by source hash, Go version
+//! and target. Never written into the package's install directory.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::exec;
+use crate::target::Target;
+use crate::toolchain::GoToolchain;
+
+/// An embedded single-file Go program.
+pub struct Program {
+    pub name: &'static str,
+    pub main_go: &'static str,
+}
+
+/// Where `program` lives once compiled for `target` with `go`.
+pub fn cached_path(program: &Program, go: &GoToolchain, target: &Target, cache: &Path) -> PathBuf {
+    let mut hasher = Sha256::new();
+    for part in [
+        program.main_go,
+        go.version.as_str(),
+        target.goos.as_str(),
+        target.goarch.as_str(),
+    ] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    let key: String = hasher
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    cache.join("bin").join(format!(
+        "{}-{key}{}",
+        program.name,
+        target.exe_suffix()
+    ))
+}
+
+/// Returns the compiled program, compiling it first when it is not cached.
+pub async fn ensure_compiled(
+    program: &Program,
+    go: &GoToolchain,
+    target: &Target,
+    cache: &Path,
+    env: &Env,
+) -> Result<PathBuf> {
+    let dest = cached_path(program, go, target, cache);
+    if dest.is_file() {
+        return Ok(dest);
+    }
+    let bin_dir = dest.parent().unwrap_or(cache);
+    std::fs::create_dir_all(bin_dir).map_err(|e| Error::io_at("create", bin_dir, e))?;
+    let work = tempfile::Builder::new()
+        .prefix(".compile-")
+        .tempdir_in(bin_dir)
+        .map_err(|e| Error::io_at("create a temporary directory in", bin_dir, e))?;
+    write(&work.path().join("main.go"), program.main_go)?;
+    write(
+        &work.path().join("go.mod"),
+        &format!("module {}\n\ngo 1.21\n", program.name),
+    )?;
+    let built = work.path().join(format!("out{}", target.exe_suffix()));
+    let out = exec::run(
+        &go.go,
+        &exec::args(["build", "-trimpath", "-o"]).into_iter().chain([built.to_string_lossy().into_owned()]).collect::<Vec<_>>(),
+        work.path(),
+        &program_env(go, target, env),
+    )
+    .await?;
+    if !out.success {
+        return Err(Error::Internal(format!(
+            "compiling the builder's {} program with {} failed:\n{}",
+            program.name,
+            go.version,
+            out.combined()
+        )));
+    }
+    // Atomic: a concurrent compile of the same program renames an identical file.
+    std::fs::rename(&built, &dest).map_err(|e| Error::io_at("install", &dest, e))?;
+    Ok(dest)
+}
+
+/// The user's env minus everything that would change how our own program is
+/// built: it is always a static binary of our sources alone.
+fn program_env(go: &GoToolchain, target: &Target, env: &Env) -> Env {
+    let mut env = go.command_env(env);
+    for key in ["GOFLAGS", "GOEXPERIMENT", "GO111MODULE"] {
+        env.remove(key);
+    }
+    env.set("GOWORK", "off");
+    env.set("CGO_ENABLED", "0");
+    env.set("GOOS", target.goos.clone());
+    env.set("GOARCH", target.goarch.clone());
+    env
+}
+
+fn write(path: &Path, contents: &str) -> Result<()> {
+    std::fs::write(path, contents).map_err(|e| Error::io_at("write", path, e))
+}

@@ -1,0 +1,86 @@
+//! Locating and reading the entrypoint inside the work path.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{Error, Result};
+
+/// The user's entrypoint file.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// As given, relative to the work path, with `/` separators.
+    pub rel: String,
+    /// Absolute path of the file.
+    pub path: PathBuf,
+    /// Its directory.
+    pub dir: PathBuf,
+    /// File name (`index.go`, `[id].go`).
+    pub file_name: String,
+    pub source: String,
+}
+
+/// Resolves `entrypoint` against `work_path`, refusing anything that escapes
+/// it, and reads the file.
+pub fn locate(work_path: &Path, entrypoint: &str) -> Result<Entry> {
+    let rel = entrypoint.replace('\\', "/");
+    let outside = || Error::EntrypointOutsideWorkPath {
+        entrypoint: entrypoint.to_string(),
+        work_path: work_path.to_path_buf(),
+    };
+    let relative = Path::new(&rel);
+    if relative.is_absolute() || rel.is_empty() {
+        return Err(outside());
+    }
+    let mut depth: i32 = 0;
+    for component in relative.components() {
+        match component {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir if depth > 0 => depth -= 1,
+            _ => return Err(outside()),
+        }
+    }
+    let path = work_path.join(relative);
+    let unreadable = |reason: String| Error::EntrypointUnreadable {
+        entrypoint: entrypoint.to_string(),
+        reason,
+    };
+    // Symlinks must not lead out of the work path either.
+    let real = std::fs::canonicalize(&path).map_err(|e| unreadable(e.to_string()))?;
+    let real_root = std::fs::canonicalize(work_path).map_err(|e| unreadable(e.to_string()))?;
+    if !real.starts_with(&real_root) {
+        return Err(outside());
+    }
+    let source = std::fs::read_to_string(&path).map_err(|e| unreadable(e.to_string()))?;
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .ok_or_else(|| unreadable("not a file".to_string()))?;
+    let dir = path.parent().unwrap_or(work_path).to_path_buf();
+    Ok(Entry {
+        rel,
+        path,
+        dir,
+        file_name,
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_escapes_and_reads_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("api")).unwrap();
+        std::fs::write(dir.path().join("api/x.go"), "package x").unwrap();
+        let code = |e: &str| locate(dir.path(), e).unwrap_err().code();
+        assert_eq!(code("../x.go"), "GO_ENTRYPOINT_OUTSIDE_WORKPATH");
+        assert_eq!(code("api/../../x.go"), "GO_ENTRYPOINT_OUTSIDE_WORKPATH");
+        assert_eq!(code("/etc/passwd"), "GO_ENTRYPOINT_OUTSIDE_WORKPATH");
+        assert_eq!(code("api/missing.go"), "GO_ENTRYPOINT_UNREADABLE");
+        let entry = locate(dir.path(), "api/x.go").unwrap();
+        assert_eq!(entry.source, "package x");
+        assert_eq!(entry.file_name, "x.go");
+    }
+}

@@ -1,0 +1,189 @@
+//! Every failure the builder reports, as a typed enum with stable codes.
+//!
+//! The JS layer turns the serialized form (`code`, `message`, `link`) into a
+//! `NowBuildError`, so codes are part of the public API: never rename one.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+const GO_RUNTIME_DOCS: &str = "https://vercel.com/docs/functions/runtimes/go";
+
+#[derive(Debug)]
+pub enum Error {
+    /// The options object could not be understood.
+    InvalidOptions(String),
+    EntrypointOutsideWorkPath {
+        entrypoint: String,
+        work_path: PathBuf,
+    },
+    EntrypointUnreadable {
+        entrypoint: String,
+        reason: String,
+    },
+    ParseError {
+        file: String,
+        line: u32,
+        column: u32,
+        message: String,
+    },
+    HandlerNotFound {
+        entrypoint: String,
+    },
+    PackageMainWithGoMod {
+        entrypoint: String,
+    },
+    VendorWithoutGoMod,
+    /// No usable `go` binary.
+    GoNotFound(String),
+    UnsupportedGoVersion(String),
+    /// Resolving the module graph (what `go mod tidy` does) failed.
+    ModTidyFailed {
+        output: String,
+    },
+    BuildFailed {
+        output: String,
+    },
+    /// A helper program of the builder itself (analyzer, proxy) failed to compile or run.
+    Internal(String),
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// Stable, documented code for each kind of failure.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidOptions(_) => "GO_INVALID_OPTIONS",
+            Error::EntrypointOutsideWorkPath { .. } => "GO_ENTRYPOINT_OUTSIDE_WORKPATH",
+            Error::EntrypointUnreadable { .. } => "GO_ENTRYPOINT_UNREADABLE",
+            Error::ParseError { .. } => "GO_PARSE_ERROR",
+            Error::HandlerNotFound { .. } => "GO_HANDLER_NOT_FOUND",
+            Error::PackageMainWithGoMod { .. } => "GO_PACKAGE_MAIN_WITH_GO_MOD",
+            Error::VendorWithoutGoMod => "GO_VENDOR_WITHOUT_GO_MOD",
+            Error::GoNotFound(_) => "GO_NOT_FOUND",
+            Error::UnsupportedGoVersion(_) => "ERR_UNSUPPORTED_GO_VERSION",
+            Error::ModTidyFailed { .. } => "GO_MOD_TIDY_FAILED",
+            Error::BuildFailed { .. } => "GO_BUILD_FAILED",
+            Error::Internal(_) => "GO_BUILDER_INTERNAL",
+            Error::Io { .. } => "GO_BUILDER_IO",
+        }
+    }
+
+    pub fn link(&self) -> Option<&'static str> {
+        match self {
+            Error::HandlerNotFound { .. }
+            | Error::PackageMainWithGoMod { .. }
+            | Error::VendorWithoutGoMod
+            | Error::UnsupportedGoVersion(_) => Some(GO_RUNTIME_DOCS),
+            _ => None,
+        }
+    }
+
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// Shorthand for an I/O error about a path.
+    pub fn io_at(action: &str, path: &Path, source: std::io::Error) -> Self {
+        Error::io(format!("{action} {}", path.display()), source)
+    }
+
+    pub fn to_data(&self) -> ErrorData {
+        ErrorData {
+            code: self.code(),
+            message: self.to_string(),
+            link: self.link(),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidOptions(msg) => write!(f, "Invalid builder options: {msg}"),
+            Error::EntrypointOutsideWorkPath {
+                entrypoint,
+                work_path,
+            } => write!(
+                f,
+                "Entrypoint \"{entrypoint}\" is outside the work path {}",
+                work_path.display()
+            ),
+            Error::EntrypointUnreadable { entrypoint, reason } => {
+                write!(f, "Could not read entrypoint \"{entrypoint}\": {reason}")
+            }
+            Error::ParseError {
+                file,
+                line,
+                column,
+                message,
+            } => write!(
+                f,
+                "Could not parse Go file \"{file}\" at {line}:{column}: {message}"
+            ),
+            Error::HandlerNotFound { entrypoint } => write!(
+                f,
+                "Could not find an exported function in \"{entrypoint}\". \
+                 Export a function with the signature \
+                 `func Handler(w http.ResponseWriter, r *http.Request)`."
+            ),
+            Error::PackageMainWithGoMod { entrypoint } => write!(
+                f,
+                "Please change `package main` to `package handler` in \"{entrypoint}\": \
+                 a handler in a Go module cannot be in package main."
+            ),
+            Error::VendorWithoutGoMod => {
+                write!(f, "`go.mod` is required to use a `vendor` directory.")
+            }
+            Error::GoNotFound(msg) => write!(f, "Go toolchain not found: {msg}"),
+            Error::UnsupportedGoVersion(version) => {
+                write!(f, "Unsupported Go version {version}")
+            }
+            Error::ModTidyFailed { output } => write!(
+                f,
+                "Failed to resolve the Go module's dependencies (`go mod tidy` step):\n{output}"
+            ),
+            Error::BuildFailed { output } => write!(f, "failed to `go build`:\n{output}"),
+            Error::Internal(msg) => write!(f, "Internal builder error: {msg}"),
+            Error::Io { context, source } => write!(f, "Failed to {context}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The serialized form handed to the JS layer.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct ErrorData {
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<&'static str>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_stable_and_serialized_with_link() {
+        let err = Error::HandlerNotFound {
+            entrypoint: "api/x.go".into(),
+        };
+        let data = err.to_data();
+        assert_eq!(data.code, "GO_HANDLER_NOT_FOUND");
+        assert!(data.message.contains("api/x.go"));
+        assert_eq!(data.link, Some(GO_RUNTIME_DOCS));
+        let json = serde_json::to_value(Error::VendorWithoutGoMod.to_data()).unwrap();
+        assert_eq!(json["code"], "GO_VENDOR_WITHOUT_GO_MOD");
+    }
+}

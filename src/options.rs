@@ -1,0 +1,159 @@
+//! The options the Vercel CLI passes to `build()` / `startDevServer()`, as the
+//! JS layer serializes them. `config` and `meta` hold nulls and arbitrary
+//! keys, so everything is optional and unknown keys are ignored.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use crate::env::Env;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BuildOptions {
+    pub entrypoint: String,
+    pub work_path: PathBuf,
+    #[serde(default)]
+    pub repo_root_path: Option<PathBuf>,
+    #[serde(default)]
+    pub config: Option<Config>,
+    #[serde(default)]
+    pub meta: Option<Meta>,
+    /// Snapshot of `process.env` taken by the JS layer.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Config {
+    #[serde(default)]
+    pub framework: Option<String>,
+    #[serde(default)]
+    pub functions: Option<BTreeMap<String, FunctionConfig>>,
+    #[serde(default)]
+    pub build_command: Option<String>,
+}
+
+/// One `config.functions` entry. Only `architecture` matters to the build;
+/// the JS layer passes the whole entry to the Lambda.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FunctionConfig {
+    #[serde(default)]
+    pub architecture: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Meta {
+    #[serde(default)]
+    pub is_dev: Option<bool>,
+    #[serde(default)]
+    pub env: Option<BTreeMap<String, Option<String>>>,
+    #[serde(default)]
+    pub build_env: Option<BTreeMap<String, Option<String>>>,
+}
+
+impl BuildOptions {
+    pub fn from_json(json: &str) -> Result<Self> {
+        serde_json::from_str(json).map_err(|e| Error::InvalidOptions(e.to_string()))
+    }
+
+    pub fn config(&self) -> &Config {
+        static DEFAULT: Config = Config {
+            framework: None,
+            functions: None,
+            build_command: None,
+        };
+        self.config.as_ref().unwrap_or(&DEFAULT)
+    }
+
+    /// The repository root (upper bound for go.work), defaulting to the work path.
+    pub fn repo_root(&self) -> PathBuf {
+        self.repo_root_path
+            .clone()
+            .unwrap_or_else(|| self.work_path.clone())
+    }
+
+    /// process env + `meta.buildEnv` + `meta.env`.
+    pub fn build_env(&self) -> Env {
+        let mut env = Env::new(self.env.clone());
+        if let Some(meta) = &self.meta {
+            for extra in [&meta.build_env, &meta.env].into_iter().flatten() {
+                env.extend(
+                    extra
+                        .iter()
+                        .filter_map(|(k, v)| v.clone().map(|v| (k.clone(), v))),
+                );
+            }
+        }
+        env
+    }
+
+    /// `config.functions` entry whose glob matches the entrypoint (first match
+    /// in key order, as the CLI does).
+    pub fn function_config(&self) -> Option<&FunctionConfig> {
+        let functions = self.config().functions.as_ref()?;
+        functions
+            .iter()
+            .find(|(pattern, _)| glob_matches(pattern, &self.entrypoint))
+            .map(|(_, config)| config)
+    }
+}
+
+/// minimatch-like matching of a `functions` key against an entrypoint.
+pub fn glob_matches(pattern: &str, path: &str) -> bool {
+    globset::GlobBuilder::new(pattern.trim_start_matches("./"))
+        .literal_separator(true)
+        .build()
+        .map(|g| g.compile_matcher().is_match(path))
+        .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tolerates_nulls_and_unknown_keys() {
+        let o = BuildOptions::from_json(
+            r#"{"entrypoint":"api/x.go","workPath":"/w","repoRootPath":null,
+                "config":{"framework":null,"includeFiles":["a"],"zeroConfig":true,
+                          "functions":{"api/*.go":{"architecture":"arm64","memory":1024}}},
+                "meta":{"isDev":null,"env":{"A":"1","B":null},"skipDownload":true},
+                "env":{"A":"0","PATH":"/bin"}}"#,
+        )
+        .unwrap();
+        assert_eq!(o.build_env().get("A"), Some("1"));
+        assert_eq!(o.build_env().get("B"), None);
+        assert_eq!(
+            o.function_config().and_then(|f| f.architecture.as_deref()),
+            Some("arm64")
+        );
+        assert_eq!(o.repo_root(), PathBuf::from("/w"));
+    }
+
+    #[test]
+    fn config_null_is_default() {
+        let o = BuildOptions::from_json(r#"{"entrypoint":"a.go","workPath":"/w","config":null,"meta":null}"#).unwrap();
+        assert!(o.config().framework.is_none());
+        assert!(o.function_config().is_none());
+    }
+
+    #[test]
+    fn bad_options_are_typed_errors() {
+        let err = BuildOptions::from_json(r#"{"entrypoint":5}"#).unwrap_err();
+        assert_eq!(err.code(), "GO_INVALID_OPTIONS");
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob_matches("api/*.go", "api/index.go"));
+        assert!(!glob_matches("api/*.go", "api/v1/index.go"));
+        assert!(glob_matches("api/**/*.go", "api/v1/index.go"));
+        assert!(glob_matches("./api/x.go", "api/x.go"));
+    }
+}

@@ -1,0 +1,498 @@
+//! The one pipeline that turns an entrypoint into a compiled Go program:
+//! locate the entry, prepare the module, analyze, write the generated main,
+//! `go build`. `build()` and the dev server both use it; they differ only in
+//! the template, the target and what happens to the binary.
+//!
+//! The user's tree is never written. What the reference builder did by
+//! editing files in place (renaming the handler, moving bracket files,
+//! rewriting go.mod, adding a main) is expressed as a `go build -overlay`
+//! plus an alternate `-modfile`, both in a scratch directory.
+
+use std::path::{Path, PathBuf};
+
+use crate::analyze::{self, Analysis};
+use crate::assets;
+use crate::entry::{self, Entry};
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::exec;
+use crate::gomod::{self, ModFile};
+use crate::handler_name;
+use crate::overlay::{self, Overlay};
+use crate::target::Target;
+use crate::toolchain::GoToolchain;
+
+/// Directory (virtual, inside the user's module) of the generated main.
+const MAIN_DIR: &str = "__vc_go_main__";
+const MAIN_FILE: &str = "main__vc__go__.go";
+
+/// Which generated `main` wraps the handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Template {
+    /// AWS Lambda runtime loop through go-bridge (deployed functions).
+    Lambda,
+}
+
+impl Template {
+    fn source(self) -> &'static str {
+        match self {
+            Template::Lambda => assets::HANDLER_MAIN_TEMPLATE,
+        }
+    }
+
+    fn requirements(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Template::Lambda => assets::BRIDGE_REQUIREMENTS,
+        }
+    }
+
+    fn go_sum(self) -> &'static str {
+        match self {
+            Template::Lambda => assets::BRIDGE_GO_SUM,
+        }
+    }
+}
+
+/// Everything one compilation needs.
+pub struct CompileSpec<'a> {
+    pub work_path: &'a Path,
+    /// Upper bound of the go.work search (the repository root).
+    pub repo_root: &'a Path,
+    /// Relative to `work_path`.
+    pub entrypoint: &'a str,
+    pub template: Template,
+    pub target: Target,
+    /// Flags placed before `-o`, e.g. `-ldflags "-s -w"` or `GO_BUILD_FLAGS`.
+    pub build_flags: Vec<String>,
+    /// The environment of the build (user env + meta.env), without Go's own settings.
+    pub env: &'a Env,
+    pub go: &'a GoToolchain,
+    /// The builder's cache directory (compiled helper programs).
+    pub cache_dir: &'a Path,
+    /// A directory this compilation may write to; the caller removes it.
+    pub scratch: &'a Path,
+    /// Where the binary is written.
+    pub output: &'a Path,
+}
+
+/// What was compiled.
+#[derive(Debug)]
+pub struct Compiled {
+    pub entry: Entry,
+    pub analysis: Analysis,
+    /// The handler function's name as compiled (renamed).
+    pub function_name: String,
+    /// The directory of the go.mod that was used, if any.
+    pub module_dir: Option<PathBuf>,
+}
+
+/// Runs the whole pipeline.
+pub async fn compile(spec: &CompileSpec<'_>) -> Result<Compiled> {
+    let entry = entry::locate(spec.work_path, spec.entrypoint)?;
+    let go_mod = gomod::find_upwards(&entry.dir, spec.work_path, "go.mod");
+    if go_mod.is_none() && has_vendor_dir(&entry, spec.work_path) {
+        return Err(Error::VendorWithoutGoMod);
+    }
+    let analysis = analyze::analyze(
+        &entry.path,
+        &entry.rel,
+        spec.go,
+        spec.cache_dir,
+        spec.env,
+    )
+    .await?;
+    check_handler(&entry, &analysis, go_mod.is_some())?;
+    let function_name = handler_name::new_handler_function_name(&analysis.function_name, &entry.rel);
+    let renamed_path = spec.scratch.join("entry.go");
+    write(
+        &renamed_path,
+        &handler_name::rename_at(
+            &entry.source,
+            &analysis.rename_offsets,
+            &analysis.function_name,
+            &function_name,
+        ),
+    )?;
+    let sources = HandlerSources {
+        entry: &entry,
+        analysis: &analysis,
+        function_name: &function_name,
+        renamed: renamed_path,
+    };
+    let invocation = match &go_mod {
+        Some(go_mod) => prepare_module(spec, &sources, go_mod)?,
+        None => prepare_detached(spec, &sources)?,
+    };
+    go_build(spec, &invocation).await?;
+    Ok(Compiled {
+        module_dir: go_mod.and_then(|p| p.parent().map(Path::to_path_buf)),
+        entry,
+        analysis,
+        function_name,
+    })
+}
+
+fn has_vendor_dir(entry: &Entry, work_path: &Path) -> bool {
+    entry.dir.join("vendor").is_dir() || work_path.join("vendor").is_dir()
+}
+
+fn check_handler(entry: &Entry, analysis: &Analysis, has_go_mod: bool) -> Result<()> {
+    if analysis.function_name.is_empty() {
+        return Err(Error::HandlerNotFound {
+            entrypoint: entry.rel.clone(),
+        });
+    }
+    if has_go_mod && analysis.package_name == "main" {
+        return Err(Error::PackageMainWithGoMod {
+            entrypoint: entry.rel.clone(),
+        });
+    }
+    Ok(())
+}
+
+/// The handler's sources after renaming.
+struct HandlerSources<'a> {
+    entry: &'a Entry,
+    analysis: &'a Analysis,
+    function_name: &'a str,
+    /// Scratch file holding the renamed entry.
+    renamed: PathBuf,
+}
+
+/// How to invoke `go build` once the sources are laid out.
+struct Invocation {
+    cwd: PathBuf,
+    /// Flags before the user's build flags (`-modfile`, `-overlay`, `-mod`).
+    flags: Vec<String>,
+    /// The package to build.
+    package: String,
+    env: Env,
+}
+
+/// The user's go.mod is the main module: an alternate modfile adds the
+/// template's requirements; the overlay adds the main and renames the handler.
+fn prepare_module(
+    spec: &CompileSpec<'_>,
+    sources: &HandlerSources<'_>,
+    go_mod: &Path,
+) -> Result<Invocation> {
+    let module_dir = go_mod.parent().unwrap_or(spec.work_path);
+    let mod_text = read(go_mod)?;
+    let module = ModFile::parse(&mod_text).module.ok_or_else(|| Error::ModTidyFailed {
+        output: format!("{} has no `module` line", go_mod.display()),
+    })?;
+    let import_path = package_import_path(&module, module_dir, &sources.entry.dir);
+    let mut overlay = handler_overlay(sources);
+    let main_path = module_dir.join(MAIN_DIR).join(MAIN_FILE);
+    let main_source = spec.template.source();
+    overlay.replace(
+        main_path,
+        write_scratch(
+            spec.scratch,
+            MAIN_FILE,
+            &render_main(main_source, Some(&import_path), sources.function_name),
+        )?,
+    );
+    if let Some(work_file) = find_go_work(spec, module_dir) {
+        return prepare_workspace(spec, overlay, module_dir, &work_file);
+    }
+    let modfile = write_scratch(
+        spec.scratch,
+        "go.mod",
+        &gomod::with_requirements(&mod_text, spec.template.requirements()),
+    )?;
+    let user_sum = std::fs::read_to_string(module_dir.join("go.sum")).unwrap_or_default();
+    write_scratch(
+        spec.scratch,
+        "go.sum",
+        &format!("{}\n{}", user_sum.trim_end(), spec.template.go_sum()),
+    )?;
+    let overlay_file = overlay.write(spec.scratch)?;
+    let mut env = spec.env.clone();
+    env.set("GOWORK", "off");
+    Ok(Invocation {
+        cwd: module_dir.to_path_buf(),
+        flags: vec![
+            format!("-modfile={}", modfile.display()),
+            format!("-overlay={}", overlay_file.display()),
+            "-mod=mod".to_string(),
+        ],
+        package: format!("./{MAIN_DIR}"),
+        env,
+    })
+}
+
+/// The go.work that applies to the module, unless the user turned workspaces off.
+fn find_go_work(spec: &CompileSpec<'_>, module_dir: &Path) -> Option<PathBuf> {
+    if spec.env.get("GOWORK") == Some("off") {
+        return None;
+    }
+    let stop = if module_dir.starts_with(spec.repo_root) {
+        spec.repo_root
+    } else {
+        spec.work_path
+    };
+    gomod::find_upwards(module_dir, stop, "go.work")
+}
+
+/// A go.work applies: the generated main becomes its own module in the
+/// scratch directory, added to a copy of the workspace (with absolute paths).
+fn prepare_workspace(
+    spec: &CompileSpec<'_>,
+    mut overlay: Overlay,
+    module_dir: &Path,
+    work_file: &Path,
+) -> Result<Invocation> {
+    let work_dir = work_file.parent().unwrap_or(module_dir);
+    let work_text = read(work_file)?;
+    let work = ModFile::parse(&work_text);
+    let main_module = spec.scratch.join("main");
+    std::fs::create_dir_all(&main_module).map_err(|e| Error::io_at("create", &main_module, e))?;
+    // The virtual main inside the user's module moves into our own module.
+    let main_backing = spec.scratch.join(MAIN_FILE);
+    overlay.hide(module_dir.join(MAIN_DIR).join(MAIN_FILE));
+    std::fs::copy(&main_backing, main_module.join(MAIN_FILE))
+        .map_err(|e| Error::io_at("copy", &main_backing, e))?;
+    let go_version = work.go.clone().unwrap_or_else(|| "1.21".to_string());
+    write(
+        &main_module.join("go.mod"),
+        &gomod::generated_go_mod("vc-go-main", &go_version, spec.template.requirements()),
+    )?;
+    write(&main_module.join("go.sum"), spec.template.go_sum())?;
+    let mut uses: Vec<PathBuf> = work.uses.iter().map(|u| work_dir.join(u)).collect();
+    if !uses.iter().any(|u| same_dir(u, module_dir)) {
+        uses.push(module_dir.to_path_buf());
+    }
+    uses.push(main_module.clone());
+    let mut text = format!("go {go_version}\n\nuse (\n");
+    for dir in &uses {
+        text.push_str(&format!("\t{}\n", quote_path(dir)));
+    }
+    text.push_str(")\n");
+    let scratch_work = write_scratch(spec.scratch, "go.work", &text)?;
+    if let Ok(sum) = std::fs::read_to_string(work_dir.join("go.work.sum")) {
+        write_scratch(spec.scratch, "go.work.sum", &sum)?;
+    }
+    let overlay_file = overlay.write(spec.scratch)?;
+    let mut env = spec.env.clone();
+    env.set("GOWORK", scratch_work.to_string_lossy());
+    Ok(Invocation {
+        cwd: main_module,
+        flags: vec![format!("-overlay={}", overlay_file.display())],
+        package: ".".to_string(),
+        env,
+    })
+}
+
+/// No go.mod: the handler (renamed) is built in a module of its own in the
+/// scratch directory, with its imports resolved through the module proxy.
+fn prepare_detached(spec: &CompileSpec<'_>, sources: &HandlerSources<'_>) -> Result<Invocation> {
+    let module_dir = spec.scratch.join("module");
+    let package = &sources.analysis.package_name;
+    let go_version = spec.go.version.trim_start_matches("go").to_string();
+    let go_version = if go_version.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+        go_version
+    } else {
+        "1.21".to_string()
+    };
+    write_new(
+        &module_dir.join("go.mod"),
+        &gomod::generated_go_mod("vc-go-handler", &go_version, spec.template.requirements()),
+    )?;
+    write(&module_dir.join("go.sum"), spec.template.go_sum())?;
+    let file_name = overlay::go_safe_file_name(&sources.entry.file_name);
+    let (handler_dir, import_path) = if package == "main" {
+        (module_dir.clone(), None)
+    } else {
+        (module_dir.join(package), Some(format!("vc-go-handler/{package}")))
+    };
+    let main_dir = if import_path.is_some() {
+        module_dir.join(MAIN_DIR)
+    } else {
+        module_dir.clone()
+    };
+    copy_new(&sources.renamed, &handler_dir.join(file_name))?;
+    write_new(
+        &main_dir.join(MAIN_FILE),
+        &render_main(spec.template.source(), import_path.as_deref(), sources.function_name),
+    )?;
+    let mut env = spec.env.clone();
+    env.set("GOWORK", "off");
+    Ok(Invocation {
+        package: if import_path.is_some() { format!("./{MAIN_DIR}") } else { ".".to_string() },
+        cwd: module_dir,
+        flags: vec!["-mod=mod".to_string()],
+        env,
+    })
+}
+
+/// Overlay entries for the handler's own directory: the renamed entry
+/// (under a Go-safe name), bracket-named siblings under Go-safe names, and
+/// files of other packages hidden so several packages can share a directory.
+fn handler_overlay(sources: &HandlerSources<'_>) -> Overlay {
+    let mut overlay = Overlay::default();
+    let entry = sources.entry;
+    let safe_entry = overlay::go_safe_file_name(&entry.file_name);
+    if safe_entry != entry.file_name {
+        overlay.hide(entry.path.clone());
+    }
+    overlay.replace(entry.dir.join(safe_entry), sources.renamed.clone());
+    for sibling in &sources.analysis.siblings {
+        let path = entry.dir.join(&sibling.file);
+        let safe = overlay::go_safe_file_name(&sibling.file);
+        if sibling.package_name != sources.analysis.package_name || safe != sibling.file {
+            overlay.hide(path.clone());
+        }
+        if sibling.package_name == sources.analysis.package_name && safe != sibling.file {
+            overlay.replace(entry.dir.join(safe), path);
+        }
+    }
+    overlay
+}
+
+/// `module` + the entry directory's path inside the module.
+fn package_import_path(module: &str, module_dir: &Path, entry_dir: &Path) -> String {
+    let rel = entry_dir.strip_prefix(module_dir).unwrap_or(Path::new(""));
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if parts.is_empty() {
+        module.to_string()
+    } else {
+        format!("{module}/{}", parts.join("/"))
+    }
+}
+
+/// Fills the main template. Without an import path the handler lives in the
+/// main package itself (a legacy `package main` entry without go.mod).
+fn render_main(template: &str, import_path: Option<&str>, function: &str) -> String {
+    let (import, call) = match import_path {
+        Some(path) => (
+            format!("handler {}", go_string(path)),
+            format!("handler.{function}"),
+        ),
+        None => (String::new(), function.to_string()),
+    };
+    template
+        .replace("__VC_HANDLER_IMPORT__", &import)
+        .replace("__VC_HANDLER_FUNC__", &call)
+}
+
+fn go_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
+}
+
+fn quote_path(path: &Path) -> String {
+    go_string(&path.to_string_lossy())
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Runs `go build` and classifies a failure.
+async fn go_build(spec: &CompileSpec<'_>, invocation: &Invocation) -> Result<()> {
+    let mut args = vec!["build".to_string()];
+    args.extend(invocation.flags.iter().cloned());
+    args.extend(spec.build_flags.iter().cloned());
+    args.push("-o".to_string());
+    args.push(spec.output.to_string_lossy().into_owned());
+    args.push(invocation.package.clone());
+    let mut env = spec.go.command_env(&invocation.env);
+    env.set("GOOS", spec.target.goos.clone());
+    env.set("GOARCH", spec.target.goarch.clone());
+    env.set_default("CGO_ENABLED", "0");
+    let out = exec::run(&spec.go.go, &args, &invocation.cwd, &env).await?;
+    if out.success {
+        return Ok(());
+    }
+    let output = out.combined();
+    Err(if is_module_failure(&output) {
+        Error::ModTidyFailed { output }
+    } else {
+        Error::BuildFailed { output }
+    })
+}
+
+/// Whether `go build` failed while resolving modules rather than compiling.
+fn is_module_failure(output: &str) -> bool {
+    const MARKERS: &[&str] = &[
+        "no required module provides package",
+        "cannot find module providing package",
+        "missing go.sum entry",
+        "unknown revision",
+        "invalid version",
+        "verifying module",
+        "reading https://",
+        "errors parsing go.mod",
+        "malformed module path",
+        "go: updates to go.mod needed",
+        "module lookup disabled",
+    ];
+    MARKERS.iter().any(|m| output.contains(m))
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::io_at("read", path, e))
+}
+
+fn write(path: &Path, contents: &str) -> Result<()> {
+    std::fs::write(path, contents).map_err(|e| Error::io_at("write", path, e))
+}
+
+fn write_scratch(scratch: &Path, name: &str, contents: &str) -> Result<PathBuf> {
+    let path = scratch.join(name);
+    write(&path, contents)?;
+    Ok(path)
+}
+
+/// Writes a file, creating its directory (inside the scratch directory).
+fn write_new(path: &Path, contents: &str) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io_at("create", dir, e))?;
+    }
+    write(path, contents)
+}
+
+fn copy_new(from: &Path, to: &Path) -> Result<()> {
+    write_new(to, &read(from)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_paths() {
+        assert_eq!(
+            package_import_path("example.com/app", Path::new("/w"), Path::new("/w/api/v1")),
+            "example.com/app/api/v1"
+        );
+        assert_eq!(
+            package_import_path("example.com/app", Path::new("/w/api"), Path::new("/w/api")),
+            "example.com/app"
+        );
+    }
+
+    #[test]
+    fn renders_main_with_and_without_import() {
+        let t = "import (\n\t__VC_HANDLER_IMPORT__\n)\nx(__VC_HANDLER_FUNC__)";
+        assert_eq!(
+            render_main(t, Some("example.com/app/api"), "H_api"),
+            "import (\n\thandler \"example.com/app/api\"\n)\nx(handler.H_api)"
+        );
+        assert_eq!(render_main(t, None, "H"), "import (\n\t\n)\nx(H)");
+    }
+
+    #[test]
+    fn classifies_module_failures() {
+        assert!(is_module_failure(
+            "main.go:3:2: no required module provides package github.com/x/y"
+        ));
+        assert!(!is_module_failure("# example.com/app/api\napi/index.go:5:2: undefined: foo"));
+    }
+}

@@ -1,0 +1,81 @@
+//! The Go toolchain a build uses.
+//!
+//! Knows nothing of Lambdas: it finds (and later downloads) a Go SDK and
+//! says how to run its `go` command.
+
+use std::path::{Path, PathBuf};
+
+use crate::env::Env;
+use crate::error::{Error, Result};
+
+/// A Go SDK on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoToolchain {
+    /// The `go` binary.
+    pub go: PathBuf,
+    /// Its GOROOT.
+    pub goroot: PathBuf,
+    /// As `go version` prints it, e.g. `go1.26.8`.
+    pub version: String,
+}
+
+impl GoToolchain {
+    /// Describes the SDK whose root is `goroot`, reading its `VERSION` file
+    /// (no process is spawned).
+    pub fn from_goroot(goroot: &Path) -> Result<Self> {
+        let version_file = goroot.join("VERSION");
+        let text = std::fs::read_to_string(&version_file)
+            .map_err(|e| Error::GoNotFound(format!("{}: {e}", version_file.display())))?;
+        let version = text
+            .lines()
+            .next()
+            .map(str::trim)
+            .filter(|v| v.starts_with("go"))
+            .ok_or_else(|| {
+                Error::GoNotFound(format!("{} has no Go version", version_file.display()))
+            })?
+            .to_string();
+        Ok(GoToolchain {
+            go: goroot.join("bin").join(exe("go")),
+            goroot: goroot.to_path_buf(),
+            version,
+        })
+    }
+
+    /// The environment every `go` command of a build runs with: this SDK
+    /// first on PATH, its GOROOT, and no automatic toolchain switching.
+    pub fn command_env(&self, base: &Env) -> Env {
+        let mut env = base.clone();
+        env.set("GOTOOLCHAIN", "local");
+        env.set("GOROOT", self.goroot.to_string_lossy());
+        env.prepend_path(self.goroot.join("bin"));
+        env
+    }
+}
+
+/// `name` with the platform's executable suffix.
+pub fn exe(name: &str) -> String {
+    format!("{name}{}", std::env::consts::EXE_SUFFIX)
+}
+
+/// The `go` found on `PATH`, resolved through symlinks to its GOROOT.
+pub fn find_on_path(env: &Env) -> Result<GoToolchain> {
+    let go = exe("go");
+    let found = env
+        .path_dirs()
+        .into_iter()
+        .map(|dir| dir.join(&go))
+        .find(|candidate| candidate.is_file())
+        .ok_or_else(|| {
+            Error::GoNotFound(
+                "no `go` binary on PATH. Install Go from https://go.dev/dl/ or add it to PATH."
+                    .to_string(),
+            )
+        })?;
+    let real = std::fs::canonicalize(&found).map_err(|e| Error::io_at("resolve", &found, e))?;
+    let goroot = real
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| Error::GoNotFound(format!("{} is not inside a GOROOT", real.display())))?;
+    GoToolchain::from_goroot(goroot)
+}
