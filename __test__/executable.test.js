@@ -215,7 +215,7 @@ function ids(n) {
 }
 
 const endFor = (n) => (m) => m.payload && m.payload.context &&
-  m.payload.context.invocationId === `inv-${n}` && m.payload.context.requestId === String(n);
+  m.payload.context.invocationId === `inv-${n}` && m.payload.context.requestId === n;
 
 // Masked client frame (RFC 6455 §5.3), payloads < 126 bytes.
 function clientFrame(opcode, payload) {
@@ -309,7 +309,7 @@ describe('go/executable (standalone-mode proxy)', () => {
       assert.equal(res.status, 200);
       assert.equal(res.body, 'hello from user-server GET /?a=1');
       const end = await p.waitFor('end', 5000, endFor(1));
-      assert.deepEqual(end.payload, { context: { invocationId: 'inv-1', requestId: '1' } });
+      assert.deepEqual(end.payload, { context: { invocationId: 'inv-1', requestId: 1 } });
     });
 
     it('strips x-vercel-internal-* headers and keeps the others', async () => {

@@ -253,6 +253,15 @@ func newProxy(addr string) *httputil.ReverseProxy {
 	}
 }
 
+// requestIDValue sends a numeric request id as a JSON number, as Vercel's
+// other runtimes (Python, Rust) do; anything else is passed on as received.
+func requestIDValue(id string) any {
+	if n, err := strconv.ParseUint(id, 10, 64); err == nil {
+		return n
+	}
+	return id
+}
+
 // handler answers the platform's health check itself and proxies everything
 // else, reporting the end of each request to the platform.
 func handler(proxy http.Handler, platform *ipc) http.Handler {
@@ -269,9 +278,9 @@ func handler(proxy http.Handler, platform *ipc) http.Handler {
 		// has been fully relayed.
 		proxy.ServeHTTP(w, r)
 		platform.send("end", map[string]any{
-			"context": map[string]string{
+			"context": map[string]any{
 				"invocationId": invocationID,
-				"requestId":    requestID,
+				"requestId":    requestIDValue(requestID),
 			},
 		})
 	})
