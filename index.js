@@ -1,0 +1,144 @@
+'use strict'
+// @acme/go-builder: the public builder API (version 3), a drop-in for @vercel/go.
+//
+// This file only adapts: it snapshots the environment, hands plain JSON to the
+// native core (binding.js) and turns the plain results into the
+// @vercel/build-utils objects the Vercel CLI expects (Lambda, FileFsRef,
+// NowBuildError). Every build step lives in Rust (src/).
+
+const { join } = require('path')
+const {
+  Lambda,
+  FileFsRef,
+  NowBuildError,
+  download,
+  glob,
+  debug,
+  shouldServe: defaultShouldServe,
+} = require('@vercel/build-utils')
+
+const native = require('./binding.js')
+
+const version = 3
+
+const GO_CANDIDATE_ENTRYPOINTS = ['main.go', 'cmd/api/main.go', 'cmd/server/main.go']
+
+/** Calls a native function with JSON options and unwraps `{ ok } | { error }`. */
+async function callNative(fn, options) {
+  const raw = await fn(JSON.stringify(options))
+  const result = JSON.parse(raw)
+  if (result.error) {
+    const { code, message, link } = result.error
+    throw new NowBuildError({ code, message, link })
+  }
+  return result.ok
+}
+
+/** What the native core needs from the CLI's options: plain, serializable data. */
+function nativeOptions({ entrypoint, workPath, repoRootPath, config, meta }) {
+  if (typeof entrypoint !== 'string' || typeof workPath !== 'string') {
+    throw new NowBuildError({
+      code: 'GO_INVALID_OPTIONS',
+      message: 'Invalid builder options: `entrypoint` and `workPath` must be strings',
+    })
+  }
+  return {
+    entrypoint,
+    workPath,
+    repoRootPath: typeof repoRootPath === 'string' ? repoRootPath : null,
+    config: config || {},
+    meta: {
+      isDev: Boolean(meta && meta.isDev),
+      env: (meta && meta.env) || {},
+      buildEnv: (meta && meta.buildEnv) || {},
+    },
+    env: { ...process.env },
+  }
+}
+
+function printNotes(notes) {
+  for (const note of notes || []) console.log(note)
+}
+
+/** `config.includeFiles` (string or array), globbed relative to `base`. */
+async function includedFiles(config, base) {
+  const patterns = config && config.includeFiles
+  if (!patterns) return {}
+  const files = {}
+  for (const pattern of Array.isArray(patterns) ? patterns : [patterns]) {
+    Object.assign(files, await glob(pattern, base))
+  }
+  return files
+}
+
+async function build(opts) {
+  const { files, workPath, config = {}, meta = {} } = opts || {}
+  const options = nativeOptions(opts || {})
+  if (!meta.skipDownload && files) {
+    await download(files, workPath, meta)
+  }
+  const out = await callNative(native.build, options)
+  printNotes(out.notes)
+  const outputFiles = {}
+  for (const [name, file] of Object.entries(out.files)) {
+    outputFiles[name] = new FileFsRef({ mode: file.mode, fsPath: file.fsPath })
+  }
+  const extra = await includedFiles(config, out.includeFilesBase)
+  const lambda = new Lambda({
+    ...out.lambda,
+    files: { ...extra, ...outputFiles },
+  })
+  return { output: lambda }
+}
+
+async function startDevServer() {
+  throw new NowBuildError({
+    code: 'GO_DEV_SERVER_NOT_IMPLEMENTED',
+    message: '@acme/go-builder: startDevServer is not implemented yet',
+  })
+}
+
+async function prepareCache({ workPath, repoRootPath }) {
+  const root = repoRootPath || workPath
+  const relative = require('path').relative(root, workPath)
+  return glob('.vercel/cache/golang/**', workPath, relative || undefined)
+}
+
+function shouldServe(opts) {
+  const framework = opts && opts.config && opts.config.framework
+  if (framework === 'go' || framework === 'services') return true
+  return defaultShouldServe(opts)
+}
+
+/** Standalone entrypoint: the configured one if it exists, else the first candidate found. */
+async function detectGoEntrypoint(workPath, configuredEntrypoint) {
+  const { existsSync } = require('fs')
+  if (configuredEntrypoint && existsSync(join(workPath, configuredEntrypoint))) {
+    debug(`Using configured Go entrypoint: ${configuredEntrypoint}`)
+    return configuredEntrypoint
+  }
+  for (const candidate of GO_CANDIDATE_ENTRYPOINTS) {
+    if (existsSync(join(workPath, candidate))) return candidate
+  }
+  return null
+}
+
+function getNewHandlerFunctionName(originalFunctionName, entrypoint) {
+  if (!originalFunctionName) {
+    throw new Error('Handler function renaming failed because original function name was empty.')
+  }
+  if (!entrypoint) {
+    throw new Error('Handler function renaming failed because entrypoint was empty.')
+  }
+  return native.newHandlerFunctionName(originalFunctionName, entrypoint)
+}
+
+module.exports = {
+  version,
+  build,
+  startDevServer,
+  prepareCache,
+  shouldServe,
+  detectGoEntrypoint,
+  getNewHandlerFunctionName,
+}
