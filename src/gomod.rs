@@ -14,10 +14,19 @@ pub struct ModFile {
     pub go: Option<String>,
     /// `toolchain` directive, e.g. `go1.22.3` or `default`.
     pub toolchain: Option<String>,
-    /// Paths of required modules.
-    pub requires: Vec<String>,
+    /// Required modules.
+    pub requires: Vec<Require>,
     /// `use` directories (go.work only), as written.
     pub uses: Vec<String>,
+    /// `replace` directives, as written after the verb.
+    pub replaces: Vec<String>,
+}
+
+/// A `require` line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Require {
+    pub path: String,
+    pub version: String,
 }
 
 impl ModFile {
@@ -53,15 +62,44 @@ impl ModFile {
             "module" => self.module = first,
             "go" => self.go = first,
             "toolchain" => self.toolchain = first,
-            "require" => self.requires.extend(first),
+            "require" => self.requires.extend(first.map(|path| Require {
+                path,
+                version: nth_token(args, 1).unwrap_or_default(),
+            })),
             "use" => self.uses.extend(first),
+            "replace" => self.replaces.push(args.to_string()),
             _ => {}
         }
     }
 
     pub fn requires_module(&self, path: &str) -> bool {
-        self.requires.iter().any(|r| r == path)
+        self.requires.iter().any(|r| r.path == path)
     }
+}
+
+/// A replace directive (`old [version] => new [version]`) with a relative
+/// file-path target made absolute against `base`.
+pub fn absolute_replace(directive: &str, base: &Path) -> String {
+    let Some((old, new)) = directive.split_once("=>") else {
+        return directive.to_string();
+    };
+    let new = new.trim();
+    let is_relative_path = new == "."
+        || new == ".."
+        || new.starts_with("./")
+        || new.starts_with("../")
+        || new.starts_with(".\\")
+        || new.starts_with("..\\");
+    if !is_relative_path {
+        return directive.to_string();
+    }
+    let target = base.join(new.split_whitespace().next().unwrap_or(new));
+    format!("{} => {}", old.trim(), quote(&target.to_string_lossy()))
+}
+
+/// A Go string literal.
+pub fn quote(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
 }
 
 /// Removes a `//` comment that is not inside a quoted string.
@@ -98,6 +136,11 @@ fn first_token(args: &str) -> Option<String> {
         return rest.find('`').map(|end| rest[..end].to_string());
     }
     args.split_whitespace().next().map(str::to_string)
+}
+
+/// The `n`th whitespace-separated token (0-based), unquoted for the first.
+fn nth_token(args: &str, n: usize) -> Option<String> {
+    args.split_whitespace().nth(n).map(str::to_string)
 }
 
 /// `text` plus a `require` block for every `(path, version)` the file does not
@@ -156,10 +199,9 @@ mod tests {
         assert_eq!(m.module.as_deref(), Some("example.com/app"));
         assert_eq!(m.go.as_deref(), Some("1.22.3"));
         assert_eq!(m.toolchain.as_deref(), Some("go1.23.1"));
-        assert_eq!(
-            m.requires,
-            vec!["github.com/a/b", "github.com/c/d", "github.com/e/f"]
-        );
+        let paths: Vec<_> = m.requires.iter().map(|r| r.path.as_str()).collect();
+        assert_eq!(paths, vec!["github.com/a/b", "github.com/c/d", "github.com/e/f"]);
+        assert_eq!(m.requires[0].version, "v1.0.0");
     }
 
     #[test]
@@ -192,6 +234,17 @@ mod tests {
         assert!(!out.contains("v1.55.1"), "existing requirement kept as is");
         let reparsed = ModFile::parse(&out);
         assert_eq!(reparsed.requires.len(), 2);
+    }
+
+    #[test]
+    fn replaces_are_kept_and_made_absolute() {
+        let m = ModFile::parse("replace (\n\texample.com/a => ./a\n\texample.com/b v1.0.0 => example.com/c v1.2.0\n)\n");
+        assert_eq!(m.replaces.len(), 2);
+        assert_eq!(
+            absolute_replace(&m.replaces[0], Path::new("/w")),
+            "example.com/a => \"/w/./a\""
+        );
+        assert_eq!(absolute_replace(&m.replaces[1], Path::new("/w")), m.replaces[1]);
     }
 
     #[test]

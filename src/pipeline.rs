@@ -263,12 +263,7 @@ fn prepare_workspace(
     if !uses.iter().any(|u| same_dir(u, module_dir)) {
         uses.push(module_dir.to_path_buf());
     }
-    uses.push(main_module.clone());
-    let mut text = format!("go {go_version}\n\nuse (\n");
-    for dir in &uses {
-        text.push_str(&format!("\t{}\n", quote_path(dir)));
-    }
-    text.push_str(")\n");
+    let text = workspace_file(&go_version, &uses, &main_module, &work, work_dir);
     let scratch_work = write_scratch(spec.scratch, "go.work", &text)?;
     if let Ok(sum) = std::fs::read_to_string(work_dir.join("go.work.sum")) {
         write_scratch(spec.scratch, "go.work.sum", &sum)?;
@@ -282,6 +277,54 @@ fn prepare_workspace(
         package: ".".to_string(),
         env,
     })
+}
+
+/// The scratch go.work: the user's modules and our main module, with every
+/// path absolute. Requirements between workspace modules get a versioned
+/// replace: the bridge's module graph is not pruned, so without one Go would
+/// try to download those versions of the user's own modules.
+fn workspace_file(
+    go_version: &str,
+    uses: &[PathBuf],
+    main_module: &Path,
+    work: &ModFile,
+    work_dir: &Path,
+) -> String {
+    let modules: Vec<(PathBuf, ModFile)> = uses
+        .iter()
+        .filter_map(|dir| {
+            let text = std::fs::read_to_string(dir.join("go.mod")).ok()?;
+            Some((dir.clone(), ModFile::parse(&text)))
+        })
+        .collect();
+    let mut text = format!("go {go_version}\n\nuse (\n");
+    for dir in uses.iter().map(PathBuf::as_path).chain([main_module]) {
+        text.push_str(&format!("\t{}\n", gomod::quote(&dir.to_string_lossy())));
+    }
+    text.push_str(")\n\n");
+    for directive in &work.replaces {
+        text.push_str(&format!("replace {}\n", gomod::absolute_replace(directive, work_dir)));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for (_, module) in &modules {
+        for require in &module.requires {
+            let Some((dir, _)) = modules
+                .iter()
+                .find(|(_, m)| m.module.as_deref() == Some(require.path.as_str()))
+            else {
+                continue;
+            };
+            if seen.insert((require.path.clone(), require.version.clone())) {
+                text.push_str(&format!(
+                    "replace {} {} => {}\n",
+                    require.path,
+                    require.version,
+                    gomod::quote(&dir.to_string_lossy())
+                ));
+            }
+        }
+    }
+    text
 }
 
 /// No go.mod: the handler (renamed) is built in a module of its own in the
@@ -369,7 +412,7 @@ fn package_import_path(module: &str, module_dir: &Path, entry_dir: &Path) -> Str
 fn render_main(template: &str, import_path: Option<&str>, function: &str) -> String {
     let (import, call) = match import_path {
         Some(path) => (
-            format!("handler {}", go_string(path)),
+            format!("handler {}", gomod::quote(path)),
             format!("handler.{function}"),
         ),
         None => (String::new(), function.to_string()),
@@ -377,14 +420,6 @@ fn render_main(template: &str, import_path: Option<&str>, function: &str) -> Str
     template
         .replace("__VC_HANDLER_IMPORT__", &import)
         .replace("__VC_HANDLER_FUNC__", &call)
-}
-
-fn go_string(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
-}
-
-fn quote_path(path: &Path) -> String {
-    go_string(&path.to_string_lossy())
 }
 
 fn same_dir(a: &Path, b: &Path) -> bool {
