@@ -12,5 +12,17 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** `build(options)` of the builder API. */
 export declare function build(optionsJson: string): Promise<string>
 
+/**
+ * The standalone entrypoint: `configured` when it exists, else the first
+ * of `main.go`, `cmd/api/main.go`, `cmd/server/main.go`.
+ */
+export declare function detectGoEntrypoint(workPath: string, configured?: string | undefined | null): string | null
+
 /** `getNewHandlerFunctionName(name, entrypoint)`. */
 export declare function newHandlerFunctionName(name: string, entrypoint: string): string
+
+/** `startDevServer(options)` of the builder API. */
+export declare function startDevServer(optionsJson: string, onStdout?: OutputCallback | undefined | null, onStderr?: OutputCallback | undefined | null): Promise<string>
+
+/** Stops a standalone dev server's whole process group. */
+export declare function stopDevServer(pid: number): Promise<void>

@@ -779,4 +779,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.build = nativeBinding.build
+module.exports.detectGoEntrypoint = nativeBinding.detectGoEntrypoint
 module.exports.newHandlerFunctionName = nativeBinding.newHandlerFunctionName
+module.exports.startDevServer = nativeBinding.startDevServer
+module.exports.stopDevServer = nativeBinding.stopDevServer

@@ -6,7 +6,6 @@
 // @vercel/build-utils objects the Vercel CLI expects (Lambda, FileFsRef,
 // NowBuildError). Every build step lives in Rust (src/).
 
-const { join } = require('path')
 const {
   Lambda,
   FileFsRef,
@@ -20,8 +19,6 @@ const {
 const native = require('./binding.js')
 
 const version = 3
-
-const GO_CANDIDATE_ENTRYPOINTS = ['main.go', 'cmd/api/main.go', 'cmd/server/main.go']
 
 /** Calls a native function with JSON options and unwraps `{ ok } | { error }`. */
 async function callNative(fn, options) {
@@ -51,6 +48,7 @@ function nativeOptions({ entrypoint, workPath, repoRootPath, config, meta }) {
       isDev: Boolean(meta && meta.isDev),
       env: (meta && meta.env) || {},
       buildEnv: (meta && meta.buildEnv) || {},
+      port: meta && Number.isInteger(meta.port) ? meta.port : null,
     },
     env: { ...process.env },
   }
@@ -91,11 +89,44 @@ async function build(opts) {
   return { output: lambda }
 }
 
-async function startDevServer() {
-  throw new NowBuildError({
-    code: 'GO_DEV_SERVER_NOT_IMPLEMENTED',
-    message: '@acme/go-builder: startDevServer is not implemented yet',
-  })
+/** Standalone dev servers by work path + entrypoint: one persistent process each. */
+const persistentServers = new Map()
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function startDevServer(opts) {
+  const options = nativeOptions(opts || {})
+  const { onStdout, onStderr } = opts
+  const key = `${options.workPath}\0${options.entrypoint}`
+  const running = persistentServers.get(key)
+  if (running && isAlive(running.pid)) return running
+  const out = await callNative(
+    (json) =>
+      native.startDevServer(
+        json,
+        typeof onStdout === 'function' ? (chunk) => onStdout(chunk) : null,
+        typeof onStderr === 'function' ? (chunk) => onStderr(chunk) : null,
+      ),
+    options,
+  )
+  debug(`Go dev server for ${options.entrypoint}: port ${out.port}, pid ${out.pid}` +
+    (out.reusedBuild ? ' (reused build)' : ''))
+  if (!out.persistent) return { port: out.port, pid: out.pid }
+  // A plain closure: the CLI calls it detached.
+  const shutdown = async () => {
+    if (persistentServers.get(key) === server) persistentServers.delete(key)
+    await native.stopDevServer(out.pid)
+  }
+  const server = { port: out.port, pid: out.pid, persistent: true, shutdown }
+  persistentServers.set(key, server)
+  return server
 }
 
 async function prepareCache({ workPath, repoRootPath }) {
@@ -112,15 +143,10 @@ function shouldServe(opts) {
 
 /** Standalone entrypoint: the configured one if it exists, else the first candidate found. */
 async function detectGoEntrypoint(workPath, configuredEntrypoint) {
-  const { existsSync } = require('fs')
-  if (configuredEntrypoint && existsSync(join(workPath, configuredEntrypoint))) {
-    debug(`Using configured Go entrypoint: ${configuredEntrypoint}`)
-    return configuredEntrypoint
-  }
-  for (const candidate of GO_CANDIDATE_ENTRYPOINTS) {
-    if (existsSync(join(workPath, candidate))) return candidate
-  }
-  return null
+  return native.detectGoEntrypoint(
+    String(workPath),
+    typeof configuredEntrypoint === 'string' ? configuredEntrypoint : null,
+  ) ?? null
 }
 
 function getNewHandlerFunctionName(originalFunctionName, entrypoint) {

@@ -7,6 +7,10 @@ pub const ANALYZER_MAIN: &str = include_str!("../go/analyze/main.go");
 /// The generated `main` of a deployed handler (AWS Lambda runtime + go-bridge).
 pub const HANDLER_MAIN_TEMPLATE: &str = include_str!("../go/templates/handler_main.go.tmpl");
 
+/// The generated `main` of a dev server: serves the handler on a free port
+/// and reports it on fd 3 (or `VERCEL_DEV_PORT_FILE`).
+pub const DEV_MAIN_TEMPLATE: &str = include_str!("../go/templates/dev_main.go.tmpl");
+
 /// The modules every generated handler main needs, pinned so builds are
 /// reproducible and resolving them needs no version lookup.
 pub const BRIDGE_REQUIREMENTS: &[(&str, &str)] = &[

@@ -5,12 +5,17 @@
 //! input is a rejection-free, typed result the JS layer turns into a
 //! `NowBuildError`.
 
+use std::sync::Arc;
+
+use napi::bindgen_prelude::Buffer;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::Status;
 use napi_derive::napi;
 use serde::Serialize;
 
 use crate::error::Error;
 use crate::options::BuildOptions;
-use crate::{build, handler_name};
+use crate::{build, dev_server, handler_name, standalone};
 
 fn respond<T: Serialize>(result: Result<T, Error>) -> String {
     let value = match result {
@@ -34,4 +39,49 @@ pub async fn build(options_json: String) -> String {
 #[napi]
 pub fn new_handler_function_name(name: String, entrypoint: String) -> String {
     handler_name::new_handler_function_name(&name, &entrypoint)
+}
+
+/// A JS callback receiving a child's output (`onStdout` / `onStderr`). Weak:
+/// it never keeps Node alive; calls never block the forwarding task.
+type OutputCallback = ThreadsafeFunction<Buffer, (), Buffer, Status, false, true>;
+
+fn sink(callback: Option<OutputCallback>) -> Option<dev_server::process::Sink> {
+    let callback = Arc::new(callback?);
+    Some(Arc::new(move |chunk: &[u8]| {
+        callback.call(
+            Buffer::from(chunk.to_vec()),
+            ThreadsafeFunctionCallMode::NonBlocking,
+        );
+    }))
+}
+
+/// `startDevServer(options)` of the builder API.
+#[napi]
+pub async fn start_dev_server(
+    options_json: String,
+    on_stdout: Option<OutputCallback>,
+    on_stderr: Option<OutputCallback>,
+) -> String {
+    let sinks = dev_server::OutputSinks {
+        stdout: sink(on_stdout),
+        stderr: sink(on_stderr),
+    };
+    let result = match BuildOptions::from_json(&options_json) {
+        Ok(options) => dev_server::start(&options, sinks).await,
+        Err(err) => Err(err),
+    };
+    respond(result)
+}
+
+/// Stops a standalone dev server's whole process group.
+#[napi]
+pub async fn stop_dev_server(pid: u32) {
+    dev_server::shutdown(pid).await;
+}
+
+/// The standalone entrypoint: `configured` when it exists, else the first
+/// of `main.go`, `cmd/api/main.go`, `cmd/server/main.go`.
+#[napi]
+pub fn detect_go_entrypoint(work_path: String, configured: Option<String>) -> Option<String> {
+    standalone::detect_entrypoint(std::path::Path::new(&work_path), configured.as_deref())
 }

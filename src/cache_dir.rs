@@ -23,7 +23,10 @@ pub fn user_cache_dir(env: &Env) -> PathBuf {
         if let Some(dir) = env.non_empty("LocalAppData") {
             return PathBuf::from(dir);
         }
-    } else if let Some(dir) = env.non_empty("XDG_CACHE_HOME").filter(|_| !cfg!(target_os = "macos")) {
+    } else if let Some(dir) = env
+        .non_empty("XDG_CACHE_HOME")
+        .filter(|_| !cfg!(target_os = "macos"))
+    {
         return PathBuf::from(dir);
     }
     match env.home() {
@@ -59,6 +62,9 @@ mod tests {
             PathBuf::from("/home/u/.cache/acme-go-builder")
         );
         env.set("XDG_CACHE_HOME", "/xdg");
-        assert_eq!(builder_cache_dir(&env), PathBuf::from("/xdg/acme-go-builder"));
+        assert_eq!(
+            builder_cache_dir(&env),
+            PathBuf::from("/xdg/acme-go-builder")
+        );
     }
 }

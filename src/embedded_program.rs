@@ -37,11 +37,9 @@ pub fn cached_path(program: &Program, go: &GoToolchain, target: &Target, cache: 
         .take(8)
         .map(|b| format!("{b:02x}"))
         .collect();
-    cache.join("bin").join(format!(
-        "{}-{key}{}",
-        program.name,
-        target.exe_suffix()
-    ))
+    cache
+        .join("bin")
+        .join(format!("{}-{key}{}", program.name, target.exe_suffix()))
 }
 
 /// Returns the compiled program, compiling it first when it is not cached.
@@ -70,7 +68,10 @@ pub async fn ensure_compiled(
     let built = work.path().join(format!("out{}", target.exe_suffix()));
     let out = exec::run(
         &go.go,
-        &exec::args(["build", "-trimpath", "-o"]).into_iter().chain([built.to_string_lossy().into_owned()]).collect::<Vec<_>>(),
+        &exec::args(["build", "-trimpath", "-o"])
+            .into_iter()
+            .chain([built.to_string_lossy().into_owned()])
+            .collect::<Vec<_>>(),
         work.path(),
         &program_env(go, target, env),
     )

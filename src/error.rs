@@ -35,6 +35,10 @@ pub enum Error {
         entrypoint: String,
     },
     VendorWithoutGoMod,
+    /// Standalone mode found no server entrypoint.
+    EntrypointNotFound {
+        candidates: String,
+    },
     /// No usable `go` binary.
     GoNotFound(String),
     UnsupportedGoVersion(String),
@@ -43,6 +47,27 @@ pub enum Error {
         output: String,
     },
     BuildFailed {
+        output: String,
+    },
+    /// Downloading a Go SDK failed (HTTP error, network, retries exhausted).
+    ToolchainDownload {
+        url: String,
+        reason: String,
+    },
+    /// A downloaded Go SDK archive does not match its published SHA-256.
+    ChecksumMismatch {
+        url: String,
+        expected: String,
+        actual: String,
+    },
+    /// A Go SDK archive is corrupt or has entries that would escape its folder.
+    ToolchainArchive {
+        url: String,
+        reason: String,
+    },
+    /// A dev server did not come up.
+    DevServerFailed {
+        message: String,
         output: String,
     },
     /// A helper program of the builder itself (analyzer, proxy) failed to compile or run.
@@ -66,10 +91,15 @@ impl Error {
             Error::HandlerNotFound { .. } => "GO_HANDLER_NOT_FOUND",
             Error::PackageMainWithGoMod { .. } => "GO_PACKAGE_MAIN_WITH_GO_MOD",
             Error::VendorWithoutGoMod => "GO_VENDOR_WITHOUT_GO_MOD",
+            Error::EntrypointNotFound { .. } => "GO_ENTRYPOINT_NOT_FOUND",
             Error::GoNotFound(_) => "GO_NOT_FOUND",
             Error::UnsupportedGoVersion(_) => "ERR_UNSUPPORTED_GO_VERSION",
             Error::ModTidyFailed { .. } => "GO_MOD_TIDY_FAILED",
             Error::BuildFailed { .. } => "GO_BUILD_FAILED",
+            Error::ToolchainDownload { .. } => "GO_TOOLCHAIN_DOWNLOAD_FAILED",
+            Error::ChecksumMismatch { .. } => "GO_TOOLCHAIN_CHECKSUM_MISMATCH",
+            Error::ToolchainArchive { .. } => "GO_TOOLCHAIN_ARCHIVE_INVALID",
+            Error::DevServerFailed { .. } => "GO_DEV_SERVER_FAILED",
             Error::Internal(_) => "GO_BUILDER_INTERNAL",
             Error::Io { .. } => "GO_BUILDER_IO",
         }
@@ -144,6 +174,9 @@ impl fmt::Display for Error {
             Error::VendorWithoutGoMod => {
                 write!(f, "`go.mod` is required to use a `vendor` directory.")
             }
+            Error::EntrypointNotFound { candidates } => {
+                write!(f, "No Go entrypoint found. Expected one of: {candidates}")
+            }
             Error::GoNotFound(msg) => write!(f, "Go toolchain not found: {msg}"),
             Error::UnsupportedGoVersion(version) => {
                 write!(f, "Unsupported Go version {version}")
@@ -153,6 +186,32 @@ impl fmt::Display for Error {
                 "Failed to resolve the Go module's dependencies (`go mod tidy` step):\n{output}"
             ),
             Error::BuildFailed { output } => write!(f, "failed to `go build`:\n{output}"),
+            Error::ToolchainDownload { url, reason } => {
+                write!(
+                    f,
+                    "Failed to download the Go toolchain from {url}: {reason}"
+                )
+            }
+            Error::ChecksumMismatch {
+                url,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "Checksum mismatch for {url}: expected SHA-256 {expected}, got {actual}. \
+                 Nothing was installed."
+            ),
+            Error::ToolchainArchive { url, reason } => write!(
+                f,
+                "The Go toolchain archive {url} cannot be installed: {reason}. \
+                 Nothing was installed."
+            ),
+            Error::DevServerFailed { message, output } if output.trim().is_empty() => {
+                write!(f, "{message}")
+            }
+            Error::DevServerFailed { message, output } => {
+                write!(f, "{message}\n{}", output.trim_end())
+            }
             Error::Internal(msg) => write!(f, "Internal builder error: {msg}"),
             Error::Io { context, source } => write!(f, "Failed to {context}: {source}"),
         }

@@ -169,7 +169,10 @@ pub fn with_requirements(text: &str, requirements: &[(&str, &str)]) -> String {
 
 /// A go.mod for a module the builder generates from scratch.
 pub fn generated_go_mod(module: &str, go_version: &str, requirements: &[(&str, &str)]) -> String {
-    with_requirements(&format!("module {module}\n\ngo {go_version}\n"), requirements)
+    with_requirements(
+        &format!("module {module}\n\ngo {go_version}\n"),
+        requirements,
+    )
 }
 
 /// Walks up from `start` to `stop` (inclusive, never above it) and returns the
@@ -200,7 +203,10 @@ mod tests {
         assert_eq!(m.go.as_deref(), Some("1.22.3"));
         assert_eq!(m.toolchain.as_deref(), Some("go1.23.1"));
         let paths: Vec<_> = m.requires.iter().map(|r| r.path.as_str()).collect();
-        assert_eq!(paths, vec!["github.com/a/b", "github.com/c/d", "github.com/e/f"]);
+        assert_eq!(
+            paths,
+            vec!["github.com/a/b", "github.com/c/d", "github.com/e/f"]
+        );
         assert_eq!(m.requires[0].version, "v1.0.0");
     }
 
@@ -244,7 +250,10 @@ mod tests {
             absolute_replace(&m.replaces[0], Path::new("/w")),
             "example.com/a => \"/w/./a\""
         );
-        assert_eq!(absolute_replace(&m.replaces[1], Path::new("/w")), m.replaces[1]);
+        assert_eq!(
+            absolute_replace(&m.replaces[1], Path::new("/w")),
+            m.replaces[1]
+        );
     }
 
     #[test]
@@ -271,6 +280,9 @@ mod tests {
         std::fs::write(dir.path().join("go.mod"), "module outside\n").unwrap();
         assert_eq!(find_upwards(&api, &root, "go.mod"), None);
         std::fs::write(root.join("go.mod"), "module inside\n").unwrap();
-        assert_eq!(find_upwards(&api, &root, "go.mod"), Some(root.join("go.mod")));
+        assert_eq!(
+            find_upwards(&api, &root, "go.mod"),
+            Some(root.join("go.mod"))
+        );
     }
 }

@@ -55,6 +55,9 @@ pub struct Meta {
     pub env: Option<BTreeMap<String, Option<String>>>,
     #[serde(default)]
     pub build_env: Option<BTreeMap<String, Option<String>>>,
+    /// Port for a standalone dev server (`vercel dev` may choose one).
+    #[serde(default)]
+    pub port: Option<u16>,
 }
 
 impl BuildOptions {
@@ -138,7 +141,10 @@ mod tests {
 
     #[test]
     fn config_null_is_default() {
-        let o = BuildOptions::from_json(r#"{"entrypoint":"a.go","workPath":"/w","config":null,"meta":null}"#).unwrap();
+        let o = BuildOptions::from_json(
+            r#"{"entrypoint":"a.go","workPath":"/w","config":null,"meta":null}"#,
+        )
+        .unwrap();
         assert!(o.config().framework.is_none());
         assert!(o.function_config().is_none());
     }

@@ -31,24 +31,29 @@ const MAIN_FILE: &str = "main__vc__go__.go";
 pub enum Template {
     /// AWS Lambda runtime loop through go-bridge (deployed functions).
     Lambda,
+    /// A local HTTP server that reports its port (`vercel dev`).
+    Dev,
 }
 
 impl Template {
     fn source(self) -> &'static str {
         match self {
             Template::Lambda => assets::HANDLER_MAIN_TEMPLATE,
+            Template::Dev => assets::DEV_MAIN_TEMPLATE,
         }
     }
 
     fn requirements(self) -> &'static [(&'static str, &'static str)] {
         match self {
             Template::Lambda => assets::BRIDGE_REQUIREMENTS,
+            Template::Dev => &[],
         }
     }
 
     fn go_sum(self) -> &'static str {
         match self {
             Template::Lambda => assets::BRIDGE_GO_SUM,
+            Template::Dev => "",
         }
     }
 }
@@ -89,20 +94,16 @@ pub struct Compiled {
 /// Runs the whole pipeline.
 pub async fn compile(spec: &CompileSpec<'_>) -> Result<Compiled> {
     let entry = entry::locate(spec.work_path, spec.entrypoint)?;
-    let go_mod = gomod::find_upwards(&entry.dir, spec.work_path, "go.mod");
+    let layout = Layout::detect(spec.work_path, spec.repo_root, &entry.dir, spec.env);
+    let go_mod = layout.go_mod().map(Path::to_path_buf);
     if go_mod.is_none() && has_vendor_dir(&entry, spec.work_path) {
         return Err(Error::VendorWithoutGoMod);
     }
-    let analysis = analyze::analyze(
-        &entry.path,
-        &entry.rel,
-        spec.go,
-        spec.cache_dir,
-        spec.env,
-    )
-    .await?;
+    let analysis =
+        analyze::analyze(&entry.path, &entry.rel, spec.go, spec.cache_dir, spec.env).await?;
     check_handler(&entry, &analysis, go_mod.is_some())?;
-    let function_name = handler_name::new_handler_function_name(&analysis.function_name, &entry.rel);
+    let function_name =
+        handler_name::new_handler_function_name(&analysis.function_name, &entry.rel);
     let renamed_path = spec.scratch.join("entry.go");
     write(
         &renamed_path,
@@ -119,9 +120,12 @@ pub async fn compile(spec: &CompileSpec<'_>) -> Result<Compiled> {
         function_name: &function_name,
         renamed: renamed_path,
     };
-    let invocation = match &go_mod {
-        Some(go_mod) => prepare_module(spec, &sources, go_mod)?,
-        None => prepare_detached(spec, &sources)?,
+    let invocation = match &layout {
+        Layout::Module { go_mod } => prepare_module(spec, &sources, go_mod, None)?,
+        Layout::Workspace { go_mod, go_work } => {
+            prepare_module(spec, &sources, go_mod, Some(go_work))?
+        }
+        Layout::Detached => prepare_detached(spec, &sources)?,
     };
     go_build(spec, &invocation).await?;
     Ok(Compiled {
@@ -130,6 +134,84 @@ pub async fn compile(spec: &CompileSpec<'_>) -> Result<Compiled> {
         analysis,
         function_name,
     })
+}
+
+/// Where the handler's module comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layout {
+    /// The user's go.mod is the main module.
+    Module { go_mod: PathBuf },
+    /// A go.work applies to the user's module.
+    Workspace { go_mod: PathBuf, go_work: PathBuf },
+    /// No go.mod up to the work path: the entry file is built on its own.
+    Detached,
+}
+
+impl Layout {
+    /// go.mod from the entry's directory up to the work path; go.work from
+    /// the module up to the repository root, unless `GOWORK=off`.
+    pub fn detect(work_path: &Path, repo_root: &Path, entry_dir: &Path, env: &Env) -> Layout {
+        let Some(go_mod) = gomod::find_upwards(entry_dir, work_path, "go.mod") else {
+            return Layout::Detached;
+        };
+        let module_dir = go_mod.parent().unwrap_or(work_path);
+        let stop = if module_dir.starts_with(repo_root) {
+            repo_root
+        } else {
+            work_path
+        };
+        let go_work = (env.get("GOWORK") != Some("off"))
+            .then(|| gomod::find_upwards(module_dir, stop, "go.work"))
+            .flatten();
+        match go_work {
+            Some(go_work) => Layout::Workspace { go_mod, go_work },
+            None => Layout::Module { go_mod },
+        }
+    }
+
+    pub fn go_mod(&self) -> Option<&Path> {
+        match self {
+            Layout::Module { go_mod } | Layout::Workspace { go_mod, .. } => Some(go_mod),
+            Layout::Detached => None,
+        }
+    }
+
+    /// Every file or directory whose contents can change the compiled
+    /// program: the module (and its local replacements), the workspace's
+    /// modules and files, or the entry file alone.
+    pub fn source_roots(&self, entry: &Entry) -> Vec<PathBuf> {
+        match self {
+            Layout::Detached => vec![entry.path.clone()],
+            Layout::Module { go_mod } => module_roots(go_mod),
+            Layout::Workspace { go_mod, go_work } => {
+                let work_dir = go_work.parent().unwrap_or(Path::new("."));
+                let mut roots = module_roots(go_mod);
+                roots.push(go_work.clone());
+                roots.push(work_dir.join("go.work.sum"));
+                let text = std::fs::read_to_string(go_work).unwrap_or_default();
+                for dir in ModFile::parse(&text).uses {
+                    roots.extend(module_roots(&work_dir.join(dir).join("go.mod")));
+                }
+                roots
+            }
+        }
+    }
+}
+
+/// A module's directory plus the local directories its `replace` lines point to.
+fn module_roots(go_mod: &Path) -> Vec<PathBuf> {
+    let dir = go_mod.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let text = std::fs::read_to_string(go_mod).unwrap_or_default();
+    let mut roots = vec![dir.clone()];
+    for directive in ModFile::parse(&text).replaces {
+        let absolute = gomod::absolute_replace(&directive, &dir);
+        if absolute != directive {
+            if let Some((_, target)) = absolute.split_once("=>") {
+                roots.push(PathBuf::from(target.trim().trim_matches('"')));
+            }
+        }
+    }
+    roots
 }
 
 fn has_vendor_dir(entry: &Entry, work_path: &Path) -> bool {
@@ -175,12 +257,15 @@ fn prepare_module(
     spec: &CompileSpec<'_>,
     sources: &HandlerSources<'_>,
     go_mod: &Path,
+    go_work: Option<&Path>,
 ) -> Result<Invocation> {
     let module_dir = go_mod.parent().unwrap_or(spec.work_path);
     let mod_text = read(go_mod)?;
-    let module = ModFile::parse(&mod_text).module.ok_or_else(|| Error::ModTidyFailed {
-        output: format!("{} has no `module` line", go_mod.display()),
-    })?;
+    let module = ModFile::parse(&mod_text)
+        .module
+        .ok_or_else(|| Error::ModTidyFailed {
+            output: format!("{} has no `module` line", go_mod.display()),
+        })?;
     let import_path = package_import_path(&module, module_dir, &sources.entry.dir);
     let mut overlay = handler_overlay(sources);
     let main_path = module_dir.join(MAIN_DIR).join(MAIN_FILE);
@@ -193,8 +278,8 @@ fn prepare_module(
             &render_main(main_source, Some(&import_path), sources.function_name),
         )?,
     );
-    if let Some(work_file) = find_go_work(spec, module_dir) {
-        return prepare_workspace(spec, overlay, module_dir, &work_file);
+    if let Some(work_file) = go_work {
+        return prepare_workspace(spec, overlay, module_dir, work_file);
     }
     let modfile = write_scratch(
         spec.scratch,
@@ -220,19 +305,6 @@ fn prepare_module(
         package: format!("./{MAIN_DIR}"),
         env,
     })
-}
-
-/// The go.work that applies to the module, unless the user turned workspaces off.
-fn find_go_work(spec: &CompileSpec<'_>, module_dir: &Path) -> Option<PathBuf> {
-    if spec.env.get("GOWORK") == Some("off") {
-        return None;
-    }
-    let stop = if module_dir.starts_with(spec.repo_root) {
-        spec.repo_root
-    } else {
-        spec.work_path
-    };
-    gomod::find_upwards(module_dir, stop, "go.work")
 }
 
 /// A go.work applies: the generated main becomes its own module in the
@@ -303,7 +375,10 @@ fn workspace_file(
     }
     text.push_str(")\n\n");
     for directive in &work.replaces {
-        text.push_str(&format!("replace {}\n", gomod::absolute_replace(directive, work_dir)));
+        text.push_str(&format!(
+            "replace {}\n",
+            gomod::absolute_replace(directive, work_dir)
+        ));
     }
     let mut seen = std::collections::BTreeSet::new();
     for (_, module) in &modules {
@@ -333,7 +408,11 @@ fn prepare_detached(spec: &CompileSpec<'_>, sources: &HandlerSources<'_>) -> Res
     let module_dir = spec.scratch.join("module");
     let package = &sources.analysis.package_name;
     let go_version = spec.go.version.trim_start_matches("go").to_string();
-    let go_version = if go_version.chars().next().is_some_and(|c| c.is_ascii_digit()) {
+    let go_version = if go_version
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_digit())
+    {
         go_version
     } else {
         "1.21".to_string()
@@ -347,7 +426,10 @@ fn prepare_detached(spec: &CompileSpec<'_>, sources: &HandlerSources<'_>) -> Res
     let (handler_dir, import_path) = if package == "main" {
         (module_dir.clone(), None)
     } else {
-        (module_dir.join(package), Some(format!("vc-go-handler/{package}")))
+        (
+            module_dir.join(package),
+            Some(format!("vc-go-handler/{package}")),
+        )
     };
     let main_dir = if import_path.is_some() {
         module_dir.join(MAIN_DIR)
@@ -357,12 +439,20 @@ fn prepare_detached(spec: &CompileSpec<'_>, sources: &HandlerSources<'_>) -> Res
     copy_new(&sources.renamed, &handler_dir.join(file_name))?;
     write_new(
         &main_dir.join(MAIN_FILE),
-        &render_main(spec.template.source(), import_path.as_deref(), sources.function_name),
+        &render_main(
+            spec.template.source(),
+            import_path.as_deref(),
+            sources.function_name,
+        ),
     )?;
     let mut env = spec.env.clone();
     env.set("GOWORK", "off");
     Ok(Invocation {
-        package: if import_path.is_some() { format!("./{MAIN_DIR}") } else { ".".to_string() },
+        package: if import_path.is_some() {
+            format!("./{MAIN_DIR}")
+        } else {
+            ".".to_string()
+        },
         cwd: module_dir,
         flags: vec!["-mod=mod".to_string()],
         env,
@@ -528,6 +618,8 @@ mod tests {
         assert!(is_module_failure(
             "main.go:3:2: no required module provides package github.com/x/y"
         ));
-        assert!(!is_module_failure("# example.com/app/api\napi/index.go:5:2: undefined: foo"));
+        assert!(!is_module_failure(
+            "# example.com/app/api\napi/index.go:5:2: undefined: foo"
+        ));
     }
 }

@@ -1,0 +1,157 @@
+//! The fingerprint of a dev build: a hash of everything that can change the
+//! compiled program, computed from file metadata alone (no `go` process, no
+//! analyzer run), so an unchanged restart costs a directory walk.
+
+use std::path::Path;
+use std::time::UNIX_EPOCH;
+
+use sha2::{Digest, Sha256};
+
+/// Directories that never hold Go sources the build reads.
+const SKIPPED_DIRS: &[&str] = &[".git", ".hg", ".svn", "node_modules", ".vercel", ".next"];
+
+/// Environment variables that change what `go build` produces.
+pub const BUILD_ENV_KEYS: &[&str] = &[
+    "GOFLAGS",
+    "GOEXPERIMENT",
+    "GO_BUILD_FLAGS",
+    "CGO_ENABLED",
+    "CGO_CFLAGS",
+    "CGO_LDFLAGS",
+    "CC",
+    "GOAMD64",
+    "GOARM64",
+    "GOWORK",
+    "GOPROXY",
+    "GOPRIVATE",
+    "GONOSUMDB",
+];
+
+/// Accumulates inputs into one hash.
+pub struct Fingerprint {
+    hasher: Sha256,
+}
+
+impl Default for Fingerprint {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Fingerprint {
+    pub fn new() -> Self {
+        Fingerprint {
+            hasher: Sha256::new(),
+        }
+    }
+
+    /// Adds a labelled value.
+    pub fn value(&mut self, label: &str, value: &str) -> &mut Self {
+        self.hasher.update(label.as_bytes());
+        self.hasher.update([0]);
+        self.hasher.update(value.as_bytes());
+        self.hasher.update([0xff]);
+        self
+    }
+
+    /// Adds a file or every file below a directory: path, size, modification
+    /// time and permissions. A path that does not exist counts as such.
+    pub fn tree(&mut self, root: &Path) -> &mut Self {
+        self.entry(root);
+        self
+    }
+
+    fn entry(&mut self, path: &Path) {
+        let label = path.to_string_lossy();
+        let Ok(meta) = std::fs::symlink_metadata(path) else {
+            self.value("missing", &label);
+            return;
+        };
+        if meta.is_dir() {
+            self.value("dir", &label);
+            let Ok(read) = std::fs::read_dir(path) else {
+                return;
+            };
+            let mut children: Vec<_> = read.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+            children.sort();
+            for child in children {
+                let skipped = child
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| SKIPPED_DIRS.contains(&n));
+                if !skipped {
+                    self.entry(&child);
+                }
+            }
+            return;
+        }
+        let mtime = meta
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos())
+            .unwrap_or(0);
+        self.value(
+            "file",
+            &format!("{label}|{}|{mtime}|{}", meta.len(), permissions(&meta)),
+        );
+    }
+
+    /// The hex digest (first 16 bytes).
+    pub fn finish(self) -> String {
+        self.hasher
+            .finalize()
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+#[cfg(unix)]
+fn permissions(meta: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::MetadataExt;
+    meta.mode()
+}
+
+#[cfg(not(unix))]
+fn permissions(meta: &std::fs::Metadata) -> u32 {
+    u32::from(meta.permissions().readonly())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn of(root: &Path) -> String {
+        let mut f = Fingerprint::new();
+        f.tree(root);
+        f.finish()
+    }
+
+    #[test]
+    fn changes_with_any_file_but_not_skipped_dirs() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("api")).unwrap();
+        std::fs::create_dir_all(dir.path().join("node_modules/x")).unwrap();
+        std::fs::write(dir.path().join("api/a.go"), "package a").unwrap();
+        let first = of(dir.path());
+        assert_eq!(first, of(dir.path()), "stable");
+        std::fs::write(dir.path().join("node_modules/x/y.go"), "x").unwrap();
+        assert_eq!(first, of(dir.path()), "node_modules ignored");
+        std::fs::write(dir.path().join("api/a.go"), "package a // changed").unwrap();
+        assert_ne!(first, of(dir.path()), "edit detected");
+        let second = of(dir.path());
+        std::fs::write(dir.path().join("api/b.go"), "package a").unwrap();
+        assert_ne!(second, of(dir.path()), "new file detected");
+    }
+
+    #[test]
+    fn values_are_labelled() {
+        let mut a = Fingerprint::new();
+        a.value("x", "1");
+        let mut b = Fingerprint::new();
+        b.value("x1", "");
+        assert_ne!(a.finish(), b.finish());
+    }
+}

@@ -1,0 +1,398 @@
+//! Dev server processes: spawning with a port pipe on fd 3, forwarding their
+//! output, learning their port, and reaping them.
+
+use std::collections::VecDeque;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::AsyncReadExt;
+use tokio::process::{Child, ChildStderr, ChildStdout};
+
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::exec;
+
+/// Receives a chunk of a child's output.
+pub type Sink = Arc<dyn Fn(&[u8]) + Send + Sync>;
+
+/// Where a child's stdout and stderr go; `None` means the parent's own.
+#[derive(Clone, Default)]
+pub struct OutputSinks {
+    pub stdout: Option<Sink>,
+    pub stderr: Option<Sink>,
+}
+
+/// How much of a child's output is kept for error messages.
+const TAIL_BYTES: usize = 8 * 1024;
+
+/// The last bytes a child printed.
+#[derive(Clone, Default)]
+pub struct OutputTail(Arc<Mutex<VecDeque<u8>>>);
+
+impl OutputTail {
+    fn push(&self, chunk: &[u8]) {
+        if let Ok(mut tail) = self.0.lock() {
+            tail.extend(chunk);
+            let excess = tail.len().saturating_sub(TAIL_BYTES);
+            tail.drain(..excess);
+        }
+    }
+
+    pub fn text(&self) -> String {
+        self.0
+            .lock()
+            .map(|t| String::from_utf8_lossy(&t.iter().copied().collect::<Vec<_>>()).into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// What to start.
+pub struct SpawnSpec<'a> {
+    pub program: &'a Path,
+    pub cwd: &'a Path,
+    pub env: &'a Env,
+    pub sinks: OutputSinks,
+    /// Give the child a pipe on fd 3 to report its port (Unix).
+    pub port_pipe: bool,
+    /// Start the child in a process group of its own, so it can be stopped
+    /// with everything it started.
+    pub own_process_group: bool,
+}
+
+/// A started child whose output is being forwarded.
+pub struct Started {
+    pub child: Child,
+    pub pid: u32,
+    pub tail: OutputTail,
+    /// Read end of the fd 3 pipe, when one was requested.
+    pub port_reader: Option<std::io::PipeReader>,
+}
+
+/// Spawns the child and starts forwarding its output.
+pub fn spawn(spec: SpawnSpec<'_>) -> Result<Started> {
+    let mut cmd = exec::command(spec.program, &[], spec.cwd, spec.env);
+    cmd.kill_on_drop(false)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let pipe = if spec.port_pipe && cfg!(unix) {
+        Some(std::io::pipe().map_err(|e| Error::io("create the port pipe", e))?)
+    } else {
+        None
+    };
+    #[cfg(unix)]
+    configure_unix(
+        &mut cmd,
+        pipe.as_ref().map(|(_, w)| w),
+        spec.own_process_group,
+    );
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| Error::io_at("start", spec.program, e))?;
+    // Only the child may hold the write end, so the read sees EOF when it exits.
+    let port_reader = pipe.map(|(reader, _writer)| reader);
+    let pid = child.id().unwrap_or(0);
+    let tail = OutputTail::default();
+    if let Some(stdout) = child.stdout.take() {
+        forward(Stream::Out(stdout), spec.sinks.stdout.clone(), tail.clone());
+    }
+    if let Some(stderr) = child.stderr.take() {
+        forward(Stream::Err(stderr), spec.sinks.stderr.clone(), tail.clone());
+    }
+    Ok(Started {
+        child,
+        pid,
+        tail,
+        port_reader,
+    })
+}
+
+#[cfg(unix)]
+fn configure_unix(
+    cmd: &mut tokio::process::Command,
+    port_writer: Option<&std::io::PipeWriter>,
+    own_process_group: bool,
+) {
+    use std::os::fd::AsRawFd;
+    let port_fd = port_writer.map(|w| w.as_raw_fd());
+    if own_process_group {
+        cmd.process_group(0);
+    }
+    if let Some(fd) = port_fd {
+        // SAFETY: dup2 is async-signal-safe; it runs in the forked child
+        // before exec and touches nothing but file descriptors.
+        unsafe {
+            cmd.pre_exec(move || {
+                if libc::dup2(fd, 3) == -1 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+}
+
+enum Stream {
+    Out(ChildStdout),
+    Err(ChildStderr),
+}
+
+/// Copies a child's stream to its sink (or the parent's stream), keeping a tail.
+fn forward(stream: Stream, sink: Option<Sink>, tail: OutputTail) {
+    tokio::spawn(async move {
+        let is_err = matches!(stream, Stream::Err(_));
+        let mut reader: Box<dyn tokio::io::AsyncRead + Unpin + Send> = match stream {
+            Stream::Out(s) => Box::new(s),
+            Stream::Err(s) => Box::new(s),
+        };
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            let n = match reader.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let chunk = &buf[..n];
+            tail.push(chunk);
+            match &sink {
+                Some(sink) => sink(chunk),
+                None => write_to_parent(is_err, chunk),
+            }
+        }
+    });
+}
+
+fn write_to_parent(is_err: bool, chunk: &[u8]) {
+    use std::io::Write;
+    let _ = if is_err {
+        std::io::stderr().write_all(chunk)
+    } else {
+        std::io::stdout().write_all(chunk)
+    };
+}
+
+/// How a wait for the child's port ended.
+enum PortEvent {
+    Port(u16),
+    Exited(String),
+    TimedOut,
+}
+
+/// Waits for the port the child reports on fd 3 or in `port_file`, racing
+/// its exit and a timeout. On success the child is handed to a task that
+/// reaps it; `keep_alive` (e.g. the port file's temp dir) lives as long.
+pub async fn wait_for_reported_port<T: Send + 'static>(
+    mut started: Started,
+    port_file: PathBuf,
+    timeout: Duration,
+    keep_alive: T,
+) -> Result<(u32, u16)> {
+    let pipe_port = read_port_pipe(started.port_reader.take());
+    let file_port = poll_port_file(port_file);
+    let event = tokio::select! {
+        Some(port) = pipe_port => PortEvent::Port(port),
+        port = file_port => PortEvent::Port(port),
+        status = started.child.wait() => PortEvent::Exited(describe_exit(status)),
+        _ = tokio::time::sleep(timeout) => PortEvent::TimedOut,
+    };
+    settle(started, event, timeout, keep_alive).await
+}
+
+/// Waits until the child accepts TCP connections on `port`, racing its exit
+/// and a timeout.
+pub async fn wait_for_listening<T: Send + 'static>(
+    mut started: Started,
+    port: u16,
+    timeout: Duration,
+    keep_alive: T,
+) -> Result<(u32, u16)> {
+    let event = tokio::select! {
+        () = poll_connect(port) => PortEvent::Port(port),
+        status = started.child.wait() => PortEvent::Exited(describe_exit(status)),
+        _ = tokio::time::sleep(timeout) => PortEvent::TimedOut,
+    };
+    settle(started, event, timeout, keep_alive).await
+}
+
+async fn settle<T: Send + 'static>(
+    mut started: Started,
+    event: PortEvent,
+    timeout: Duration,
+    keep_alive: T,
+) -> Result<(u32, u16)> {
+    match event {
+        PortEvent::Port(port) => {
+            let pid = started.pid;
+            tokio::spawn(async move {
+                let _ = started.child.wait().await;
+                drop(keep_alive);
+            });
+            Ok((pid, port))
+        }
+        PortEvent::Exited(how) => {
+            // Let the forwarders drain what the child printed last.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            Err(Error::DevServerFailed {
+                message: format!("The Go dev server exited before it was ready ({how})."),
+                output: started.tail.text(),
+            })
+        }
+        PortEvent::TimedOut => {
+            let _ = started.child.kill().await;
+            Err(Error::DevServerFailed {
+                message: format!(
+                    "The Go dev server was not ready within {} s.",
+                    timeout.as_secs()
+                ),
+                output: started.tail.text(),
+            })
+        }
+    }
+}
+
+fn describe_exit(status: std::io::Result<std::process::ExitStatus>) -> String {
+    match status {
+        Ok(status) => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::process::ExitStatusExt;
+                if let Some(signal) = status.signal() {
+                    return format!("killed by signal {signal}");
+                }
+            }
+            match status.code() {
+                Some(code) => format!("exit code {code}"),
+                None => status.to_string(),
+            }
+        }
+        Err(e) => format!("could not wait for it: {e}"),
+    }
+}
+
+/// Reads the port number from the fd 3 pipe; `None` at EOF without one
+/// (the child exited, or wrote the port file instead).
+async fn read_port_pipe(reader: Option<std::io::PipeReader>) -> Option<u16> {
+    let reader = reader?;
+    let read = tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut reader = reader;
+        let mut text = Vec::new();
+        let mut buf = [0u8; 16];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => text.extend_from_slice(&buf[..n]),
+            }
+            if let Some(port) = parse_port(&text) {
+                return Some(port);
+            }
+        }
+        parse_port(&text)
+    })
+    .await
+    .ok()
+    .flatten();
+    match read {
+        Some(port) => Some(port),
+        // Leave the race to the child's exit or the port file.
+        None => std::future::pending().await,
+    }
+}
+
+async fn poll_port_file(path: PathBuf) -> u16 {
+    loop {
+        if let Ok(text) = tokio::fs::read(&path).await {
+            if let Some(port) = parse_port(&text) {
+                return port;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn poll_connect(port: u16) {
+    loop {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// A complete port number: digits followed by anything else, or digits
+/// that already form a port the child would not extend (5 digits).
+fn parse_port(bytes: &[u8]) -> Option<u16> {
+    let text = std::str::from_utf8(bytes).ok()?.trim();
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok().filter(|p| *p != 0)
+}
+
+/// A free TCP port on the loopback interface.
+pub fn free_port() -> Result<u16> {
+    std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| Error::io("find a free port", e))
+}
+
+/// Stops a dev server and everything in its process group: SIGTERM, then
+/// SIGKILL after `grace`.
+#[cfg(unix)]
+pub async fn stop_process_group(pid: u32, grace: Duration) {
+    let Ok(pgid) = i32::try_from(pid) else {
+        return;
+    };
+    // SAFETY: plain syscalls on a process group id we created.
+    unsafe { libc::kill(-pgid, libc::SIGTERM) };
+    let deadline = tokio::time::Instant::now() + grace;
+    while tokio::time::Instant::now() < deadline {
+        // SAFETY: signal 0 only checks for existence.
+        if unsafe { libc::kill(-pgid, 0) } != 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    // SAFETY: as above.
+    unsafe { libc::kill(-pgid, libc::SIGKILL) };
+}
+
+/// Stops a dev server and its children (Windows: `taskkill /T /F`).
+#[cfg(not(unix))]
+pub async fn stop_process_group(pid: u32, _grace: Duration) {
+    let _ = tokio::process::Command::new("taskkill")
+        .args(["/T", "/F", "/PID", &pid.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_ports() {
+        assert_eq!(parse_port(b"8080"), Some(8080));
+        assert_eq!(parse_port(b" 8080\n"), Some(8080));
+        assert_eq!(parse_port(b""), None);
+        assert_eq!(parse_port(b"80a"), None);
+        assert_eq!(parse_port(b"0"), None);
+        assert_eq!(parse_port(b"99999"), None);
+    }
+
+    #[test]
+    fn tail_keeps_the_end() {
+        let tail = OutputTail::default();
+        tail.push(&vec![b'a'; TAIL_BYTES]);
+        tail.push(b"end");
+        let text = tail.text();
+        assert_eq!(text.len(), TAIL_BYTES);
+        assert!(text.ends_with("end"));
+    }
+}
