@@ -13,6 +13,7 @@ const {
   download,
   glob,
   debug,
+  getLambdaOptionsFromFunction,
   shouldServe: defaultShouldServe,
 } = require('@vercel/build-utils')
 
@@ -82,7 +83,13 @@ async function build(opts) {
     outputFiles[name] = new FileFsRef({ mode: file.mode, fsPath: file.fsPath })
   }
   const extra = await includedFiles(config, out.includeFilesBase)
+  // Standalone servers take their function options (memory, maxDuration, …)
+  // from the matching `functions` entry, as the reference does.
+  const functionOptions = isStandalone(config)
+    ? await getLambdaOptionsFromFunction({ sourceFile: out.entrypoint, config })
+    : {}
   const lambda = new Lambda({
+    ...functionOptions,
     ...out.lambda,
     files: { ...extra, ...outputFiles },
   })
@@ -135,9 +142,13 @@ async function prepareCache({ workPath, repoRootPath }) {
   return glob('.vercel/cache/golang/**', workPath, relative || undefined)
 }
 
+function isStandalone(config) {
+  const framework = config && config.framework
+  return framework === 'go' || framework === 'services'
+}
+
 function shouldServe(opts) {
-  const framework = opts && opts.config && opts.config.framework
-  if (framework === 'go' || framework === 'services') return true
+  if (isStandalone(opts && opts.config)) return true
   return defaultShouldServe(opts)
 }
 

@@ -4,6 +4,10 @@
 /// The analyzer (`go/analyze`), compiled on first use.
 pub const ANALYZER_MAIN: &str = include_str!("../go/analyze/main.go");
 
+/// The standalone proxy (`go/executable`): speaks the platform's IPC
+/// protocol and forwards requests to the user's server.
+pub const EXECUTABLE_MAIN: &str = include_str!("../go/executable/main.go");
+
 /// The generated `main` of a deployed handler (AWS Lambda runtime + go-bridge).
 pub const HANDLER_MAIN_TEMPLATE: &str = include_str!("../go/templates/handler_main.go.tmpl");
 

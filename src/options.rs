@@ -99,10 +99,15 @@ impl BuildOptions {
     /// `config.functions` entry whose glob matches the entrypoint (first match
     /// in key order, as the CLI does).
     pub fn function_config(&self) -> Option<&FunctionConfig> {
+        self.function_config_for(&self.entrypoint)
+    }
+
+    /// The `config.functions` entry matching `entrypoint`.
+    pub fn function_config_for(&self, entrypoint: &str) -> Option<&FunctionConfig> {
         let functions = self.config().functions.as_ref()?;
         functions
             .iter()
-            .find(|(pattern, _)| glob_matches(pattern, &self.entrypoint))
+            .find(|(pattern, _)| glob_matches(pattern, entrypoint))
             .map(|(_, config)| config)
     }
 }

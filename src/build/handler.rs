@@ -13,9 +13,6 @@ use crate::toolchain;
 
 use super::{BuildOutput, LambdaOptions, OutputFile};
 
-/// Flags used when `GO_BUILD_FLAGS` is not set: strip symbols and DWARF.
-const DEFAULT_BUILD_FLAGS: &[&str] = &["-ldflags", "-s -w"];
-
 pub async fn build_handler(options: &BuildOptions) -> Result<BuildOutput> {
     let mut env = options.build_env();
     let architecture = options
@@ -27,11 +24,7 @@ pub async fn build_handler(options: &BuildOptions) -> Result<BuildOutput> {
         .tempdir_in(env.temp_dir())
         .map_err(|e| Error::io("create a temporary directory", e))?;
     git_credentials::scope_to_build(&mut env, scratch.path())?;
-    let out_dir = tempfile::Builder::new()
-        .prefix("go-builder-out-")
-        .tempdir_in(env.temp_dir())
-        .map_err(|e| Error::io("create the output directory", e))?
-        .keep();
+    let out_dir = super::output_dir(&env)?;
     let bootstrap = out_dir.join("bootstrap");
     let go = toolchain::find_on_path(&env)?;
     let cache = cache_dir::builder_cache_dir(&env);
@@ -42,7 +35,7 @@ pub async fn build_handler(options: &BuildOptions) -> Result<BuildOutput> {
         entrypoint: &options.entrypoint,
         template: Template::Lambda,
         target: target.clone(),
-        build_flags: build_flags(env.get("GO_BUILD_FLAGS"))?,
+        build_flags: super::build_flags(env.get("GO_BUILD_FLAGS"))?,
         env: &env,
         go: &go,
         cache_dir: &cache,
@@ -64,40 +57,12 @@ pub async fn build_handler(options: &BuildOptions) -> Result<BuildOutput> {
             architecture: target.lambda_architecture().to_string(),
             runtime_language: "go".to_string(),
             supports_wrapper: Some(true),
+            supports_response_streaming: None,
             environment: BTreeMap::new(),
         },
-        files: BTreeMap::from([(
-            "bootstrap".to_string(),
-            OutputFile {
-                fs_path: bootstrap,
-                mode: 0o755,
-            },
-        )]),
+        files: BTreeMap::from([("bootstrap".to_string(), OutputFile::executable(bootstrap))]),
         include_files_base: compiled.entry.dir,
+        entrypoint: compiled.entry.rel,
         notes: Vec::new(),
     })
-}
-
-/// `GO_BUILD_FLAGS`, split like a shell would, replaces the default flags.
-fn build_flags(value: Option<&str>) -> Result<Vec<String>> {
-    match value.filter(|v| !v.trim().is_empty()) {
-        Some(flags) => shell_words::split(flags)
-            .map_err(|e| Error::InvalidOptions(format!("GO_BUILD_FLAGS: {e}"))),
-        None => Ok(DEFAULT_BUILD_FLAGS.iter().map(|s| s.to_string()).collect()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn build_flags_default_and_override() {
-        assert_eq!(build_flags(None).unwrap(), vec!["-ldflags", "-s -w"]);
-        assert_eq!(
-            build_flags(Some("-tags 'a b' -ldflags=\"-X main.v=1\"")).unwrap(),
-            vec!["-tags", "a b", "-ldflags=-X main.v=1"]
-        );
-        assert!(build_flags(Some("-tags 'open")).is_err());
-    }
 }
