@@ -1,0 +1,21 @@
+'use strict'
+// Installs the npm dependencies (when missing) and builds the native addon.
+// Used by `npm run setup`, `npm test` and `npm run bench`.
+const { existsSync } = require('fs')
+const { join } = require('path')
+const { run } = require('./run')
+
+const root = join(__dirname, '..')
+
+function setup({ release = true } = {}) {
+  if (!existsSync(join(root, 'node_modules', '@napi-rs', 'cli'))) {
+    run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root })
+  }
+  const args = ['napi', 'build', '--platform', '--js', 'binding.js', '--dts', 'binding.d.ts']
+  if (release) args.push('--release')
+  run('npx', args, { cwd: root })
+}
+
+if (require.main === module) setup()
+
+module.exports = { setup, root }

@@ -1,0 +1,27 @@
+'use strict'
+// Runs every test: installs what is missing, builds the addon, checks the
+// generated binding files are committed, then `cargo test` and the JS suite.
+const { spawnSync } = require('child_process')
+const { readdirSync } = require('fs')
+const { join } = require('path')
+const { run } = require('./run')
+const { setup, root } = require('./setup')
+
+setup()
+
+const inGit = spawnSync('git', ['rev-parse', '--is-inside-work-tree'], { cwd: root }).status === 0
+if (inGit) {
+  // The loader and typings napi generates are checked in: they must match the Rust API.
+  run('git', ['diff', '--exit-code', '--', 'binding.js', 'binding.d.ts'], { cwd: root })
+}
+
+run('cargo', ['test', '--all-targets'], { cwd: root })
+
+const only = process.argv.slice(2)
+const files = only.length
+  ? only
+  : readdirSync(join(root, '__test__'))
+      .filter((f) => f.endsWith('.test.js'))
+      .sort()
+      .map((f) => join('__test__', f))
+run(process.execPath, ['--test', '--test-concurrency=1', ...files], { cwd: root })
