@@ -1,12 +1,36 @@
 //! The Go toolchain a build uses.
 //!
-//! Knows nothing of Lambdas: it finds (and later downloads) a Go SDK and
-//! says how to run its `go` command.
+//! Knows nothing of Lambdas: it decides which Go version a project wants
+//! ([`select`]), finds or downloads that SDK ([`resolve`]), says how to run
+//! its `go` command ([`GoToolchain::command_env`], [`cache_env`]) and what to
+//! keep between builds ([`prepare_cache`]).
+//!
+//! Downloads come from `https://dl.google.com/go/` unless the environment
+//! sets [`DOWNLOAD_BASE_URL_ENV`] (`GO_BUILDER_DOWNLOAD_BASE_URL`).
+
+mod archive;
+mod cache;
+pub mod download;
+mod fsutil;
+pub mod install;
+mod lock;
+pub mod platform;
+mod resolve;
+pub mod version;
 
 use std::path::{Path, PathBuf};
 
 use crate::env::Env;
 use crate::error::{Error, Result};
+
+pub use cache::{cache_env, prepare_cache};
+pub use download::{DownloadOptions, Progress, DEFAULT_DOWNLOAD_BASE_URL, DOWNLOAD_BASE_URL_ENV};
+pub use install::MARKER_FILE;
+pub use platform::{ArchiveKind, Platform};
+pub use resolve::{
+    global_cache_root, global_sdk_dir, local_cache_dir, resolve, ResolveRequest, Resolved, Source,
+};
+pub use version::{select, GoVersion, VersionRequest, Want};
 
 /// A Go SDK on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,6 +64,11 @@ impl GoToolchain {
             goroot: goroot.to_path_buf(),
             version,
         })
+    }
+
+    /// [`version`](Self::version) parsed (`go1.26.8` → 1.26.8).
+    pub fn parsed_version(&self) -> Option<GoVersion> {
+        GoVersion::parse_release(&self.version)
     }
 
     /// The environment every `go` command of a build runs with: this SDK

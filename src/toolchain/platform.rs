@@ -1,0 +1,150 @@
+//! The OS / architecture an SDK is downloaded for, in Go's spelling.
+
+use super::version::GoVersion;
+
+/// How a Go distribution archive is packed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArchiveKind {
+    TarGz,
+    Zip,
+}
+
+impl ArchiveKind {
+    pub fn extension(self) -> &'static str {
+        match self {
+            ArchiveKind::TarGz => "tar.gz",
+            ArchiveKind::Zip => "zip",
+        }
+    }
+}
+
+/// A Go `GOOS`/`GOARCH` pair for the machine the SDK runs on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Platform {
+    pub os: String,
+    pub arch: String,
+}
+
+impl Platform {
+    /// The machine this code runs on (`std::env::consts`, not the process
+    /// environment).
+    pub fn current() -> Self {
+        Platform {
+            os: go_os(std::env::consts::OS).to_string(),
+            arch: go_arch(std::env::consts::ARCH).to_string(),
+        }
+    }
+
+    /// Windows SDKs are `.zip`, every other one `.tar.gz`.
+    pub fn archive_kind(&self) -> ArchiveKind {
+        if self.os == "windows" {
+            ArchiveKind::Zip
+        } else {
+            ArchiveKind::TarGz
+        }
+    }
+
+    /// The architecture to download for `version`: macOS on arm64 has
+    /// official builds only from Go 1.16 on, older ones run under Rosetta.
+    fn download_arch(&self, version: &GoVersion) -> &str {
+        if self.os == "darwin" && self.arch == "arm64" && (version.major, version.minor) < (1, 16) {
+            "amd64"
+        } else {
+            &self.arch
+        }
+    }
+
+    /// `go1.26.8.linux-amd64.tar.gz`.
+    pub fn archive_name(&self, version: &GoVersion) -> String {
+        format!(
+            "{}.{}-{}.{}",
+            version.go_name(),
+            self.os,
+            self.download_arch(version),
+            self.archive_kind().extension()
+        )
+    }
+
+    /// The cache folder name of an SDK: `1.26.8_linux_amd64`.
+    pub fn cache_dir_name(&self, version: &GoVersion) -> String {
+        format!("{}_{}_{}", version.name(), self.os, self.arch)
+    }
+
+    /// `_linux_amd64`, the suffix every cache folder of this platform has.
+    pub fn cache_dir_suffix(&self) -> String {
+        format!("_{}_{}", self.os, self.arch)
+    }
+}
+
+/// Rust's OS name → Go's.
+fn go_os(os: &str) -> &str {
+    match os {
+        "macos" => "darwin",
+        other => other,
+    }
+}
+
+/// Rust's architecture name → Go's download name.
+fn go_arch(arch: &str) -> &str {
+    match arch {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "arm" => "armv6l",
+        "powerpc64" => "ppc64",
+        "powerpc64le" => "ppc64le",
+        "loongarch64" => "loong64",
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> GoVersion {
+        GoVersion::parse_release(s).unwrap()
+    }
+
+    #[test]
+    fn names() {
+        let linux = Platform {
+            os: "linux".into(),
+            arch: "amd64".into(),
+        };
+        assert_eq!(
+            linux.archive_name(&v("go1.26.8")),
+            "go1.26.8.linux-amd64.tar.gz"
+        );
+        assert_eq!(
+            linux.archive_name(&v("go1.20")),
+            "go1.20.linux-amd64.tar.gz"
+        );
+        assert_eq!(linux.cache_dir_name(&v("go1.23rc1")), "1.23rc1_linux_amd64");
+        let win = Platform {
+            os: "windows".into(),
+            arch: "386".into(),
+        };
+        assert_eq!(win.archive_name(&v("go1.22.1")), "go1.22.1.windows-386.zip");
+        let mac = Platform {
+            os: "darwin".into(),
+            arch: "arm64".into(),
+        };
+        assert_eq!(
+            mac.archive_name(&v("go1.15.15")),
+            "go1.15.15.darwin-amd64.tar.gz"
+        );
+        assert_eq!(
+            mac.archive_name(&v("go1.16.15")),
+            "go1.16.15.darwin-arm64.tar.gz"
+        );
+    }
+
+    #[test]
+    fn maps_rust_names() {
+        assert_eq!(go_os("macos"), "darwin");
+        assert_eq!(go_arch("x86_64"), "amd64");
+        assert_eq!(go_arch("aarch64"), "arm64");
+        assert_eq!(go_arch("x86"), "386");
+    }
+}

@@ -1,0 +1,384 @@
+//! Finding the SDK a build uses: lookup in the local cache, the global
+//! cache and `PATH`, then a download into the global cache.
+//!
+//! Layout:
+//! - global cache: `<user cache dir>/com.vercel.cli/golang/<ver>_<os>_<arch>/`,
+//!   each an SDK root (`bin/go`, `VERSION`, …) with the completion marker;
+//! - local cache: `<workPath>/.vercel/cache/golang`, an SDK root too — a
+//!   symlink to the global folder in use (what `prepareCache` turns into a
+//!   copy), or such a copy restored by the platform's build cache.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::download::{DownloadOptions, Progress};
+use super::install::{self, InstallRequest};
+use super::lock;
+use super::platform::Platform;
+use super::version::{GoVersion, VersionRequest, Want};
+use super::{find_on_path, fsutil, GoToolchain};
+use crate::cache_dir::user_cache_dir;
+use crate::env::Env;
+use crate::error::{Error, Result};
+
+/// `<workPath>/` + this is the project's local SDK cache.
+pub const LOCAL_CACHE_DIR: [&str; 3] = [".vercel", "cache", "golang"];
+
+/// The project's local cache folder.
+pub fn local_cache_dir(work_path: &Path) -> PathBuf {
+    LOCAL_CACHE_DIR
+        .iter()
+        .fold(work_path.to_path_buf(), |p, part| p.join(part))
+}
+
+/// The folder holding one global-cache SDK per version/platform:
+/// `<user cache dir>/com.vercel.cli/golang`.
+pub fn global_cache_root(env: &Env) -> PathBuf {
+    user_cache_dir(env).join("com.vercel.cli").join("golang")
+}
+
+/// Where a given SDK lives in the global cache.
+pub fn global_sdk_dir(root: &Path, version: &GoVersion, platform: &Platform) -> PathBuf {
+    root.join(platform.cache_dir_name(version))
+}
+
+/// Everything [`resolve`] needs.
+pub struct ResolveRequest<'a> {
+    pub version: VersionRequest,
+    pub env: &'a Env,
+    /// The project root; its `.vercel/cache/golang` is the local cache.
+    pub work_path: &'a Path,
+    /// See [`global_cache_root`].
+    pub global_cache_root: PathBuf,
+    pub platform: Platform,
+    pub download: DownloadOptions,
+    /// Point the local cache at the global SDK in use (so `prepareCache`
+    /// can persist it). On by default.
+    pub link_local_cache: bool,
+    /// Receives progress lines (downloads, waits for other builds).
+    pub progress: Progress<'a>,
+}
+
+impl<'a> ResolveRequest<'a> {
+    /// A request with the defaults: global cache under the user cache dir,
+    /// this machine's platform, download options from `env`.
+    pub fn new(
+        version: VersionRequest,
+        env: &'a Env,
+        work_path: &'a Path,
+        progress: Progress<'a>,
+    ) -> Self {
+        ResolveRequest {
+            version,
+            env,
+            work_path,
+            global_cache_root: global_cache_root(env),
+            platform: Platform::current(),
+            download: DownloadOptions::from_env(env),
+            link_local_cache: true,
+            progress,
+        }
+    }
+}
+
+/// Where the SDK in use came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    LocalCache,
+    GlobalCache,
+    Path,
+    Downloaded,
+}
+
+impl Source {
+    fn describe(self) -> &'static str {
+        match self {
+            Source::LocalCache => "the local cache",
+            Source::GlobalCache => "the global cache",
+            Source::Path => "PATH",
+            Source::Downloaded => "a download",
+        }
+    }
+}
+
+/// The outcome of [`resolve`].
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub toolchain: GoToolchain,
+    pub source: Source,
+    /// The cache SDK folder to keep GOMODCACHE/GOCACHE under (see
+    /// [`super::cache_env`]); `None` for a Go found on PATH.
+    pub cache_root: Option<PathBuf>,
+    /// Warnings from version selection and a line saying which Go is used.
+    pub notes: Vec<String>,
+}
+
+/// An installed SDK found by the lookup.
+#[derive(Debug, Clone)]
+struct Candidate {
+    toolchain: GoToolchain,
+    version: GoVersion,
+    source: Source,
+}
+
+/// Finds (or downloads) the SDK `req.version` asks for.
+///
+/// Lookup order: local cache, global cache, `PATH`. An exact pin takes the
+/// first location holding exactly that release; `go X.Y` takes the newest
+/// installed `X.Y.*` (the earlier location on a tie); nothing pinned takes
+/// the first location with any Go ≥ 1.13 (in the global cache, its newest).
+/// Only when nothing installed fits is the release downloaded, into the
+/// global cache.
+pub async fn resolve(req: &ResolveRequest<'_>) -> Result<Resolved> {
+    let mut notes = req.version.warnings.clone();
+    let candidates = installed(req);
+    let (toolchain, source) = match pick(&req.version, candidates) {
+        Some(found) => (found.toolchain, found.source),
+        None => (download(req).await?, Source::Downloaded),
+    };
+    notes.push(selection_note(req, &toolchain, source));
+    let cache_root = match source {
+        Source::Path => None,
+        Source::LocalCache => Some(toolchain.goroot.clone()),
+        Source::GlobalCache | Source::Downloaded => {
+            if req.link_local_cache {
+                if let Err(e) = link_local_cache(req, &toolchain.goroot).await {
+                    notes.push(format!("Could not link the local Go cache: {e}"));
+                }
+            }
+            Some(toolchain.goroot.clone())
+        }
+    };
+    Ok(Resolved {
+        toolchain,
+        source,
+        cache_root,
+        notes,
+    })
+}
+
+fn selection_note(req: &ResolveRequest<'_>, toolchain: &GoToolchain, source: Source) -> String {
+    let wanted = match &req.version.want {
+        Want::Any => format!("no Go version is pinned ({})", req.version.origin),
+        _ => format!("wanted by the {}", req.version.origin),
+    };
+    format!(
+        "Using Go {} from {} ({}), {wanted}",
+        toolchain.version.trim_start_matches("go"),
+        source.describe(),
+        toolchain.goroot.display()
+    )
+}
+
+/// Installed SDKs in lookup order.
+fn installed(req: &ResolveRequest<'_>) -> Vec<Candidate> {
+    let mut found = Vec::new();
+    let local = local_cache_dir(req.work_path);
+    found.extend(candidate(
+        install::installed_at(&local, None),
+        Source::LocalCache,
+    ));
+    let exact = match &req.version.want {
+        Want::Exact(v) => Some(v),
+        _ => None,
+    };
+    for toolchain in global_sdks(req, exact) {
+        found.extend(candidate(Some(toolchain), Source::GlobalCache));
+    }
+    found.extend(candidate(find_on_path(req.env).ok(), Source::Path));
+    found
+}
+
+fn candidate(toolchain: Option<GoToolchain>, source: Source) -> Option<Candidate> {
+    let toolchain = toolchain?;
+    let version = toolchain.parsed_version()?;
+    Some(Candidate {
+        toolchain,
+        version,
+        source,
+    })
+}
+
+/// Complete SDKs of this platform in the global cache, newest first (only
+/// `exact`'s folder when given).
+fn global_sdks(req: &ResolveRequest<'_>, exact: Option<&GoVersion>) -> Vec<GoToolchain> {
+    let root = &req.global_cache_root;
+    if let Some(version) = exact {
+        let dir = global_sdk_dir(root, version, &req.platform);
+        return install::installed_at(&dir, Some(version))
+            .into_iter()
+            .collect();
+    }
+    let suffix = req.platform.cache_dir_suffix();
+    let Ok(entries) = fs::read_dir(root) else {
+        return Vec::new();
+    };
+    let mut sdks: Vec<(GoVersion, GoToolchain)> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let version = GoVersion::parse_release(name.strip_suffix(&suffix)?)?;
+            let toolchain = install::installed_at(&entry.path(), Some(&version))?;
+            Some((version, toolchain))
+        })
+        .collect();
+    sdks.sort_by(|a, b| b.0.cmp(&a.0));
+    sdks.into_iter().map(|(_, t)| t).collect()
+}
+
+/// The candidate the request takes, per the rules on [`resolve`].
+fn pick(request: &VersionRequest, candidates: Vec<Candidate>) -> Option<Candidate> {
+    let mut fitting = candidates
+        .into_iter()
+        .filter(|c| request.accepts(&c.version));
+    match request.want {
+        Want::Minor { .. } => fitting.fold(None, |best: Option<Candidate>, c| match best {
+            Some(b) if b.version >= c.version => Some(b),
+            _ => Some(c),
+        }),
+        Want::Exact(_) | Want::Any => fitting.next(),
+    }
+}
+
+async fn download(req: &ResolveRequest<'_>) -> Result<GoToolchain> {
+    let version = req.version.download_version();
+    let dest = global_sdk_dir(&req.global_cache_root, &version, &req.platform);
+    let install = InstallRequest {
+        version: &version,
+        platform: &req.platform,
+        dest: &dest,
+        env: req.env,
+        options: &req.download,
+        progress: req.progress,
+    };
+    install::install(&install)
+        .await
+        .map(|(toolchain, _)| toolchain)
+}
+
+/// Makes the local cache a symlink to `target` (a global SDK folder),
+/// replacing an older link or copy. Guarded by a lock, since the functions
+/// of one project may build in parallel.
+async fn link_local_cache(req: &ResolveRequest<'_>, target: &Path) -> Result<()> {
+    let local = local_cache_dir(req.work_path);
+    if fs::read_link(&local).is_ok_and(|t| t == target) {
+        return Ok(());
+    }
+    let _guard = lock::lock_dir(&local, "the local Go cache", req.progress).await?;
+    if fs::read_link(&local).is_ok_and(|t| t == target) {
+        return Ok(());
+    }
+    let fresh = fsutil::sibling(&local, "link");
+    symlink_dir(target, &fresh).map_err(|e| Error::io_at("create symlink", &fresh, e))?;
+    let is_real_dir = fs::symlink_metadata(&local).is_ok_and(|m| m.is_dir());
+    if is_real_dir {
+        let aside = fsutil::sibling(&local, "stale");
+        if let Err(e) = fs::rename(&local, &aside) {
+            let _ = fs::remove_file(&fresh);
+            return Err(Error::io_at("move aside", &local, e));
+        }
+        let _ = fsutil::remove_tree(&aside);
+    }
+    // Renaming over an existing symlink replaces it atomically.
+    fs::rename(&fresh, &local).map_err(|e| {
+        let _ = fs::remove_file(&fresh);
+        Error::io_at("link", &local, e)
+    })
+}
+
+#[cfg(unix)]
+fn symlink_dir(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+#[cfg(windows)]
+fn symlink_dir(target: &Path, link: &Path) -> std::io::Result<()> {
+    std::os::windows::fs::symlink_dir(target, link)
+}
+
+#[cfg(not(any(unix, windows)))]
+fn symlink_dir(_target: &Path, _link: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::new(
+        std::io::ErrorKind::Unsupported,
+        "symlinks",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cand(version: &str, source: Source) -> Candidate {
+        let version = GoVersion::parse_release(version).unwrap();
+        Candidate {
+            toolchain: GoToolchain {
+                go: PathBuf::from("/x/bin/go"),
+                goroot: PathBuf::from(format!("/{source:?}")),
+                version: version.go_name(),
+            },
+            version,
+            source,
+        }
+    }
+
+    fn request(want: Want) -> VersionRequest {
+        VersionRequest {
+            want,
+            origin: String::new(),
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn picks_by_rule() {
+        let all = || {
+            vec![
+                cand("go1.26.1", Source::LocalCache),
+                cand("go1.26.8", Source::GlobalCache),
+                cand("go1.22.3", Source::GlobalCache),
+                cand("go1.26.8", Source::Path),
+            ]
+        };
+        let minor = pick(
+            &request(Want::Minor {
+                major: 1,
+                minor: 26,
+            }),
+            all(),
+        )
+        .unwrap();
+        assert_eq!(
+            (minor.version.name().as_str(), minor.source),
+            ("1.26.8", Source::GlobalCache)
+        );
+        let any = pick(&request(Want::Any), all()).unwrap();
+        assert_eq!(any.source, Source::LocalCache);
+        let exact = GoVersion::parse_release("go1.22.3").unwrap();
+        let ex = pick(&request(Want::Exact(exact)), all()).unwrap();
+        assert_eq!(ex.version.name(), "1.22.3");
+        let missing = GoVersion::parse_release("go1.22.4").unwrap();
+        assert!(pick(&request(Want::Exact(missing)), all()).is_none());
+        let old = vec![cand("go1.12.17", Source::Path)];
+        assert!(pick(&request(Want::Any), old).is_none());
+    }
+
+    #[test]
+    fn cache_paths() {
+        let local = local_cache_dir(Path::new("/w"));
+        assert_eq!(local, Path::new("/w/.vercel/cache/golang"));
+        let env: Env = [("HOME".to_string(), "/home/u".to_string())]
+            .into_iter()
+            .collect();
+        let root = global_cache_root(&env);
+        assert!(root.ends_with("com.vercel.cli/golang"));
+        let platform = Platform {
+            os: "linux".into(),
+            arch: "arm64".into(),
+        };
+        let v = GoVersion::parse_release("go1.22.3").unwrap();
+        assert_eq!(
+            global_sdk_dir(Path::new("/g"), &v, &platform),
+            Path::new("/g/1.22.3_linux_arm64")
+        );
+    }
+}

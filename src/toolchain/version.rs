@@ -1,0 +1,694 @@
+//! Which Go version a project asks for: Go version names, the `X.Y` →
+//! `X.Y.Z` table, and reading `go` / `toolchain` lines from go.mod and go.work.
+//!
+//! # What a line means
+//!
+//! - `toolchain goX.Y.Z` (or `goX.YrcN`, `goX.YbetaN`) pins that exact release.
+//! - `go X.Y.Z` (or `go X.YrcN`) pins that exact release too.
+//! - `go X.Y` (no patch) means "any X.Y release": an installed `X.Y.*` satisfies
+//!   it (the newest installed one is preferred), and only when none is installed
+//!   is the table's `X.Y.Z` downloaded. A newer minor (`1.27` for `go 1.26`) does
+//!   not satisfy it: the project asked for that language line.
+//! - Nothing pinned: any installed Go ≥ 1.13 is used as it is; only when none is
+//!   installed is the table's newest release downloaded.
+//!
+//! When a file has both lines the `toolchain` line wins, unless it names an
+//! older release than the `go` line (Go itself would refuse to build with it:
+//! "go.mod requires go >= …"), in which case the `go` line is used.
+//! go.work is read first: when it has a `go` or `toolchain` line, go.mod's are
+//! not consulted (that is what `go` does in workspace mode), unless the
+//! environment says `GOWORK=off`. An environment `GOTOOLCHAIN=goX.Y.Z` (Go's
+//! own override, optionally with `+auto`/`+path`) pins above both files.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use crate::env::Env;
+use crate::error::{Error, Result};
+
+/// The oldest Go minor version the builder supports (`1.13`).
+pub const MIN_SUPPORTED: (u32, u32) = (1, 13);
+
+/// Go 1.X (major 1) → the patch release downloaded for `go 1.X`.
+///
+/// Lines up to 1.24 are closed (their last release); 1.25–1.27 follow the
+/// reference builder's table. Update here when a newer patch should be the
+/// default download; installed patches of the same line are used regardless.
+const PATCH_TABLE: &[(u32, u32)] = &[
+    (13, 15),
+    (14, 15),
+    (15, 15),
+    (16, 15),
+    (17, 13),
+    (18, 10),
+    (19, 13),
+    (20, 14),
+    (21, 13),
+    (22, 12),
+    (23, 12),
+    (24, 13),
+    (25, 8),
+    (26, 1),
+    (27, 1),
+];
+
+/// A pre-release stage, as in `go1.23rc1` / `go1.23beta2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PreRelease {
+    Beta(u32),
+    Rc(u32),
+}
+
+/// A Go version name such as `1.26.8`, `1.23rc1` or the bare language
+/// version `1.26`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct GoVersion {
+    pub major: u32,
+    pub minor: u32,
+    /// `None` for a bare language version (`1.26`) and for pre-releases.
+    pub patch: Option<u32>,
+    pub pre: Option<PreRelease>,
+}
+
+impl GoVersion {
+    /// A release `major.minor.patch`.
+    pub fn release(major: u32, minor: u32, patch: u32) -> Self {
+        GoVersion {
+            major,
+            minor,
+            patch: Some(patch),
+            pre: None,
+        }
+    }
+
+    /// Parses the text after `go` in a go.mod `go` line: `1.21`, `1.21.3`,
+    /// `1.21rc1`. A bare `X.Y` stays a language version (no patch).
+    pub fn parse_language(text: &str) -> Option<Self> {
+        parse_parts(text)
+    }
+
+    /// Parses a release name as a `toolchain` line, `VERSION` file or
+    /// `go version` prints it: `go1.26.8`, `go1.23rc1`, and (before Go 1.21,
+    /// whose first releases had no `.0`) `go1.20` meaning `1.20.0`. The `go`
+    /// prefix is optional.
+    pub fn parse_release(text: &str) -> Option<Self> {
+        let text = text.trim();
+        let text = text.strip_prefix("go").unwrap_or(text);
+        let mut v = parse_parts(text)?;
+        if v.patch.is_none() && v.pre.is_none() {
+            // `go1.20` is the release 1.20.0; from 1.21 on a bare `go1.21` is
+            // no release name, read it the same way rather than reject it.
+            v.patch = Some(0);
+        }
+        Some(v)
+    }
+
+    /// True for a final release (not a bare language version, not rc/beta).
+    pub fn is_release(&self) -> bool {
+        self.patch.is_some() && self.pre.is_none()
+    }
+
+    /// Whether this version is older than [`MIN_SUPPORTED`].
+    pub fn is_unsupported(&self) -> bool {
+        (self.major, self.minor) < MIN_SUPPORTED
+    }
+
+    /// The name used in download file names and cache folders:
+    /// `1.26.8`, `1.23rc1`, and `1.20` for the first 1.20 release.
+    pub fn name(&self) -> String {
+        let base = format!("{}.{}", self.major, self.minor);
+        match (self.pre, self.patch) {
+            (Some(PreRelease::Beta(n)), _) => format!("{base}beta{n}"),
+            (Some(PreRelease::Rc(n)), _) => format!("{base}rc{n}"),
+            (None, Some(0)) if (self.major, self.minor) < (1, 21) => base,
+            (None, Some(patch)) => format!("{base}.{patch}"),
+            (None, None) => base,
+        }
+    }
+
+    /// `go` + [`name`](Self::name), as `VERSION` and `go version` spell it.
+    pub fn go_name(&self) -> String {
+        format!("go{}", self.name())
+    }
+
+    /// The table's release for this version's `X.Y`; `X.Y.0` for lines newer
+    /// than the table. `None` below the supported range.
+    pub fn table_release(major: u32, minor: u32) -> Option<Self> {
+        if (major, minor) < MIN_SUPPORTED {
+            return None;
+        }
+        let newest = newest_in_table();
+        if (major, minor) > (newest.major, newest.minor) {
+            return Some(GoVersion::release(major, minor, 0));
+        }
+        PATCH_TABLE
+            .iter()
+            .find(|(m, _)| major == 1 && *m == minor)
+            .map(|(m, p)| GoVersion::release(1, *m, *p))
+    }
+
+    /// The order key: language version < beta < rc < releases by patch.
+    fn key(&self) -> (u32, u32, u8, u32) {
+        let (stage, n) = match (self.pre, self.patch) {
+            (Some(PreRelease::Beta(n)), _) => (1, n),
+            (Some(PreRelease::Rc(n)), _) => (2, n),
+            (None, Some(p)) => (3, p),
+            (None, None) => (0, 0),
+        };
+        (self.major, self.minor, stage, n)
+    }
+}
+
+impl Ord for GoVersion {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.key().cmp(&other.key())
+    }
+}
+
+impl PartialOrd for GoVersion {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl fmt::Display for GoVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// The newest release in the table (what an unpinned project downloads).
+pub fn newest_in_table() -> GoVersion {
+    let (minor, patch) = PATCH_TABLE[PATCH_TABLE.len() - 1];
+    GoVersion::release(1, minor, patch)
+}
+
+/// `X.Y[.Z]`, `X.YrcN`, `X.YbetaN` → parts. Anything else → `None`.
+fn parse_parts(text: &str) -> Option<GoVersion> {
+    let (major, rest) = text.split_once('.')?;
+    let major = parse_number(major)?;
+    let digits_end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let minor = parse_number(&rest[..digits_end])?;
+    let tail = &rest[digits_end..];
+    let (patch, pre) = if tail.is_empty() {
+        (None, None)
+    } else if let Some(p) = tail.strip_prefix('.') {
+        (Some(parse_number(p)?), None)
+    } else if let Some(n) = tail.strip_prefix("rc") {
+        (None, Some(PreRelease::Rc(parse_number(n)?)))
+    } else if let Some(n) = tail.strip_prefix("beta") {
+        (None, Some(PreRelease::Beta(parse_number(n)?)))
+    } else {
+        return None;
+    };
+    Some(GoVersion {
+        major,
+        minor,
+        patch,
+        pre,
+    })
+}
+
+/// A non-empty run of ASCII digits that fits a `u32`.
+fn parse_number(text: &str) -> Option<u32> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+/// What a build asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Want {
+    /// Exactly this release (from a `toolchain` line or `go X.Y.Z`).
+    Exact(GoVersion),
+    /// Any `major.minor.*` release (from `go X.Y`).
+    Minor { major: u32, minor: u32 },
+    /// Nothing pinned: any installed Go ≥ 1.13.
+    Any,
+}
+
+/// The outcome of [`select`]: what is wanted, where it came from, and
+/// warnings to show the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VersionRequest {
+    pub want: Want,
+    /// Human-readable origin, e.g. "go.mod `go 1.26` line".
+    pub origin: String,
+    pub warnings: Vec<String>,
+}
+
+impl VersionRequest {
+    /// A request for exactly `version`.
+    pub fn exact(version: GoVersion, origin: impl Into<String>) -> Self {
+        VersionRequest {
+            want: Want::Exact(version),
+            origin: origin.into(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Nothing pinned.
+    pub fn any(origin: impl Into<String>) -> Self {
+        VersionRequest {
+            want: Want::Any,
+            origin: origin.into(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// Whether an installed Go of `version` satisfies this request.
+    pub fn accepts(&self, version: &GoVersion) -> bool {
+        match &self.want {
+            Want::Exact(want) => want == version,
+            Want::Minor { major, minor } => {
+                version.is_release() && version.major == *major && version.minor == *minor
+            }
+            Want::Any => !version.is_unsupported(),
+        }
+    }
+
+    /// The release to download when nothing installed satisfies the request.
+    pub fn download_version(&self) -> GoVersion {
+        match &self.want {
+            Want::Exact(v) => v.clone(),
+            Want::Minor { major, minor } => {
+                GoVersion::table_release(*major, *minor).unwrap_or_else(newest_in_table)
+            }
+            Want::Any => newest_in_table(),
+        }
+    }
+}
+
+/// The `go` and `toolchain` lines of one go.mod / go.work file, as written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Directives {
+    pub go: Option<String>,
+    pub toolchain: Option<String>,
+}
+
+/// Reads the first `go` and `toolchain` directives of a go.mod or go.work
+/// text. Handles `//` comments, CRLF, a BOM, extra spaces and tabs, quoted
+/// values, and skips `( … )` blocks (where `go` is never a directive).
+pub fn directives(text: &str) -> Directives {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut found = Directives::default();
+    let mut in_block = false;
+    for raw in text.lines() {
+        let line = strip_comment(raw).trim();
+        if in_block {
+            in_block = !line.starts_with(')');
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let (Some(verb), Some(value)) = (words.next(), words.next()) else {
+            continue;
+        };
+        if value == "(" || line.ends_with('(') {
+            in_block = true;
+            continue;
+        }
+        let value = value.trim_matches('"').to_string();
+        match verb {
+            "go" if found.go.is_none() => found.go = Some(value),
+            "toolchain" if found.toolchain.is_none() => found.toolchain = Some(value),
+            _ => {}
+        }
+    }
+    found
+}
+
+/// The line without its `//` comment.
+fn strip_comment(line: &str) -> &str {
+    line.find("//").map_or(line, |at| &line[..at])
+}
+
+/// Decides which Go version a build wants from the texts of go.mod and
+/// go.work (either may be absent) and the build's environment.
+///
+/// Errors with [`Error::UnsupportedGoVersion`] when the chosen version is
+/// older than Go 1.13.
+pub fn select(
+    mod_text: Option<&str>,
+    work_text: Option<&str>,
+    env: &Env,
+) -> Result<VersionRequest> {
+    if let Some(request) = from_gotoolchain_env(env) {
+        return Ok(request);
+    }
+    let mut warnings = Vec::new();
+    let work_text = work_text.filter(|_| env.get("GOWORK") != Some("off"));
+    if let Some(text) = work_text {
+        if let Some(mut request) = from_file(text, "go.work", &mut warnings)? {
+            request.warnings = warnings;
+            return Ok(request);
+        }
+    }
+    if let Some(text) = mod_text {
+        if let Some(mut request) = from_file(text, "go.mod", &mut warnings)? {
+            request.warnings = warnings;
+            return Ok(request);
+        }
+        warnings.push("Unknown Go version in go.mod (no `go` line)".to_string());
+    }
+    let mut request = VersionRequest::any("no go.mod or go.work version");
+    request.warnings = warnings;
+    Ok(request)
+}
+
+/// `GOTOOLCHAIN=go1.22.3` (optionally `+auto` / `+path`) pins that release.
+/// `local`, `auto`, `path` and anything unparsable pin nothing.
+fn from_gotoolchain_env(env: &Env) -> Option<VersionRequest> {
+    let value = env.non_empty("GOTOOLCHAIN")?;
+    let name = value.split('+').next().unwrap_or(value);
+    if !name.starts_with("go") {
+        return None;
+    }
+    let version = GoVersion::parse_release(name)?;
+    Some(VersionRequest::exact(
+        version,
+        format!("GOTOOLCHAIN={value} in the environment"),
+    ))
+}
+
+/// The request one file makes, or `None` when it has no usable line.
+fn from_file(text: &str, file: &str, warnings: &mut Vec<String>) -> Result<Option<VersionRequest>> {
+    let found = directives(text);
+    let go_line = found
+        .go
+        .as_deref()
+        .and_then(|value| go_line_request(value, file, warnings));
+    let toolchain = found
+        .toolchain
+        .as_deref()
+        .and_then(|value| toolchain_request(value, file, warnings));
+    let chosen = match (toolchain, go_line) {
+        (Some((tc, tc_origin)), Some((go, go_origin))) if tc < go => {
+            warnings.push(format!(
+                "{tc_origin} is older than the {go_origin}; using the `go` line"
+            ));
+            Some((go, go_origin))
+        }
+        (Some(tc), _) => Some(tc),
+        (None, go) => go,
+    };
+    let Some((version, origin)) = chosen else {
+        return Ok(None);
+    };
+    if version.is_unsupported() {
+        return Err(Error::UnsupportedGoVersion(version.name()));
+    }
+    let want = if version.patch.is_none() && version.pre.is_none() {
+        Want::Minor {
+            major: version.major,
+            minor: version.minor,
+        }
+    } else {
+        Want::Exact(version)
+    };
+    Ok(Some(VersionRequest {
+        want,
+        origin,
+        warnings: Vec::new(),
+    }))
+}
+
+/// A `go X.Y[.Z]` value as a version (bare `X.Y` kept as a language version).
+fn go_line_request(
+    value: &str,
+    file: &str,
+    warnings: &mut Vec<String>,
+) -> Option<(GoVersion, String)> {
+    match GoVersion::parse_language(value) {
+        Some(v) => Some((v, format!("{file} `go {value}` line"))),
+        None => {
+            warnings.push(format!("Ignoring unreadable `go {value}` line in {file}"));
+            None
+        }
+    }
+}
+
+/// A `toolchain goX.Y.Z` value as a release; `default` pins nothing. A custom
+/// suffix (`go1.22.3-corp`) is dropped with a warning: only official
+/// releases can be downloaded.
+fn toolchain_request(
+    value: &str,
+    file: &str,
+    warnings: &mut Vec<String>,
+) -> Option<(GoVersion, String)> {
+    if value == "default" || value == "local" {
+        return None;
+    }
+    let origin = format!("{file} `toolchain {value}` line");
+    let base = value.split(['-', '+']).next().unwrap_or(value);
+    match base.strip_prefix("go").and_then(GoVersion::parse_release) {
+        Some(v) => {
+            if base != value {
+                warnings.push(format!(
+                    "{origin}: custom toolchain suffix ignored, using go{}",
+                    v.name()
+                ));
+            }
+            Some((v, origin))
+        }
+        None => {
+            warnings.push(format!("Ignoring unreadable {origin}"));
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn want(mod_text: &str) -> Want {
+        select(Some(mod_text), None, &Env::default())
+            .expect("select")
+            .want
+    }
+
+    fn exact(text: &str) -> Want {
+        Want::Exact(GoVersion::parse_release(text).expect("version"))
+    }
+
+    #[test]
+    fn parses_names() {
+        assert_eq!(
+            GoVersion::parse_release("go1.26.8").unwrap().name(),
+            "1.26.8"
+        );
+        assert_eq!(GoVersion::parse_release("go1.20").unwrap().patch, Some(0));
+        assert_eq!(GoVersion::parse_release("go1.20").unwrap().name(), "1.20");
+        assert_eq!(GoVersion::parse_release("1.21.0").unwrap().name(), "1.21.0");
+        assert_eq!(
+            GoVersion::parse_release("go1.23rc1").unwrap().name(),
+            "1.23rc1"
+        );
+        assert_eq!(
+            GoVersion::parse_release("go1.22beta2").unwrap().pre,
+            Some(PreRelease::Beta(2))
+        );
+        for bad in [
+            "",
+            "go",
+            "1",
+            "1.",
+            "1.x",
+            "1.2.",
+            "1.2.3.4",
+            "1.2rc",
+            "1.2alpha1",
+            "-1.2",
+        ] {
+            assert_eq!(GoVersion::parse_language(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn orders_versions() {
+        let v = |s| GoVersion::parse_language(s).unwrap();
+        assert!(v("1.21") < v("1.21beta1"));
+        assert!(v("1.21beta1") < v("1.21rc1"));
+        assert!(v("1.21rc2") < v("1.21.0"));
+        assert!(v("1.21.0") < v("1.21.10"));
+        assert!(v("1.9.9") < v("1.10.0"));
+    }
+
+    #[test]
+    fn table() {
+        assert_eq!(GoVersion::table_release(1, 13).unwrap().name(), "1.13.15");
+        assert_eq!(GoVersion::table_release(1, 26).unwrap().name(), "1.26.1");
+        assert_eq!(GoVersion::table_release(1, 27).unwrap().name(), "1.27.1");
+        assert_eq!(GoVersion::table_release(1, 31).unwrap().name(), "1.31.0");
+        assert_eq!(GoVersion::table_release(1, 12), None);
+        assert_eq!(newest_in_table().name(), "1.27.1");
+    }
+
+    #[test]
+    fn go_line_forms() {
+        assert_eq!(
+            want("module x\n\ngo 1.22\n"),
+            Want::Minor {
+                major: 1,
+                minor: 22
+            }
+        );
+        assert_eq!(want("module x\ngo 1.23.0\n"), exact("1.23.0"));
+        assert_eq!(want("go 1.23rc1"), exact("go1.23rc1"));
+        assert_eq!(want("module x\r\n\r\ngo   1.21.3   \r\n"), exact("1.21.3"));
+        assert_eq!(
+            want("\u{feff}go\t1.24 // a comment\n"),
+            Want::Minor {
+                major: 1,
+                minor: 24
+            }
+        );
+        assert_eq!(want("// go 1.15\nmodule x\ngo 1.20.4"), exact("1.20.4"));
+        assert_eq!(want("go \"1.22.1\""), exact("1.22.1"));
+        assert_eq!(
+            want("go 1.40"),
+            Want::Minor {
+                major: 1,
+                minor: 40
+            }
+        );
+    }
+
+    #[test]
+    fn blocks_and_lookalikes_are_not_directives() {
+        let text = "module x\n\nrequire (\n\tgo 1.14\n\tgo.uber.org/zap v1.0.0\n)\n\ngo 1.22.5\n";
+        assert_eq!(want(text), exact("1.22.5"));
+        assert_eq!(want("module x\ngolang 1.19\ngo.mod 1.2\n"), Want::Any);
+    }
+
+    #[test]
+    fn toolchain_line() {
+        assert_eq!(want("go 1.21\ntoolchain go1.22.3\n"), exact("1.22.3"));
+        assert_eq!(want("toolchain go1.22.3"), exact("1.22.3"));
+        assert_eq!(
+            want("go 1.22\ntoolchain default\n"),
+            Want::Minor {
+                major: 1,
+                minor: 22
+            }
+        );
+        assert_eq!(want("toolchain default\n"), Want::Any);
+        assert_eq!(
+            want("go 1.22\r\ntoolchain go1.23rc2 // rc\r\n"),
+            exact("go1.23rc2")
+        );
+        assert_eq!(
+            want("go 1.22\ntoolchain go1.20\n"),
+            Want::Minor {
+                major: 1,
+                minor: 22
+            }
+        );
+        assert_eq!(want("go 1.22.4\ntoolchain go1.22.4\n"), exact("1.22.4"));
+        let custom = select(
+            Some("go 1.22\ntoolchain go1.22.3-corp"),
+            None,
+            &Env::default(),
+        )
+        .unwrap();
+        assert_eq!(custom.want, exact("1.22.3"));
+        assert_eq!(custom.warnings.len(), 1);
+    }
+
+    #[test]
+    fn unsupported_versions() {
+        for text in [
+            "go 1.12",
+            "go 1.12.17",
+            "toolchain go1.11.2",
+            "go 1.2\ntoolchain go1.2.1",
+        ] {
+            match select(Some(text), None, &Env::default()) {
+                Err(Error::UnsupportedGoVersion(_)) => {}
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+        // Not a version at all: ignored with a warning, as if absent.
+        let garbage = select(Some("go 1\n"), None, &Env::default()).unwrap();
+        assert_eq!(garbage.want, Want::Any);
+        assert!(garbage.warnings[0].contains("unreadable"));
+        let err = select(Some("go 1.12"), None, &Env::default()).unwrap_err();
+        assert_eq!(err.to_string(), "Unsupported Go version 1.12");
+        assert_eq!(err.code(), "ERR_UNSUPPORTED_GO_VERSION");
+    }
+
+    #[test]
+    fn missing_go_line_warns() {
+        let r = select(Some("module x\n"), None, &Env::default()).unwrap();
+        assert_eq!(r.want, Want::Any);
+        assert!(r.warnings[0].contains("Unknown Go version in go.mod"));
+        let none = select(None, None, &Env::default()).unwrap();
+        assert_eq!(none.want, Want::Any);
+        assert!(none.warnings.is_empty());
+    }
+
+    #[test]
+    fn go_work_wins_unless_off() {
+        let m = Some("module x\ngo 1.21.1\n");
+        let w = Some("go 1.23\n\nuse (\n\t.\n\t./api\n)\n");
+        let r = select(m, w, &Env::default()).unwrap();
+        assert_eq!(
+            r.want,
+            Want::Minor {
+                major: 1,
+                minor: 23
+            }
+        );
+        assert!(r.origin.contains("go.work"));
+        let off = select(m, w, &env(&[("GOWORK", "off")])).unwrap();
+        assert_eq!(off.want, exact("1.21.1"));
+        let empty_work = select(m, Some("use ./api\n"), &Env::default()).unwrap();
+        assert_eq!(empty_work.want, exact("1.21.1"));
+        let tc = select(m, Some("go 1.22\ntoolchain go1.22.9\n"), &Env::default()).unwrap();
+        assert_eq!(tc.want, exact("1.22.9"));
+    }
+
+    #[test]
+    fn gotoolchain_env_pins() {
+        let m = Some("go 1.21.1\n");
+        let r = select(m, None, &env(&[("GOTOOLCHAIN", "go1.22.3+auto")])).unwrap();
+        assert_eq!(r.want, exact("1.22.3"));
+        let local = select(m, None, &env(&[("GOTOOLCHAIN", "local")])).unwrap();
+        assert_eq!(local.want, exact("1.21.1"));
+    }
+
+    #[test]
+    fn accepts_and_downloads() {
+        let minor = VersionRequest {
+            want: Want::Minor {
+                major: 1,
+                minor: 26,
+            },
+            origin: String::new(),
+            warnings: vec![],
+        };
+        let v = |s| GoVersion::parse_release(s).unwrap();
+        assert!(minor.accepts(&v("go1.26.8")));
+        assert!(minor.accepts(&v("go1.26.0")));
+        assert!(!minor.accepts(&v("go1.26rc1")));
+        assert!(!minor.accepts(&v("go1.27.1")));
+        assert_eq!(minor.download_version().name(), "1.26.1");
+        let any = VersionRequest::any("");
+        assert!(any.accepts(&v("go1.13.1")));
+        assert!(!any.accepts(&v("go1.12.17")));
+        assert_eq!(any.download_version().name(), "1.27.1");
+        let ex = VersionRequest::exact(v("go1.26.1"), "");
+        assert!(!ex.accepts(&v("go1.26.8")));
+        assert_eq!(ex.download_version().go_name(), "go1.26.1");
+    }
+}
