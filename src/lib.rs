@@ -5,7 +5,7 @@
 
 pub mod analyze;
 pub mod assets;
-mod binding;
+pub mod binding;
 pub mod build;
 pub mod cache_dir;
 pub mod dev_server;
