@@ -17,7 +17,27 @@ const {
   shouldServe: defaultShouldServe,
 } = require('@vercel/build-utils')
 
-const native = require('./binding.js')
+const native = loadNative()
+
+/** The native core; when no prebuilt binary fits, says which package to install. */
+function loadNative() {
+  try {
+    return require('./binding.js')
+  } catch (err) {
+    const { platform, arch } = process
+    const abi =
+      platform === 'linux'
+        ? process.report.getReport().header.glibcVersionRuntime ? '-gnu' : '-musl'
+        : platform === 'win32' ? '-msvc' : ''
+    const pkg = `@acme/go-builder-${platform}-${arch}${abi}`
+    throw new Error(
+      `@acme/go-builder has no native binary for ${platform}-${arch}${abi}. ` +
+        `Install the matching package (\`npm install ${pkg}\`), or reinstall without ` +
+        `--no-optional / --omit=optional. Supported: linux x64/arm64 (gnu, musl), ` +
+        `darwin x64/arm64, win32 x64.\nCause: ${err.message}`,
+    )
+  }
+}
 
 const version = 3
 
