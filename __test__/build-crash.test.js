@@ -1,0 +1,199 @@
+'use strict';
+
+// Undo that survives a crash, and concurrent builds (issue 2, item 5).
+//
+// Crash: a child `node -e` runs build() on a no-go.mod fixture with a cold
+// GOCACHE (so `go build` runs for seconds); once a `go build … -o …/bootstrap`
+// descending from the child exists, the child is SIGKILLed. The tree must be
+// byte-identical, and the next build() on the same workPath must succeed and
+// serve.
+//
+// Concurrency: two build() calls at once on one workPath (two entrypoints of
+// one package; the same entrypoint twice) must both produce correct functions.
+
+const { describe, it, before, after } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+
+const {
+  ROOT,
+  loadBuilder,
+  copyFixture,
+  buildOk,
+  tempDir,
+  assertSameTree,
+  assertHandlerLambda,
+  invokeLambda,
+  assertResponse,
+} = require('./helpers/build-lambda');
+const { snapshotTree } = require('./helpers/tree');
+
+let builder;
+before(() => {
+  builder = loadBuilder();
+});
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** pid → { ppid, argv } for every process we can read. */
+function processTable() {
+  const table = new Map();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      // pid (comm) state ppid …  — comm may contain spaces and parentheses.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const argv = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean);
+      table.set(Number(name), { ppid, argv });
+    } catch {}
+  }
+  return table;
+}
+
+/** Descendants of `root` (pids), from a process table. */
+function descendants(table, root) {
+  const out = [];
+  const queue = [root];
+  while (queue.length) {
+    const parent = queue.shift();
+    for (const [pid, info] of table) {
+      if (info.ppid === parent) {
+        out.push(pid);
+        queue.push(pid);
+      }
+    }
+  }
+  return out;
+}
+
+/** The `go build … -o …/bootstrap` process under `root`, if any. */
+function findGoBuild(table, root) {
+  return descendants(table, root).find((pid) => {
+    const argv = table.get(pid).argv;
+    return (
+      argv.length > 1 &&
+      path.basename(argv[0]) === 'go' &&
+      argv[1] === 'build' &&
+      argv.some((a) => a.endsWith('/bootstrap'))
+    );
+  });
+}
+
+const pendingKills = new Set();
+after(() => {
+  for (const pid of pendingKills) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {}
+  }
+});
+
+describe('crash during build', () => {
+  it('SIGKILL of the building process during `go build` leaves the tree identical; the next build works', async () => {
+    const ws = copyFixture('no-go-mod-third-party');
+    const before = snapshotTree(ws.root);
+    const gocache = tempDir('go-builder-cold-gocache-');
+    // A private TMPDIR: the killed build's scratch and output dirs land (and stay) there.
+    const tmp = tempDir('go-builder-test-tmpdir-');
+    const script = `
+      const builder = require(${JSON.stringify(ROOT)});
+      builder.build({
+        files: {}, entrypoint: 'api/index.go', workPath: process.argv[1], config: {},
+        meta: { skipDownload: true, env: { GOCACHE: process.argv[2], TMPDIR: process.argv[3] } },
+      }).then(() => console.log('BUILD DONE'), (e) => console.log('BUILD FAILED', e.code, e.message));
+    `;
+    const child = spawn(process.execPath, ['-e', script, ws.workPath, gocache, tmp], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    pendingKills.add(child.pid);
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    let childExit = null;
+    exited.then((e) => (childExit = e));
+
+    // Wait for `go build` (of the bootstrap) under the child.
+    let goPid;
+    const deadline = Date.now() + 120000;
+    while (!goPid && Date.now() < deadline && childExit === null) {
+      goPid = findGoBuild(processTable(), child.pid);
+      if (!goPid) await sleep(25);
+    }
+    assert.ok(goPid, `no \`go build\` seen under the child (exit: ${JSON.stringify(childExit)}; output: ${output})`);
+    // Give the compiler a moment to be well into its work, then crash.
+    await sleep(500);
+    const table = processTable();
+    const tree = descendants(table, child.pid);
+    child.kill('SIGKILL');
+    const exit = await exited;
+    pendingKills.delete(child.pid);
+    assert.equal(exit.signal, 'SIGKILL');
+    assert.doesNotMatch(output, /BUILD DONE/);
+
+    // Right after the crash (the orphaned go processes may still run).
+    assertSameTree(before, snapshotTree(ws.root), 'right after SIGKILL');
+    // Stop the orphans we caused (by pid), then check again.
+    for (const pid of tree) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {}
+    }
+    await sleep(200);
+    assertSameTree(before, snapshotTree(ws.root), 'after the orphaned go processes stopped');
+
+    // The next build on the same workPath (shared, warm GOCACHE) succeeds and serves.
+    const lambda = await buildOk(ws, 'api/index.go', { builder });
+    assertHandlerLambda(lambda);
+    const res = await invokeLambda(lambda, { path: '/api?name=after-crash' });
+    assertResponse(res, {
+      handler: 'no-go-mod-third-party/api/index.go#Handler',
+      body: /^uuid=[0-9a-f-]{36} version=5$/,
+    });
+    assertSameTree(before, snapshotTree(ws.root), 'after the next build');
+  });
+});
+
+describe('concurrent builds on one workPath', () => {
+  it('two entrypoints of the same package at once', async () => {
+    const ws = copyFixture('three-handlers');
+    const before = snapshotTree(ws.root);
+    const [alpha, beta] = await Promise.all([
+      buildOk(ws, 'api/alpha.go', { builder }),
+      buildOk(ws, 'api/beta.go', { builder }),
+    ]);
+    assertSameTree(before, snapshotTree(ws.root), 'after both builds');
+    assertHandlerLambda(alpha);
+    assertHandlerLambda(beta);
+    assert.notEqual(alpha.files.bootstrap.fsPath, beta.files.bootstrap.fsPath);
+    assertResponse(await invokeLambda(alpha, {}), {
+      handler: 'three-handlers/api/alpha.go#Alpha',
+      body: 'fn=Alpha shared=shared:ALPHA',
+    });
+    assertResponse(await invokeLambda(beta, {}), {
+      handler: 'three-handlers/api/beta.go#Beta',
+      body: 'fn=Beta shared=shared:BETA',
+    });
+  });
+
+  it('the same entrypoint twice at once', async () => {
+    const ws = copyFixture('three-handlers');
+    const before = snapshotTree(ws.root);
+    const [first, second] = await Promise.all([
+      buildOk(ws, 'api/gamma.go', { builder }),
+      buildOk(ws, 'api/gamma.go', { builder }),
+    ]);
+    assertSameTree(before, snapshotTree(ws.root), 'after both builds');
+    assert.notEqual(first.files.bootstrap.fsPath, second.files.bootstrap.fsPath);
+    for (const lambda of [first, second]) {
+      assertHandlerLambda(lambda);
+      assertResponse(await invokeLambda(lambda, {}), {
+        handler: 'three-handlers/api/gamma.go#Gamma',
+        body: 'fn=Gamma shared=shared:GAMMA',
+      });
+    }
+  });
+});

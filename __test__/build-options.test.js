@@ -1,0 +1,191 @@
+'use strict';
+
+// build() options and environment (issue 2, item 3): GO_BUILD_FLAGS, huge
+// meta.env values, `architecture: "arm64"` from config.functions, and
+// GIT_CREDENTIALS scoped to the build (nothing left in the user's home).
+
+const { describe, it, before } = require('node:test');
+const assert = require('node:assert/strict');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+
+const {
+  loadBuilder,
+  copyFixture,
+  buildOk,
+  assertHandlerLambda,
+  invokeLambda,
+  assertResponse,
+  elfMachine,
+  tempDir,
+} = require('./helpers/build-lambda');
+
+let builder;
+before(() => {
+  builder = loadBuilder();
+});
+
+describe('GO_BUILD_FLAGS', () => {
+  it('without GO_BUILD_FLAGS the default build (no tags) is used', async () => {
+    const ws = copyFixture('build-tags');
+    const lambda = await buildOk(ws, 'api/index.go', { builder });
+    assertHandlerLambda(lambda);
+    assertResponse(await invokeLambda(lambda, {}), {
+      handler: 'build-tags/api/index.go#Handler',
+      body: 'variant=normal',
+    });
+  });
+
+  it('GO_BUILD_FLAGS=`-tags special -ldflags "-s -w"` from meta.env selects the tagged file', async () => {
+    const ws = copyFixture('build-tags');
+    const lambda = await buildOk(ws, 'api/index.go', {
+      builder,
+      env: { GO_BUILD_FLAGS: '-tags special -ldflags "-s -w"' },
+    });
+    assertHandlerLambda(lambda);
+    assertResponse(await invokeLambda(lambda, {}), {
+      handler: 'build-tags/api/index.go#Handler',
+      body: 'variant=special',
+    });
+  });
+});
+
+describe('environment', () => {
+  it('a 100 KB meta.env value does not break the build and does not leak into the Lambda', async () => {
+    const ws = copyFixture('basic');
+    const huge = 'v'.repeat(100 * 1024);
+    const lambda = await buildOk(ws, 'api/index.go', {
+      builder,
+      env: { HUGE_VALUE: huge, ANOTHER_HUGE_VALUE: `${huge}-2` },
+    });
+    assertHandlerLambda(lambda);
+    assert.deepEqual(lambda.environment, {});
+    assertResponse(await invokeLambda(lambda, {}), {
+      handler: 'basic/api/index.go#Handler',
+      headers: { 'x-arch': 'amd64' },
+      body: 'basic linux amd64 huge-env-at-runtime=false greeting-from-sibling',
+    });
+  });
+});
+
+describe('temporary files', () => {
+  it('a successful build leaves only its output directory (holding the Lambda files) in TMPDIR', async () => {
+    const ws = copyFixture('basic');
+    const tmp = tempDir('go-builder-test-tmpdir-');
+    const lambda = await buildOk(ws, 'api/index.go', { builder, env: { TMPDIR: tmp } });
+    assertHandlerLambda(lambda);
+    const left = fs.readdirSync(tmp);
+    assert.equal(left.length, 1, `only the output dir is left in TMPDIR: ${left.join(', ')}`);
+    assert.equal(path.dirname(lambda.files.bootstrap.fsPath), path.join(tmp, left[0]));
+  });
+});
+
+describe('architecture', () => {
+  it('config.functions {"api/*.go": {architecture: "arm64"}} → arm64 Lambda with an AArch64 bootstrap', async () => {
+    const ws = copyFixture('basic');
+    const lambda = await buildOk(ws, 'api/index.go', {
+      builder,
+      config: { functions: { 'api/*.go': { architecture: 'arm64', memory: 1024 } } },
+    });
+    assertHandlerLambda(lambda, { architecture: 'arm64' });
+    assert.equal(elfMachine(lambda.files.bootstrap.fsPath), 183, 'e_machine EM_AARCH64');
+  });
+
+  it('a config.functions glob that does not match keeps x86_64', async () => {
+    const ws = copyFixture('basic');
+    const lambda = await buildOk(ws, 'api/index.go', {
+      builder,
+      config: { functions: { 'other/*.go': { architecture: 'arm64' } } },
+    });
+    assertHandlerLambda(lambda, { architecture: 'x86_64' });
+    assert.equal(elfMachine(lambda.files.bootstrap.fsPath), 62, 'e_machine EM_X86_64');
+  });
+});
+
+/** Everything git could read as global/user configuration or stored credentials. */
+function gitUserState() {
+  const homes = [...new Set([os.homedir(), process.env.HOME].filter(Boolean))];
+  const xdg = process.env.XDG_CONFIG_HOME;
+  const files = [];
+  for (const home of homes) {
+    files.push(
+      path.join(home, '.git-credentials'),
+      path.join(home, '.gitconfig'),
+      path.join(home, '.config', 'git', 'config'),
+      path.join(home, '.config', 'git', 'credentials')
+    );
+  }
+  if (xdg) files.push(path.join(xdg, 'git', 'config'), path.join(xdg, 'git', 'credentials'));
+  const state = {};
+  for (const file of files) {
+    try {
+      const st = fs.lstatSync(file);
+      state[file] = `${st.mode.toString(8)} ${crypto
+        .createHash('sha256')
+        .update(fs.readFileSync(file))
+        .digest('hex')}`;
+    } catch (err) {
+      state[file] = err.code;
+    }
+  }
+  try {
+    state['git config --global --list'] = execFileSync('git', ['config', '--global', '--list'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+  } catch (err) {
+    state['git config --global --list'] = `exit ${err.status}`;
+  }
+  return state;
+}
+
+/** Files under the temp dir's go-builder-* directories that contain `needle`. */
+function leftoverFilesContaining(needle) {
+  const found = [];
+  const tmp = os.tmpdir();
+  for (const name of fs.readdirSync(tmp)) {
+    if (!name.startsWith('go-builder-') || name.startsWith('go-builder-test-')) continue;
+    const walk = (dir, depth) => {
+      let entries;
+      try {
+        entries = fs.readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const e of entries) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory() && depth < 2) walk(p, depth + 1);
+        else if (e.isFile()) {
+          try {
+            const st = fs.statSync(p);
+            if (st.size < 1 << 20 && fs.readFileSync(p, 'utf8').includes(needle)) found.push(p);
+          } catch {}
+        }
+      }
+    };
+    walk(path.join(tmp, name), 0);
+  }
+  return found;
+}
+
+describe('GIT_CREDENTIALS', () => {
+  it('builds, leaves ~/.git-credentials and the global git config untouched, and leaves no credentials behind', async () => {
+    const token = `tok-${crypto.randomBytes(8).toString('hex')}`;
+    const before = gitUserState();
+    const ws = copyFixture('basic');
+    const lambda = await buildOk(ws, 'api/index.go', {
+      builder,
+      env: { GIT_CREDENTIALS: `https://user:${token}@github.com` },
+    });
+    assertHandlerLambda(lambda);
+    assert.deepEqual(gitUserState(), before, 'git user state unchanged');
+    assert.deepEqual(leftoverFilesContaining(token), [], 'no credentials left in temp directories');
+    assertResponse(await invokeLambda(lambda, {}), {
+      handler: 'basic/api/index.go#Handler',
+      body: 'basic linux amd64 huge-env-at-runtime=false greeting-from-sibling',
+    });
+  });
+});
