@@ -196,7 +196,6 @@ describe('handler mode: module layouts', () => {
 
   it(
     'vendored module: the vendored sources are the ones compiled (as `go build` does locally)',
-    { todo: 'reported: the builder passes -mod=mod and ignores vendor/' },
     async () => {
       const ws = copyFixture('vendored');
       // A marker only the vendored copy has: with -mod=vendor the init panics.

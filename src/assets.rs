@@ -1,6 +1,8 @@
 //! The builder's Go sources, embedded into the binary: the npm package ships
 //! no `.go` files (they would break `go mod tidy` in users' modules).
 
+use crate::vendor::VendoredModule;
+
 /// The analyzer (`go/analyze`), compiled on first use.
 pub const ANALYZER_MAIN: &str = include_str!("../go/analyze/main.go");
 
@@ -17,13 +19,37 @@ pub const DEV_MAIN_TEMPLATE: &str = include_str!("../go/templates/dev_main.go.tm
 
 /// The modules every generated handler main needs, pinned so builds are
 /// reproducible and resolving them needs no version lookup.
+///
+/// aws-lambda-go is the newest release whose go.mod asks for no more than
+/// `go 1.12`: with a newer one (`go 1.18`, `go 1.26`) `go build -mod=mod`
+/// would raise the user's `go` line and change their language semantics
+/// (e.g. 1.22's per-iteration loop variables).
 pub const BRIDGE_REQUIREMENTS: &[(&str, &str)] = &[
-    (
-        "github.com/vercel/go-bridge",
-        "v0.0.0-20221108222652-296f4c6bdb6d",
-    ),
-    ("github.com/aws/aws-lambda-go", "v1.55.1"),
+    (GO_BRIDGE.path, GO_BRIDGE.version),
+    (AWS_LAMBDA_GO.path, AWS_LAMBDA_GO.version),
 ];
+
+const GO_BRIDGE: VendoredModule = VendoredModule {
+    path: "github.com/vercel/go-bridge",
+    version: "v0.0.0-20221108222652-296f4c6bdb6d",
+    packages: &["go/bridge"],
+};
+
+const AWS_LAMBDA_GO: VendoredModule = VendoredModule {
+    path: "github.com/aws/aws-lambda-go",
+    version: "v1.28.0",
+    packages: &[
+        "events",
+        "lambda",
+        "lambda/handlertrace",
+        "lambda/messages",
+        "lambdacontext",
+    ],
+};
+
+/// The packages of [`BRIDGE_REQUIREMENTS`] the Lambda main imports
+/// (transitively), for vendored builds.
+pub const BRIDGE_VENDOR: &[VendoredModule] = &[GO_BRIDGE, AWS_LAMBDA_GO];
 
 /// go.sum lines for [`BRIDGE_REQUIREMENTS`] and their module graph.
 pub const BRIDGE_GO_SUM: &str = include_str!("../go/templates/bridge.go.sum");

@@ -127,6 +127,15 @@ impl Error {
         Error::io(format!("{action} {}", path.display()), source)
     }
 
+    /// Rewrites the tool output carried by a `go` failure.
+    pub fn map_output(self, f: impl FnOnce(&str) -> String) -> Self {
+        match self {
+            Error::ModTidyFailed { output } => Error::ModTidyFailed { output: f(&output) },
+            Error::BuildFailed { output } => Error::BuildFailed { output: f(&output) },
+            other => other,
+        }
+    }
+
     pub fn to_data(&self) -> ErrorData {
         ErrorData {
             code: self.code(),

@@ -97,6 +97,40 @@ pub fn absolute_replace(directive: &str, base: &Path) -> String {
     format!("{} => {}", old.trim(), quote(&target.to_string_lossy()))
 }
 
+/// `text` with every relative file-path `replace` target made absolute
+/// against `base` (for a copy of the go.mod that lives elsewhere).
+pub fn rebase_replaces(text: &str, base: &Path) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_block = false;
+    for line in text.lines() {
+        let code = strip_comment(line).trim();
+        let (verb, rest) = split_word(code);
+        let directive = if in_block {
+            if code == ")" {
+                in_block = false;
+            }
+            Some(code)
+        } else if verb == "replace" && rest == "(" {
+            in_block = true;
+            None
+        } else if verb == "replace" {
+            Some(rest)
+        } else {
+            None
+        };
+        match directive.filter(|d| d.contains("=>")) {
+            Some(d) => {
+                let prefix = if in_block { "\t" } else { "replace " };
+                out.push_str(prefix);
+                out.push_str(&absolute_replace(d, base));
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
 /// A Go string literal.
 pub fn quote(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
@@ -253,6 +287,16 @@ mod tests {
         assert_eq!(
             absolute_replace(&m.replaces[1], Path::new("/w")),
             m.replaces[1]
+        );
+    }
+
+    #[test]
+    fn rebases_relative_replaces_only() {
+        let text = "module x\n\nreplace a => ./a\nreplace (\n\tb => ../b // c\n\tc v1 => d v2\n)\n";
+        let out = rebase_replaces(text, Path::new("/m"));
+        assert_eq!(
+            out,
+            "module x\n\nreplace a => \"/m/./a\"\nreplace (\n\tb => \"/m/../b\"\n\tc v1 => d v2\n)\n"
         );
     }
 

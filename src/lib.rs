@@ -24,3 +24,4 @@ pub mod pipeline;
 pub mod standalone;
 pub mod target;
 pub mod toolchain;
+pub mod vendor;

@@ -21,6 +21,7 @@ use crate::handler_name;
 use crate::overlay::{self, Overlay};
 use crate::target::Target;
 use crate::toolchain::GoToolchain;
+use crate::vendor;
 
 /// Directory (virtual, inside the user's module) of the generated main.
 const MAIN_DIR: &str = "__vc_go_main__";
@@ -46,6 +47,14 @@ impl Template {
     fn requirements(self) -> &'static [(&'static str, &'static str)] {
         match self {
             Template::Lambda => assets::BRIDGE_REQUIREMENTS,
+            Template::Dev => &[],
+        }
+    }
+
+    /// Modules the template imports, as packages to vendor.
+    fn vendor_modules(self) -> &'static [crate::vendor::VendoredModule] {
+        match self {
+            Template::Lambda => assets::BRIDGE_VENDOR,
             Template::Dev => &[],
         }
     }
@@ -121,13 +130,16 @@ pub async fn compile(spec: &CompileSpec<'_>) -> Result<Compiled> {
         renamed: renamed_path,
     };
     let invocation = match &layout {
-        Layout::Module { go_mod } => prepare_module(spec, &sources, go_mod, None)?,
+        Layout::Module { go_mod } => prepare_module(spec, &sources, go_mod, None).await?,
         Layout::Workspace { go_mod, go_work } => {
-            prepare_module(spec, &sources, go_mod, Some(go_work))?
+            prepare_module(spec, &sources, go_mod, Some(go_work)).await?
         }
         Layout::Detached => prepare_detached(spec, &sources)?,
     };
-    go_build(spec, &invocation).await?;
+    // Go names the scratch copy of the entry; the user knows it by its path.
+    go_build(spec, &invocation).await.map_err(|e| {
+        e.map_output(|out| out.replace(&sources.renamed.to_string_lossy().into_owned(), &entry.rel))
+    })?;
     Ok(Compiled {
         module_dir: go_mod.and_then(|p| p.parent().map(Path::to_path_buf)),
         entry,
@@ -253,7 +265,7 @@ struct Invocation {
 
 /// The user's go.mod is the main module: an alternate modfile adds the
 /// template's requirements; the overlay adds the main and renames the handler.
-fn prepare_module(
+async fn prepare_module(
     spec: &CompileSpec<'_>,
     sources: &HandlerSources<'_>,
     go_mod: &Path,
@@ -267,41 +279,73 @@ fn prepare_module(
             output: format!("{} has no `module` line", go_mod.display()),
         })?;
     let import_path = package_import_path(&module, module_dir, &sources.entry.dir);
-    let mut overlay = handler_overlay(sources);
-    let main_path = module_dir.join(MAIN_DIR).join(MAIN_FILE);
-    let main_source = spec.template.source();
+    let vendored = go_work.is_none() && vendor::is_vendored(module_dir);
+    let extra_vendor = spec.template.vendor_modules();
+    // Where Go sees the module: the user's own directory, or its shadow when
+    // vendored packages must be added.
+    let build_root = if vendored && !extra_vendor.is_empty() {
+        vendor::shadow_module(
+            module_dir,
+            &spec.scratch.join("shadow"),
+            extra_vendor,
+            spec.template.go_sum(),
+            spec.go,
+            spec.env,
+        )
+        .await?
+    } else {
+        module_dir.to_path_buf()
+    };
+    let entry_dir = build_root.join(
+        sources
+            .entry
+            .dir
+            .strip_prefix(module_dir)
+            .unwrap_or(Path::new("")),
+    );
+    let mut overlay = handler_overlay(sources, &entry_dir);
     overlay.replace(
-        main_path,
+        build_root.join(MAIN_DIR).join(MAIN_FILE),
         write_scratch(
             spec.scratch,
             MAIN_FILE,
-            &render_main(main_source, Some(&import_path), sources.function_name),
+            &render_main(
+                spec.template.source(),
+                Some(&import_path),
+                sources.function_name,
+            ),
         )?,
     );
     if let Some(work_file) = go_work {
         return prepare_workspace(spec, overlay, module_dir, work_file);
     }
-    let modfile = write_scratch(
-        spec.scratch,
-        "go.mod",
-        &gomod::with_requirements(&mod_text, spec.template.requirements()),
-    )?;
-    let user_sum = std::fs::read_to_string(module_dir.join("go.sum")).unwrap_or_default();
-    write_scratch(
-        spec.scratch,
-        "go.sum",
-        &format!("{}\n{}", user_sum.trim_end(), spec.template.go_sum()),
-    )?;
-    let overlay_file = overlay.write(spec.scratch)?;
+    let mut flags = Vec::new();
+    if vendored {
+        flags.push("-mod=vendor".to_string());
+    } else {
+        let modfile = write_scratch(
+            spec.scratch,
+            "go.mod",
+            &gomod::with_requirements(&mod_text, spec.template.requirements()),
+        )?;
+        let user_sum = std::fs::read_to_string(module_dir.join("go.sum")).unwrap_or_default();
+        write_scratch(
+            spec.scratch,
+            "go.sum",
+            &format!("{}\n{}", user_sum.trim_end(), spec.template.go_sum()),
+        )?;
+        flags.push(format!("-modfile={}", modfile.display()));
+        flags.push("-mod=mod".to_string());
+    }
+    flags.push(format!(
+        "-overlay={}",
+        overlay.write(spec.scratch)?.display()
+    ));
     let mut env = spec.env.clone();
     env.set("GOWORK", "off");
     Ok(Invocation {
-        cwd: module_dir.to_path_buf(),
-        flags: vec![
-            format!("-modfile={}", modfile.display()),
-            format!("-overlay={}", overlay_file.display()),
-            "-mod=mod".to_string(),
-        ],
+        cwd: build_root,
+        flags,
         package: format!("./{MAIN_DIR}"),
         env,
     })
@@ -462,22 +506,23 @@ fn prepare_detached(spec: &CompileSpec<'_>, sources: &HandlerSources<'_>) -> Res
 /// Overlay entries for the handler's own directory: the renamed entry
 /// (under a Go-safe name), bracket-named siblings under Go-safe names, and
 /// files of other packages hidden so several packages can share a directory.
-fn handler_overlay(sources: &HandlerSources<'_>) -> Overlay {
+/// `entry_dir` is the entry's directory as Go sees it.
+fn handler_overlay(sources: &HandlerSources<'_>, entry_dir: &Path) -> Overlay {
     let mut overlay = Overlay::default();
     let entry = sources.entry;
     let safe_entry = overlay::go_safe_file_name(&entry.file_name);
     if safe_entry != entry.file_name {
-        overlay.hide(entry.path.clone());
+        overlay.hide(entry_dir.join(&entry.file_name));
     }
-    overlay.replace(entry.dir.join(safe_entry), sources.renamed.clone());
+    overlay.replace(entry_dir.join(safe_entry), sources.renamed.clone());
     for sibling in &sources.analysis.siblings {
-        let path = entry.dir.join(&sibling.file);
+        let path = entry_dir.join(&sibling.file);
         let safe = overlay::go_safe_file_name(&sibling.file);
         if sibling.package_name != sources.analysis.package_name || safe != sibling.file {
             overlay.hide(path.clone());
         }
         if sibling.package_name == sources.analysis.package_name && safe != sibling.file {
-            overlay.replace(entry.dir.join(safe), path);
+            overlay.replace(entry_dir.join(safe), path);
         }
     }
     overlay

@@ -24,9 +24,10 @@ pub async fn build_handler(options: &BuildOptions) -> Result<BuildOutput> {
         .tempdir_in(env.temp_dir())
         .map_err(|e| Error::io("create a temporary directory", e))?;
     git_credentials::scope_to_build(&mut env, scratch.path())?;
-    let out_dir = super::output_dir(&env)?;
-    let bootstrap = out_dir.join("bootstrap");
     let go = toolchain::find_on_path(&env)?;
+    // Removed on every error path; kept only once the build succeeded.
+    let out_dir = super::output_dir(&env)?;
+    let bootstrap = out_dir.path().join("bootstrap");
     let cache = cache_dir::builder_cache_dir(&env);
     let repo_root = options.repo_root();
     let spec = CompileSpec {
@@ -42,14 +43,8 @@ pub async fn build_handler(options: &BuildOptions) -> Result<BuildOutput> {
         scratch: scratch.path(),
         output: &bootstrap,
     };
-    let compiled = pipeline::compile(&spec).await;
-    let compiled = match compiled {
-        Ok(c) => c,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&out_dir);
-            return Err(e);
-        }
-    };
+    let compiled = pipeline::compile(&spec).await?;
+    let _ = out_dir.keep();
     Ok(BuildOutput {
         lambda: LambdaOptions {
             handler: "bootstrap".to_string(),

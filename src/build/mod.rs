@@ -74,13 +74,13 @@ pub async fn build(options: &BuildOptions) -> Result<BuildOutput> {
     }
 }
 
-/// A fresh directory for the Lambda's files; it outlives the build (the CLI
-/// reads the files afterwards), like the reference builder's output.
-fn output_dir(env: &Env) -> Result<PathBuf> {
+/// A fresh directory for the Lambda's files. Removed when dropped; a
+/// successful build `keep()`s it, since the CLI reads the files afterwards
+/// (like the reference builder's output).
+fn output_dir(env: &Env) -> Result<tempfile::TempDir> {
     tempfile::Builder::new()
         .prefix("go-builder-out-")
         .tempdir_in(env.temp_dir())
-        .map(|dir| dir.keep())
         .map_err(|e| Error::io("create the output directory", e))
 }
 

@@ -33,7 +33,7 @@ pub async fn build_standalone(options: &BuildOptions) -> Result<BuildOutput> {
     let env = options.build_env();
     let go = toolchain::find_on_path(&env)?;
     let out_dir = super::output_dir(&env)?;
-    let user_server = out_dir.join("user-server");
+    let user_server = out_dir.path().join("user-server");
     let built = match options.config().build_command.as_deref() {
         Some(command) if !command.trim().is_empty() => {
             run_build_command(command, options, &go, &target, &env, &user_server).await
@@ -53,14 +53,12 @@ pub async fn build_standalone(options: &BuildOptions) -> Result<BuildOutput> {
             .await
         }
     };
-    if let Err(e) = built {
-        let _ = std::fs::remove_dir_all(&out_dir);
-        return Err(e);
-    }
+    built?;
     let cache = cache_dir::builder_cache_dir(&env);
     let proxy = embedded_program::ensure_compiled(&EXECUTABLE, &go, &target, &cache, &env).await?;
-    let executable = out_dir.join("executable");
+    let executable = out_dir.path().join("executable");
     std::fs::copy(&proxy, &executable).map_err(|e| Error::io_at("copy", &proxy, e))?;
+    let _ = out_dir.keep();
     Ok(BuildOutput {
         lambda: LambdaOptions {
             handler: "executable".to_string(),

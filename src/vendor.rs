@@ -1,0 +1,220 @@
+//! Vendored modules (`vendor/modules.txt`): the build honours the user's
+//! vendor directory (`-mod=vendor`, no network for their dependencies).
+//!
+//! Go reads `vendor/modules.txt` and the main go.mod from disk, not through
+//! `-overlay`, and checks that they agree. So the build runs in a shadow of
+//! the module in the scratch directory: every file hard-linked (or copied)
+//! from the user's tree, except go.mod, go.sum and modules.txt, which are
+//! written fresh with the generated main's requirements added, and the
+//! pinned bridge packages copied into the shadow's vendor directory. No file
+//! of the user's tree is ever opened for writing.
+
+use std::path::{Path, PathBuf};
+
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::exec;
+use crate::gomod;
+use crate::toolchain::GoToolchain;
+
+/// Directories never mirrored into the shadow.
+const SKIPPED: &[&str] = &[".git", "node_modules", ".vercel"];
+/// Files the shadow gets its own version of.
+const REWRITTEN: &[&str] = &["go.mod", "go.sum"];
+
+/// Whether the module at `module_dir` vendors its dependencies.
+pub fn is_vendored(module_dir: &Path) -> bool {
+    module_dir.join("vendor").join("modules.txt").is_file()
+}
+
+/// A module the generated main needs, with the packages it imports from it.
+pub struct VendoredModule {
+    pub path: &'static str,
+    pub version: &'static str,
+    pub packages: &'static [&'static str],
+}
+
+/// Builds the shadow of `module_dir` in `dest` and returns it.
+pub async fn shadow_module(
+    module_dir: &Path,
+    dest: &Path,
+    extra: &[VendoredModule],
+    go_sum_extra: &str,
+    go: &GoToolchain,
+    env: &Env,
+) -> Result<PathBuf> {
+    mirror(module_dir, dest)?;
+    let requirements: Vec<(&str, &str)> = extra.iter().map(|m| (m.path, m.version)).collect();
+    let mod_text = read(&module_dir.join("go.mod"))?;
+    write(
+        &dest.join("go.mod"),
+        &gomod::with_requirements(
+            &gomod::rebase_replaces(&mod_text, module_dir),
+            &requirements,
+        ),
+    )?;
+    let user_sum = std::fs::read_to_string(module_dir.join("go.sum")).unwrap_or_default();
+    write(
+        &dest.join("go.sum"),
+        &format!("{}\n{go_sum_extra}", user_sum.trim_end()),
+    )?;
+    let mut modules_txt = read(&module_dir.join("vendor").join("modules.txt"))?;
+    for module in extra {
+        let source = download(module, dest, go, env).await?;
+        copy_packages(module, &source, &dest.join("vendor"))?;
+        modules_txt.push_str(&modules_txt_entry(module));
+    }
+    write(&dest.join("vendor").join("modules.txt"), &modules_txt)?;
+    Ok(dest.to_path_buf())
+}
+
+/// The lines `go mod vendor` writes for a module.
+fn modules_txt_entry(module: &VendoredModule) -> String {
+    let mut text = format!("# {} {}\n## explicit\n", module.path, module.version);
+    for package in module.packages {
+        text.push_str(&join_import(module.path, package));
+        text.push('\n');
+    }
+    text
+}
+
+fn join_import(module: &str, package: &str) -> String {
+    if package.is_empty() {
+        module.to_string()
+    } else {
+        format!("{module}/{package}")
+    }
+}
+
+/// The module's directory in the module cache (downloaded if needed).
+async fn download(
+    module: &VendoredModule,
+    cwd: &Path,
+    go: &GoToolchain,
+    env: &Env,
+) -> Result<PathBuf> {
+    let mut env = go.command_env(env);
+    env.set("GOFLAGS", "-mod=mod");
+    env.set("GOWORK", "off");
+    let spec = format!("{}@{}", module.path, module.version);
+    let out = exec::run(
+        &go.go,
+        &exec::args(["mod", "download", "-json", &spec]),
+        cwd,
+        &env,
+    )
+    .await?;
+    let dir = serde_json::from_str::<serde_json::Value>(&out.stdout)
+        .ok()
+        .and_then(|v| v["Dir"].as_str().map(PathBuf::from));
+    match dir {
+        Some(dir) if out.success => Ok(dir),
+        _ => Err(Error::ModTidyFailed {
+            output: format!("go mod download {spec}:\n{}", out.combined()),
+        }),
+    }
+}
+
+/// Copies the non-test `.go` files of each package into `vendor/<import path>`.
+fn copy_packages(module: &VendoredModule, source: &Path, vendor: &Path) -> Result<()> {
+    for package in module.packages {
+        let from = source.join(package);
+        let to = vendor.join(join_import(module.path, package));
+        std::fs::create_dir_all(&to).map_err(|e| Error::io_at("create", &to, e))?;
+        let entries = std::fs::read_dir(&from).map_err(|e| Error::io_at("read", &from, e))?;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with(".go") && !name.ends_with("_test.go") {
+                std::fs::copy(entry.path(), to.join(&name))
+                    .map_err(|e| Error::io_at("copy", &entry.path(), e))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Recreates `from` under `to`: directories created, files hard-linked (copied
+/// where links are impossible), symlinks re-created, skipping the files the
+/// shadow rewrites.
+fn mirror(from: &Path, to: &Path) -> Result<()> {
+    std::fs::create_dir_all(to).map_err(|e| Error::io_at("create", to, e))?;
+    let entries = std::fs::read_dir(from).map_err(|e| Error::io_at("read", from, e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name_str = name.to_string_lossy();
+        let source = entry.path();
+        let target = to.join(&name);
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            if !SKIPPED.contains(&name_str.as_ref()) {
+                mirror(&source, &target)?;
+            }
+        } else if from.join("go.mod").is_file() && REWRITTEN.contains(&name_str.as_ref())
+            || source.ends_with("vendor/modules.txt")
+        {
+            continue;
+        } else if kind.is_symlink() {
+            link_symlink(&source, &target)?;
+        } else if std::fs::hard_link(&source, &target).is_err() {
+            std::fs::copy(&source, &target).map_err(|e| Error::io_at("copy", &source, e))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn link_symlink(source: &Path, target: &Path) -> Result<()> {
+    let dest = std::fs::read_link(source).map_err(|e| Error::io_at("read", source, e))?;
+    std::os::unix::fs::symlink(dest, target).map_err(|e| Error::io_at("link", target, e))
+}
+
+#[cfg(not(unix))]
+fn link_symlink(source: &Path, target: &Path) -> Result<()> {
+    std::fs::copy(source, target)
+        .map(|_| ())
+        .map_err(|e| Error::io_at("copy", source, e))
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::io_at("read", path, e))
+}
+
+fn write(path: &Path, contents: &str) -> Result<()> {
+    std::fs::write(path, contents).map_err(|e| Error::io_at("write", path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modules_txt_lists_packages() {
+        let m = VendoredModule {
+            path: "github.com/a/b",
+            version: "v1.0.0",
+            packages: &["", "c"],
+        };
+        assert_eq!(
+            modules_txt_entry(&m),
+            "# github.com/a/b v1.0.0\n## explicit\ngithub.com/a/b\ngithub.com/a/b/c\n"
+        );
+    }
+
+    #[test]
+    fn mirror_skips_rewritten_files_and_links_the_rest() {
+        let src = tempfile::tempdir().unwrap();
+        let dst = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(src.path().join("vendor")).unwrap();
+        std::fs::create_dir_all(src.path().join("node_modules/x")).unwrap();
+        std::fs::write(src.path().join("go.mod"), "module x").unwrap();
+        std::fs::write(src.path().join("vendor/modules.txt"), "#").unwrap();
+        std::fs::write(src.path().join("a.go"), "package a").unwrap();
+        mirror(src.path(), dst.path()).unwrap();
+        assert!(dst.path().join("a.go").is_file());
+        assert!(!dst.path().join("go.mod").exists());
+        assert!(!dst.path().join("vendor/modules.txt").exists());
+        assert!(!dst.path().join("node_modules").exists());
+    }
+}
