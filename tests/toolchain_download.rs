@@ -377,6 +377,7 @@ async fn zip_archives_install() {
         dest: &dest,
         env: &env,
         options: &options,
+        sha256: None,
         progress: &quiet,
     };
 

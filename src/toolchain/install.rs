@@ -47,6 +47,9 @@ pub struct InstallRequest<'a> {
     pub dest: &'a Path,
     pub env: &'a Env,
     pub options: &'a DownloadOptions,
+    /// A pinned SHA-256 (hex) of the archive; when `None` the published
+    /// `<archive>.sha256` is fetched and used.
+    pub sha256: Option<&'a str>,
     pub progress: Progress<'a>,
 }
 
@@ -93,8 +96,13 @@ async fn download_into_place(req: &InstallRequest<'_>) -> Result<GoToolchain> {
     let url = req.options.url_of(&archive_name);
     let client = download::http_client(req.env, req.options)?;
     req.progress(&format!("Downloading Go {} from {url}", req.version));
-    let sha_url = format!("{url}.sha256");
-    let sha256 = download::fetch_checksum(&client, &sha_url, req.options, req.progress).await?;
+    let sha256 = match req.sha256 {
+        Some(pinned) => pinned.trim().to_ascii_lowercase(),
+        None => {
+            let sha_url = format!("{url}.sha256");
+            download::fetch_checksum(&client, &sha_url, req.options, req.progress).await?
+        }
+    };
 
     let staging = staging_dir(req.dest)?;
     let job = ArchiveDownload {

@@ -173,7 +173,10 @@ fn selection_note(req: &ResolveRequest<'_>, toolchain: &GoToolchain, source: Sou
 /// Installed SDKs in lookup order.
 fn installed(req: &ResolveRequest<'_>) -> Vec<Candidate> {
     let mut found = Vec::new();
+    // Through its symlink, so a later relink by a parallel build of another
+    // version cannot swap the SDK under this one.
     let local = local_cache_dir(req.work_path);
+    let local = fs::canonicalize(&local).unwrap_or(local);
     found.extend(candidate(
         install::installed_at(&local, None),
         Source::LocalCache,
@@ -249,6 +252,7 @@ async fn download(req: &ResolveRequest<'_>) -> Result<GoToolchain> {
         dest: &dest,
         env: req.env,
         options: &req.download,
+        sha256: None,
         progress: req.progress,
     };
     install::install(&install)

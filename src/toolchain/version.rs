@@ -18,7 +18,8 @@
 //! go.work is read first: when it has a `go` or `toolchain` line, go.mod's are
 //! not consulted (that is what `go` does in workspace mode), unless the
 //! environment says `GOWORK=off`. An environment `GOTOOLCHAIN=goX.Y.Z` (Go's
-//! own override, optionally with `+auto`/`+path`) pins above both files.
+//! own override) pins above both files; `GOTOOLCHAIN=goX.Y.Z+auto` (or
+//! `+path`) only names a minimum in Go, so the files decide then.
 
 use std::cmp::Ordering;
 use std::fmt;
@@ -302,14 +303,14 @@ pub fn directives(text: &str) -> Directives {
             in_block = !line.starts_with(')');
             continue;
         }
+        if line.ends_with('(') {
+            in_block = true;
+            continue;
+        }
         let mut words = line.split_whitespace();
         let (Some(verb), Some(value)) = (words.next(), words.next()) else {
             continue;
         };
-        if value == "(" || line.ends_with('(') {
-            in_block = true;
-            continue;
-        }
         let value = value.trim_matches('"').to_string();
         match verb {
             "go" if found.go.is_none() => found.go = Some(value),
@@ -358,15 +359,11 @@ pub fn select(
     Ok(request)
 }
 
-/// `GOTOOLCHAIN=go1.22.3` (optionally `+auto` / `+path`) pins that release.
-/// `local`, `auto`, `path` and anything unparsable pin nothing.
+/// `GOTOOLCHAIN=go1.22.3` pins that release. `local`, `auto`, `path`,
+/// `<name>+auto` / `<name>+path` and anything unparsable pin nothing.
 fn from_gotoolchain_env(env: &Env) -> Option<VersionRequest> {
     let value = env.non_empty("GOTOOLCHAIN")?;
-    let name = value.split('+').next().unwrap_or(value);
-    if !name.starts_with("go") {
-        return None;
-    }
-    let version = GoVersion::parse_release(name)?;
+    let version = GoVersion::parse_release(value.strip_prefix("go")?)?;
     Some(VersionRequest::exact(
         version,
         format!("GOTOOLCHAIN={value} in the environment"),
@@ -569,6 +566,7 @@ mod tests {
         let text = "module x\n\nrequire (\n\tgo 1.14\n\tgo.uber.org/zap v1.0.0\n)\n\ngo 1.22.5\n";
         assert_eq!(want(text), exact("1.22.5"));
         assert_eq!(want("module x\ngolang 1.19\ngo.mod 1.2\n"), Want::Any);
+        assert_eq!(want("require(\n\tgo 1.14\n)\ngo 1.22.5\n"), exact("1.22.5"));
     }
 
     #[test]
@@ -661,8 +659,11 @@ mod tests {
     #[test]
     fn gotoolchain_env_pins() {
         let m = Some("go 1.21.1\n");
-        let r = select(m, None, &env(&[("GOTOOLCHAIN", "go1.22.3+auto")])).unwrap();
+        let r = select(m, None, &env(&[("GOTOOLCHAIN", "go1.22.3")])).unwrap();
         assert_eq!(r.want, exact("1.22.3"));
+        assert!(r.origin.contains("GOTOOLCHAIN"));
+        let auto = select(m, None, &env(&[("GOTOOLCHAIN", "go1.22.3+auto")])).unwrap();
+        assert_eq!(auto.want, exact("1.21.1"));
         let local = select(m, None, &env(&[("GOTOOLCHAIN", "local")])).unwrap();
         assert_eq!(local.want, exact("1.21.1"));
     }
