@@ -117,6 +117,32 @@ async fn a_cut_connection_without_range_support_skips_what_it_has() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_cuts_that_make_progress_still_complete() {
+    let server = TestServer::start();
+    let name = publish_fake(&server, "1.22.3");
+    let size = fake_sdk("1.22.3").len();
+    for _ in 0..6 {
+        server.fault(&name, Fault::Cut(size / 8));
+    }
+    let sandbox = Sandbox::new(&server, &[]);
+    let lines = sandbox.lines.clone();
+    let progress = move |l: &str| lines.lock().unwrap().push(l.to_string());
+    let work = sandbox.work("p");
+    let version = select(Some("go 1.22.3"), None, &sandbox.env).unwrap();
+    let got = toolchain::resolve(&request(&sandbox, &work, version, &progress))
+        .await
+        .expect("resumes past more cuts than `attempts`, since each made progress");
+    assert_eq!(go_version_output(&got.toolchain.go), version_line("1.22.3"));
+    assert_eq!((server.hits(&name), server.ranged_hits(&name)), (7, 6));
+    let retries = sandbox.progress_lines();
+    let retries: Vec<_> = retries
+        .iter()
+        .filter(|l| l.contains("retrying from"))
+        .collect();
+    assert_eq!(retries.len(), 6, "{retries:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_cut_every_time_fails_cleanly() {
     let server = TestServer::start();
     let name = publish_fake(&server, "1.22.3");

@@ -360,15 +360,25 @@ impl Feeder<'_> {
         options: &DownloadOptions,
         progress: Progress<'_>,
     ) -> std::result::Result<(), FeedError> {
-        let mut tries = 0;
+        // Failures in a row without progress are bounded by `attempts`; an
+        // attempt that delivered bytes resets that count, and the total is
+        // capped too.
+        let max_requests = options.attempts.saturating_mul(4);
+        let (mut tries, mut stalled) = (0, 0);
         loop {
             tries += 1;
+            let before = self.delivered;
             let failure = match self.attempt(progress).await {
                 Ok(()) => return Ok(()),
                 Err(AttemptError::ConsumerGone) => return Err(FeedError::ConsumerGone),
                 Err(AttemptError::Failed(f)) => f,
             };
-            if !failure.transient || tries >= options.attempts {
+            stalled = if self.delivered > before {
+                1
+            } else {
+                stalled + 1
+            };
+            if !failure.transient || stalled >= options.attempts || tries >= max_requests {
                 let reason = if failure.transient {
                     format!("{} (after {tries} tries)", failure.reason)
                 } else {
@@ -382,14 +392,12 @@ impl Feeder<'_> {
                 }));
             }
             progress(&format!(
-                "Download of {} interrupted ({}); retrying from {} ({}/{})",
+                "Download of {} interrupted ({}); retrying from {}",
                 self.meter.label,
                 failure.reason,
                 megabytes(self.delivered),
-                tries + 1,
-                options.attempts
             ));
-            tokio::time::sleep(backoff(options, tries)).await;
+            tokio::time::sleep(backoff(options, stalled)).await;
         }
     }
 
@@ -403,6 +411,11 @@ impl Feeder<'_> {
             .send()
             .await
             .map_err(|e| Failure::from_reqwest(&e))?;
+        let everything_delivered = self.delivered > 0 && self.meter.total == Some(self.delivered);
+        if resp.status() == StatusCode::RANGE_NOT_SATISFIABLE && everything_delivered {
+            // The cut came after the last byte: nothing is missing.
+            return Ok(());
+        }
         let (mut skip, total) = self.body_start(&resp)?;
         if self.delivered == 0 {
             self.meter.total = total;
@@ -677,6 +690,25 @@ mod tests {
             "error sending request: client error (Connect): dns error: failed to lookup address information: Name or service not known"
         ));
         assert!(!is_dns_failure("connection refused"));
+    }
+
+    #[test]
+    fn proxies_come_from_the_given_env_only() {
+        let env = |pairs: &[(&str, &str)]| -> Env {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(proxies(&Env::default()).unwrap().len(), 0);
+        let two = env(&[
+            ("https_proxy", "http://127.0.0.1:3128"),
+            ("HTTP_PROXY", "http://127.0.0.1:3129"),
+            ("NO_PROXY", "localhost"),
+        ]);
+        assert_eq!(proxies(&two).unwrap().len(), 2);
+        let bad = env(&[("HTTPS_PROXY", "::not a url::")]);
+        assert_eq!(proxies(&bad).unwrap_err().code(), "GO_INVALID_OPTIONS");
     }
 
     #[test]
