@@ -72,8 +72,9 @@ pub struct CompileSpec<'a> {
     pub work_path: &'a Path,
     /// Upper bound of the go.work search (the repository root).
     pub repo_root: &'a Path,
-    /// Relative to `work_path`.
-    pub entrypoint: &'a str,
+    /// The located entrypoint and the module layout around it.
+    pub entry: &'a Entry,
+    pub layout: &'a Layout,
     pub template: Template,
     pub target: Target,
     /// Flags placed before `-o`, e.g. `-ldflags "-s -w"` or `GO_BUILD_FLAGS`.
@@ -92,7 +93,6 @@ pub struct CompileSpec<'a> {
 /// What was compiled.
 #[derive(Debug)]
 pub struct Compiled {
-    pub entry: Entry,
     pub analysis: Analysis,
     /// The handler function's name as compiled (renamed).
     pub function_name: String,
@@ -102,15 +102,14 @@ pub struct Compiled {
 
 /// Runs the whole pipeline.
 pub async fn compile(spec: &CompileSpec<'_>) -> Result<Compiled> {
-    let entry = entry::locate(spec.work_path, spec.entrypoint)?;
-    let layout = Layout::detect(spec.work_path, spec.repo_root, &entry.dir, spec.env);
+    let (entry, layout) = (spec.entry, spec.layout);
     let go_mod = layout.go_mod().map(Path::to_path_buf);
-    if go_mod.is_none() && has_vendor_dir(&entry, spec.work_path) {
+    if go_mod.is_none() && has_vendor_dir(entry, spec.work_path) {
         return Err(Error::VendorWithoutGoMod);
     }
     let analysis =
         analyze::analyze(&entry.path, &entry.rel, spec.go, spec.cache_dir, spec.env).await?;
-    check_handler(&entry, &analysis, go_mod.is_some())?;
+    check_handler(entry, &analysis, go_mod.is_some())?;
     let function_name =
         handler_name::new_handler_function_name(&analysis.function_name, &entry.rel);
     let renamed_path = spec.scratch.join("entry.go");
@@ -124,12 +123,12 @@ pub async fn compile(spec: &CompileSpec<'_>) -> Result<Compiled> {
         ),
     )?;
     let sources = HandlerSources {
-        entry: &entry,
+        entry,
         analysis: &analysis,
         function_name: &function_name,
         renamed: renamed_path,
     };
-    let invocation = match &layout {
+    let invocation = match layout {
         Layout::Module { go_mod } => prepare_module(spec, &sources, go_mod, None).await?,
         Layout::Workspace { go_mod, go_work } => {
             prepare_module(spec, &sources, go_mod, Some(go_work)).await?
@@ -142,7 +141,6 @@ pub async fn compile(spec: &CompileSpec<'_>) -> Result<Compiled> {
     })?;
     Ok(Compiled {
         module_dir: go_mod.and_then(|p| p.parent().map(Path::to_path_buf)),
-        entry,
         analysis,
         function_name,
     })
@@ -188,26 +186,54 @@ impl Layout {
         }
     }
 
+    pub fn go_work(&self) -> Option<&Path> {
+        match self {
+            Layout::Workspace { go_work, .. } => Some(go_work),
+            _ => None,
+        }
+    }
+
+    /// Locates the entrypoint and detects its layout: the first two steps
+    /// of every build, before the toolchain can be chosen.
+    pub fn locate(
+        work_path: &Path,
+        repo_root: &Path,
+        entrypoint: &str,
+        env: &Env,
+    ) -> Result<(Entry, Layout)> {
+        let entry = entry::locate(work_path, entrypoint)?;
+        let layout = Layout::detect(work_path, repo_root, &entry.dir, env);
+        Ok((entry, layout))
+    }
+
     /// Every file or directory whose contents can change the compiled
     /// program: the module (and its local replacements), the workspace's
     /// modules and files, or the entry file alone.
     pub fn source_roots(&self, entry: &Entry) -> Vec<PathBuf> {
         match self {
             Layout::Detached => vec![entry.path.clone()],
-            Layout::Module { go_mod } => module_roots(go_mod),
-            Layout::Workspace { go_mod, go_work } => {
-                let work_dir = go_work.parent().unwrap_or(Path::new("."));
-                let mut roots = module_roots(go_mod);
-                roots.push(go_work.clone());
-                roots.push(work_dir.join("go.work.sum"));
-                let text = std::fs::read_to_string(go_work).unwrap_or_default();
-                for dir in ModFile::parse(&text).uses {
-                    roots.extend(module_roots(&work_dir.join(dir).join("go.mod")));
-                }
-                roots
-            }
+            Layout::Module { go_mod } => module_source_roots(go_mod, None),
+            Layout::Workspace { go_mod, go_work } => module_source_roots(go_mod, Some(go_work)),
         }
     }
+}
+
+/// What a build of the module at `go_mod` reads: its directory, the local
+/// directories its `replace` lines point to and, with a workspace, the
+/// go.work files, every `use`d module and go.work's local replacements.
+pub fn module_source_roots(go_mod: &Path, go_work: Option<&Path>) -> Vec<PathBuf> {
+    let mut roots = module_roots(go_mod);
+    if let Some(go_work) = go_work {
+        let work_dir = go_work.parent().unwrap_or(Path::new("."));
+        roots.push(go_work.to_path_buf());
+        roots.push(work_dir.join("go.work.sum"));
+        let work = ModFile::parse(&std::fs::read_to_string(go_work).unwrap_or_default());
+        for dir in &work.uses {
+            roots.extend(module_roots(&work_dir.join(dir).join("go.mod")));
+        }
+        roots.extend(local_replace_targets(&work.replaces, work_dir));
+    }
+    roots
 }
 
 /// A module's directory plus the local directories its `replace` lines point to.
@@ -215,15 +241,23 @@ fn module_roots(go_mod: &Path) -> Vec<PathBuf> {
     let dir = go_mod.parent().unwrap_or(Path::new(".")).to_path_buf();
     let text = std::fs::read_to_string(go_mod).unwrap_or_default();
     let mut roots = vec![dir.clone()];
-    for directive in ModFile::parse(&text).replaces {
-        let absolute = gomod::absolute_replace(&directive, &dir);
-        if absolute != directive {
-            if let Some((_, target)) = absolute.split_once("=>") {
-                roots.push(PathBuf::from(target.trim().trim_matches('"')));
-            }
-        }
-    }
+    roots.extend(local_replace_targets(&ModFile::parse(&text).replaces, &dir));
     roots
+}
+
+/// The directories of `replace … => ./path` directives, made absolute.
+fn local_replace_targets(replaces: &[String], base: &Path) -> Vec<PathBuf> {
+    replaces
+        .iter()
+        .filter_map(|directive| {
+            let absolute = gomod::absolute_replace(directive, base);
+            if absolute == *directive {
+                return None;
+            }
+            let (_, target) = absolute.split_once("=>")?;
+            Some(PathBuf::from(target.trim().trim_matches('"')))
+        })
+        .collect()
 }
 
 fn has_vendor_dir(entry: &Entry, work_path: &Path) -> bool {

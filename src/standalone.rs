@@ -76,6 +76,26 @@ pub fn build_location(work_path: &Path, repo_root: &Path, entrypoint: &str) -> (
     (cwd, package)
 }
 
+/// The go.mod and go.work that apply to a standalone entrypoint (they pick
+/// the Go version).
+pub struct ModuleFiles {
+    pub go_mod: Option<PathBuf>,
+    pub go_work: Option<PathBuf>,
+}
+
+pub fn module_files(work_path: &Path, repo_root: &Path, entrypoint: &str) -> ModuleFiles {
+    let (cwd, _) = build_location(work_path, repo_root, entrypoint);
+    let stop = if cwd.starts_with(repo_root) {
+        repo_root
+    } else {
+        work_path
+    };
+    ModuleFiles {
+        go_mod: Some(cwd.join("go.mod")).filter(|p| p.is_file()),
+        go_work: gomod::find_upwards(&cwd, stop, "go.work"),
+    }
+}
+
 /// Compiles the server.
 pub async fn compile_server(spec: &ServerSpec<'_>) -> Result<()> {
     let (cwd, package) = build_location(spec.work_path, spec.repo_root, spec.entrypoint);
@@ -87,7 +107,7 @@ pub async fn compile_server(spec: &ServerSpec<'_>) -> Result<()> {
     let mut env = spec.go.command_env(spec.env);
     env.set("GOOS", spec.target.goos.clone());
     env.set("GOARCH", spec.target.goarch.clone());
-    env.set_default("CGO_ENABLED", "0");
+    env.set("CGO_ENABLED", "0");
     let out = exec::run(&spec.go.go, &args, &cwd, &env).await?;
     if out.success {
         Ok(())

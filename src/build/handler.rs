@@ -7,7 +7,7 @@ use crate::cache_dir;
 use crate::error::{Error, Result};
 use crate::git_credentials;
 use crate::options::BuildOptions;
-use crate::pipeline::{self, CompileSpec, Template};
+use crate::pipeline::{self, CompileSpec, Layout, Template};
 use crate::target::Target;
 use crate::toolchain;
 
@@ -15,35 +15,42 @@ use super::{BuildOutput, LambdaOptions, OutputFile};
 
 pub async fn build_handler(options: &BuildOptions) -> Result<BuildOutput> {
     let mut env = options.build_env();
-    let architecture = options
-        .function_config()
-        .and_then(|f| f.architecture.clone());
-    let target = Target::lambda(architecture.as_deref());
+    let target = Target::lambda(options.architecture.as_deref());
     let scratch = tempfile::Builder::new()
         .prefix("go-builder-")
         .tempdir_in(env.temp_dir())
         .map_err(|e| Error::io("create a temporary directory", e))?;
     git_credentials::scope_to_build(&mut env, scratch.path())?;
-    let go = toolchain::find_on_path(&env)?;
+    let repo_root = options.repo_root();
+    let (entry, layout) =
+        Layout::locate(&options.work_path, &repo_root, &options.entrypoint, &env)?;
+    let toolchain = toolchain::for_build(
+        layout.go_mod(),
+        layout.go_work(),
+        &options.work_path,
+        &env,
+        &super::print_progress,
+    )
+    .await?;
     // Removed on every error path; kept only once the build succeeded.
     let out_dir = super::output_dir(&env)?;
     let bootstrap = out_dir.path().join("bootstrap");
     let cache = cache_dir::builder_cache_dir(&env);
-    let repo_root = options.repo_root();
     let spec = CompileSpec {
         work_path: &options.work_path,
         repo_root: &repo_root,
-        entrypoint: &options.entrypoint,
+        entry: &entry,
+        layout: &layout,
         template: Template::Lambda,
         target: target.clone(),
         build_flags: super::build_flags(env.get("GO_BUILD_FLAGS"))?,
-        env: &env,
-        go: &go,
+        env: &toolchain.env,
+        go: &toolchain.go,
         cache_dir: &cache,
         scratch: scratch.path(),
         output: &bootstrap,
     };
-    let compiled = pipeline::compile(&spec).await?;
+    pipeline::compile(&spec).await?;
     let _ = out_dir.keep();
     Ok(BuildOutput {
         lambda: LambdaOptions {
@@ -56,8 +63,8 @@ pub async fn build_handler(options: &BuildOptions) -> Result<BuildOutput> {
             environment: BTreeMap::new(),
         },
         files: BTreeMap::from([("bootstrap".to_string(), OutputFile::executable(bootstrap))]),
-        include_files_base: compiled.entry.dir,
-        entrypoint: compiled.entry.rel,
-        notes: Vec::new(),
+        include_files_base: entry.dir,
+        entrypoint: entry.rel,
+        notes: toolchain.notes,
     })
 }

@@ -84,6 +84,11 @@ fn output_dir(env: &Env) -> Result<tempfile::TempDir> {
         .map_err(|e| Error::io("create the output directory", e))
 }
 
+/// Progress of long steps (toolchain downloads), printed to the build log.
+fn print_progress(line: &str) {
+    println!("{line}");
+}
+
 /// `GO_BUILD_FLAGS`, split like a shell would, replaces the default flags.
 fn build_flags(value: Option<&str>) -> Result<Vec<String>> {
     match value.filter(|v| !v.trim().is_empty()) {

@@ -26,36 +26,41 @@ const EXECUTABLE: Program = Program {
 
 pub async fn build_standalone(options: &BuildOptions) -> Result<BuildOutput> {
     let entrypoint = standalone::require_entrypoint(&options.work_path, Some(&options.entrypoint))?;
-    let architecture = options
-        .function_config_for(&entrypoint)
-        .and_then(|f| f.architecture.clone());
-    let target = Target::lambda(architecture.as_deref());
-    let env = options.build_env();
-    let go = toolchain::find_on_path(&env)?;
-    let out_dir = super::output_dir(&env)?;
+    let target = Target::lambda(options.architecture.as_deref());
+    let repo_root = options.repo_root();
+    let module = standalone::module_files(&options.work_path, &repo_root, &entrypoint);
+    let toolchain = toolchain::for_build(
+        module.go_mod.as_deref(),
+        module.go_work.as_deref(),
+        &options.work_path,
+        &options.build_env(),
+        &super::print_progress,
+    )
+    .await?;
+    let (go, env) = (&toolchain.go, &toolchain.env);
+    let out_dir = super::output_dir(env)?;
     let user_server = out_dir.path().join("user-server");
     let built = match options.config().build_command.as_deref() {
         Some(command) if !command.trim().is_empty() => {
-            run_build_command(command, options, &go, &target, &env, &user_server).await
+            run_build_command(command, options, go, &target, env, &user_server).await
         }
         _ => {
-            let repo_root = options.repo_root();
             standalone::compile_server(&ServerSpec {
                 work_path: &options.work_path,
                 repo_root: &repo_root,
                 entrypoint: &entrypoint,
                 target: target.clone(),
                 build_flags: super::build_flags(env.get("GO_BUILD_FLAGS"))?,
-                env: &env,
-                go: &go,
+                env,
+                go,
                 output: &user_server,
             })
             .await
         }
     };
     built?;
-    let cache = cache_dir::builder_cache_dir(&env);
-    let proxy = embedded_program::ensure_compiled(&EXECUTABLE, &go, &target, &cache, &env).await?;
+    let cache = cache_dir::builder_cache_dir(env);
+    let proxy = embedded_program::ensure_compiled(&EXECUTABLE, go, &target, &cache, env).await?;
     let executable = out_dir.path().join("executable");
     std::fs::copy(&proxy, &executable).map_err(|e| Error::io_at("copy", &proxy, e))?;
     let _ = out_dir.keep();
@@ -78,7 +83,7 @@ pub async fn build_standalone(options: &BuildOptions) -> Result<BuildOutput> {
         ]),
         include_files_base: options.work_path.clone(),
         entrypoint,
-        notes: Vec::new(),
+        notes: toolchain.notes,
     })
 }
 
@@ -95,7 +100,7 @@ async fn run_build_command(
     let mut env = go.command_env(env);
     env.set("GOOS", target.goos.clone());
     env.set("GOARCH", target.goarch.clone());
-    env.set_default("CGO_ENABLED", "0");
+    env.set("CGO_ENABLED", "0");
     env.set("VERCEL_OUTPUT_FILE", user_server.to_string_lossy());
     let started = SystemTime::now();
     let (shell, flag) = if cfg!(windows) {

@@ -11,7 +11,6 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::cache_dir;
-use crate::entry;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::fs_lock;
@@ -43,19 +42,9 @@ pub struct DevServer {
 
 /// Starts a dev server for the options' entrypoint.
 pub async fn start(options: &BuildOptions, sinks: OutputSinks) -> Result<DevServer> {
-    let env = options.build_env();
-    let go = toolchain::find_on_path(&env)?;
-    let ctx = DevContext {
-        options,
-        cache: cache_dir::builder_cache_dir(&env),
-        repo_root: options.repo_root(),
-        target: Target::host(),
-        env,
-        go,
-    };
     match options.config().framework.as_deref() {
-        Some("go") | Some("services") => start_standalone(&ctx, sinks).await,
-        _ => start_handler(&ctx, sinks).await,
+        Some("go") | Some("services") => start_standalone(options, sinks).await,
+        _ => start_handler(options, sinks).await,
     }
 }
 
@@ -68,7 +57,27 @@ struct DevContext<'a> {
     target: Target,
 }
 
-impl DevContext<'_> {
+impl<'a> DevContext<'a> {
+    /// Picks the toolchain for the module at `go_mod` / `go_work`.
+    async fn new(
+        options: &'a BuildOptions,
+        go_mod: Option<&Path>,
+        go_work: Option<&Path>,
+    ) -> Result<DevContext<'a>> {
+        let env = options.build_env();
+        let toolchain =
+            toolchain::for_build(go_mod, go_work, &options.work_path, &env, &print_progress)
+                .await?;
+        Ok(DevContext {
+            options,
+            cache: cache_dir::builder_cache_dir(&toolchain.env),
+            repo_root: options.repo_root(),
+            target: Target::host(),
+            env: toolchain.env,
+            go: toolchain.go,
+        })
+    }
+
     /// The fingerprint of everything that can change a dev binary besides
     /// the source files: Go, target, flags and the build's environment.
     fn fingerprint(&self, kind: &str, entrypoint: &str) -> Fingerprint {
@@ -108,10 +117,14 @@ impl DevContext<'_> {
     }
 }
 
-async fn start_handler(ctx: &DevContext<'_>, sinks: OutputSinks) -> Result<DevServer> {
-    let options = ctx.options;
-    let entry = entry::locate(&options.work_path, &options.entrypoint)?;
-    let layout = Layout::detect(&options.work_path, &ctx.repo_root, &entry.dir, &ctx.env);
+async fn start_handler(options: &BuildOptions, sinks: OutputSinks) -> Result<DevServer> {
+    let (entry, layout) = Layout::locate(
+        &options.work_path,
+        &options.repo_root(),
+        &options.entrypoint,
+        &options.build_env(),
+    )?;
+    let ctx = &DevContext::new(options, layout.go_mod(), layout.go_work()).await?;
     let mut fp = ctx.fingerprint("handler", &entry.rel);
     for root in layout.source_roots(&entry) {
         fp.tree(&root);
@@ -122,7 +135,8 @@ async fn start_handler(ctx: &DevContext<'_>, sinks: OutputSinks) -> Result<DevSe
         let spec = CompileSpec {
             work_path: &options.work_path,
             repo_root: &ctx.repo_root,
-            entrypoint: &options.entrypoint,
+            entry: &entry,
+            layout: &layout,
             template: Template::Dev,
             target: ctx.target.clone(),
             build_flags: ctx.build_flags()?,
@@ -158,13 +172,22 @@ async fn start_handler(ctx: &DevContext<'_>, sinks: OutputSinks) -> Result<DevSe
     })
 }
 
-async fn start_standalone(ctx: &DevContext<'_>, sinks: OutputSinks) -> Result<DevServer> {
-    let options = ctx.options;
+async fn start_standalone(options: &BuildOptions, sinks: OutputSinks) -> Result<DevServer> {
     let entrypoint = standalone::require_entrypoint(&options.work_path, Some(&options.entrypoint))?;
-    let (module_dir, _) =
-        standalone::build_location(&options.work_path, &ctx.repo_root, &entrypoint);
+    let module = standalone::module_files(&options.work_path, &options.repo_root(), &entrypoint);
+    let ctx =
+        &DevContext::new(options, module.go_mod.as_deref(), module.go_work.as_deref()).await?;
     let mut fp = ctx.fingerprint("standalone", &entrypoint);
-    fp.tree(&module_dir);
+    match &module.go_mod {
+        Some(go_mod) => {
+            for root in pipeline::module_source_roots(go_mod, module.go_work.as_deref()) {
+                fp.tree(&root);
+            }
+        }
+        None => {
+            fp.tree(&options.work_path);
+        }
+    }
     let binary = ctx.binary_path(&entrypoint, fp.finish(), "server");
     let reused_build = ensure_binary(&binary, |output| {
         let entrypoint = entrypoint.clone();
@@ -184,7 +207,7 @@ async fn start_standalone(ctx: &DevContext<'_>, sinks: OutputSinks) -> Result<De
     })
     .await?;
     let port = match options.meta.as_ref().and_then(|m| m.port) {
-        Some(port) => port,
+        Some(port) => process::ensure_port_free(port)?,
         None => process::free_port()?,
     };
     let mut env = ctx.env.clone();
@@ -243,6 +266,10 @@ fn remove_stale_builds(slot: &Path, keep: &Path) {
             let _ = std::fs::remove_dir_all(&path);
         }
     }
+}
+
+fn print_progress(line: &str) {
+    println!("{line}");
 }
 
 fn scratch_dir(env: &Env) -> Result<tempfile::TempDir> {

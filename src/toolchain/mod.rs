@@ -108,3 +108,40 @@ pub fn find_on_path(env: &Env) -> Result<GoToolchain> {
         .ok_or_else(|| Error::GoNotFound(format!("{} is not inside a GOROOT", real.display())))?;
     GoToolchain::from_goroot(goroot)
 }
+
+/// The toolchain one build uses, and the environment its `go` commands run with.
+#[derive(Debug, Clone)]
+pub struct BuildToolchain {
+    pub go: GoToolchain,
+    /// The build's environment plus Go's caches under the SDK's cache folder
+    /// (unless the user set them), so modules and build outputs persist with it.
+    pub env: Env,
+    /// What was selected and why, for the build log.
+    pub notes: Vec<String>,
+}
+
+/// Selects the Go version the project pins (its go.work, else go.mod) and
+/// finds or downloads that SDK.
+pub async fn for_build(
+    go_mod: Option<&Path>,
+    go_work: Option<&Path>,
+    work_path: &Path,
+    env: &Env,
+    progress: Progress<'_>,
+) -> Result<BuildToolchain> {
+    let read = |path: Option<&Path>| path.and_then(|p| std::fs::read_to_string(p).ok());
+    let (mod_text, work_text) = (read(go_mod), read(go_work));
+    let version = select(mod_text.as_deref(), work_text.as_deref(), env)?;
+    let resolved = resolve(&ResolveRequest::new(version, env, work_path, progress)).await?;
+    let mut env = env.clone();
+    if let Some(root) = &resolved.cache_root {
+        for (key, value) in cache_env(root) {
+            env.set_default(&key, value);
+        }
+    }
+    Ok(BuildToolchain {
+        go: resolved.toolchain,
+        env,
+        notes: resolved.notes,
+    })
+}

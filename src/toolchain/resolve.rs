@@ -134,6 +134,11 @@ pub async fn resolve(req: &ResolveRequest<'_>) -> Result<Resolved> {
     let candidates = installed(req);
     let (toolchain, source) = match pick(&req.version, candidates) {
         Some(found) => (found.toolchain, found.source),
+        None if req.version.want == Want::Installed => {
+            return Err(find_on_path(req.env).err().unwrap_or_else(|| {
+                Error::GoNotFound(format!("no installed Go ≥ 1.13 ({})", req.version.origin))
+            }))
+        }
         None => (download(req).await?, Source::Downloaded),
     };
     notes.push(selection_note(req, &toolchain, source));
@@ -159,7 +164,9 @@ pub async fn resolve(req: &ResolveRequest<'_>) -> Result<Resolved> {
 
 fn selection_note(req: &ResolveRequest<'_>, toolchain: &GoToolchain, source: Source) -> String {
     let wanted = match &req.version.want {
-        Want::Any => format!("no Go version is pinned ({})", req.version.origin),
+        Want::Any | Want::Installed => {
+            format!("no Go version is pinned ({})", req.version.origin)
+        }
         _ => format!("wanted by the {}", req.version.origin),
     };
     format!(
@@ -239,7 +246,7 @@ fn pick(request: &VersionRequest, candidates: Vec<Candidate>) -> Option<Candidat
             Some(b) if b.version >= c.version => Some(b),
             _ => Some(c),
         }),
-        Want::Exact(_) | Want::Any => fitting.next(),
+        Want::Exact(_) | Want::Any | Want::Installed => fitting.next(),
     }
 }
 

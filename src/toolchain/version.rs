@@ -229,6 +229,8 @@ pub enum Want {
     Minor { major: u32, minor: u32 },
     /// Nothing pinned: any installed Go ≥ 1.13.
     Any,
+    /// `GOTOOLCHAIN=local`: any installed Go ≥ 1.13, never a download.
+    Installed,
 }
 
 /// The outcome of [`select`]: what is wanted, where it came from, and
@@ -267,7 +269,7 @@ impl VersionRequest {
             Want::Minor { major, minor } => {
                 version.is_release() && version.major == *major && version.minor == *minor
             }
-            Want::Any => !version.is_unsupported(),
+            Want::Any | Want::Installed => !version.is_unsupported(),
         }
     }
 
@@ -278,7 +280,7 @@ impl VersionRequest {
             Want::Minor { major, minor } => {
                 GoVersion::table_release(*major, *minor).unwrap_or_else(newest_in_table)
             }
-            Want::Any => newest_in_table(),
+            Want::Any | Want::Installed => newest_in_table(),
         }
     }
 }
@@ -359,10 +361,20 @@ pub fn select(
     Ok(request)
 }
 
-/// `GOTOOLCHAIN=go1.22.3` pins that release. `local`, `auto`, `path`,
-/// `<name>+auto` / `<name>+path` and anything unparsable pin nothing.
+/// `GOTOOLCHAIN=go1.22.3` pins that release; `GOTOOLCHAIN=local` means, as
+/// for Go itself, "the installed Go, whatever go.mod says" (nothing is
+/// downloaded). `auto`, `path`, `<name>+auto` / `<name>+path` and anything
+/// unparsable leave the choice to go.work / go.mod.
 fn from_gotoolchain_env(env: &Env) -> Option<VersionRequest> {
     let value = env.non_empty("GOTOOLCHAIN")?;
+    if value == "local" {
+        // Go's own meaning: use the installed toolchain whatever go.mod says.
+        let mut request = VersionRequest::any(
+            "GOTOOLCHAIN=local in the environment: the installed Go is used as is",
+        );
+        request.want = Want::Installed;
+        return Some(request);
+    }
     let version = GoVersion::parse_release(value.strip_prefix("go")?)?;
     Some(VersionRequest::exact(
         version,
@@ -665,7 +677,9 @@ mod tests {
         let auto = select(m, None, &env(&[("GOTOOLCHAIN", "go1.22.3+auto")])).unwrap();
         assert_eq!(auto.want, exact("1.21.1"));
         let local = select(m, None, &env(&[("GOTOOLCHAIN", "local")])).unwrap();
-        assert_eq!(local.want, exact("1.21.1"));
+        assert_eq!(local.want, Want::Installed);
+        let path = select(m, None, &env(&[("GOTOOLCHAIN", "path")])).unwrap();
+        assert_eq!(path.want, exact("1.21.1"));
     }
 
     #[test]
