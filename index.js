@@ -96,6 +96,15 @@ async function build(opts) {
   if (!meta.skipDownload && files) {
     await download(files, workPath, meta)
   }
+  // The matching `functions` entry, found by build-utils' own matching (as
+  // the reference and the CLI do): the build needs its architecture, and a
+  // standalone server takes all its options (memory, maxDuration, …).
+  const standalone = isStandalone(config)
+  const sourceFile = standalone
+    ? (await detectGoEntrypoint(options.workPath, options.entrypoint)) || options.entrypoint
+    : options.entrypoint
+  const functionOptions = await getLambdaOptionsFromFunction({ sourceFile, config })
+  options.architecture = functionOptions.architecture || null
   const out = await callNative(native.build, options)
   printNotes(out.notes)
   const outputFiles = {}
@@ -103,13 +112,8 @@ async function build(opts) {
     outputFiles[name] = new FileFsRef({ mode: file.mode, fsPath: file.fsPath })
   }
   const extra = await includedFiles(config, out.includeFilesBase)
-  // Standalone servers take their function options (memory, maxDuration, …)
-  // from the matching `functions` entry, as the reference does.
-  const functionOptions = isStandalone(config)
-    ? await getLambdaOptionsFromFunction({ sourceFile: out.entrypoint, config })
-    : {}
   const lambda = new Lambda({
-    ...functionOptions,
+    ...(standalone ? functionOptions : {}),
     ...out.lambda,
     files: { ...extra, ...outputFiles },
   })
@@ -157,9 +161,15 @@ async function startDevServer(opts) {
 }
 
 async function prepareCache({ workPath, repoRootPath }) {
+  // Native: a link to the global SDK cache becomes a copy (never a move),
+  // and a missing cache is simply empty.
+  const raw = await native.prepareCache(String(workPath))
+  const result = JSON.parse(raw)
+  if (result.error) throw new NowBuildError(result.error)
+  if (result.ok.length === 0) return {}
   const root = repoRootPath || workPath
-  const relative = require('path').relative(root, workPath)
-  return glob('.vercel/cache/golang/**', workPath, relative || undefined)
+  const mountpoint = require('path').relative(root, workPath) || undefined
+  return glob('.vercel/cache/golang/**', workPath, mountpoint)
 }
 
 function isStandalone(config) {

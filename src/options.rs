@@ -24,6 +24,11 @@ pub struct BuildOptions {
     /// Snapshot of `process.env` taken by the JS layer.
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// The function's `architecture` (`x86_64` / `arm64`), which the JS
+    /// layer takes from the matching `config.functions` entry with
+    /// build-utils' own matching (one source of truth for every option).
+    #[serde(default)]
+    pub architecture: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -32,18 +37,7 @@ pub struct Config {
     #[serde(default)]
     pub framework: Option<String>,
     #[serde(default)]
-    pub functions: Option<BTreeMap<String, FunctionConfig>>,
-    #[serde(default)]
     pub build_command: Option<String>,
-}
-
-/// One `config.functions` entry. Only `architecture` matters to the build;
-/// the JS layer passes the whole entry to the Lambda.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct FunctionConfig {
-    #[serde(default)]
-    pub architecture: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -68,7 +62,6 @@ impl BuildOptions {
     pub fn config(&self) -> &Config {
         static DEFAULT: Config = Config {
             framework: None,
-            functions: None,
             build_command: None,
         };
         self.config.as_ref().unwrap_or(&DEFAULT)
@@ -95,30 +88,6 @@ impl BuildOptions {
         }
         env
     }
-
-    /// `config.functions` entry whose glob matches the entrypoint (first match
-    /// in key order, as the CLI does).
-    pub fn function_config(&self) -> Option<&FunctionConfig> {
-        self.function_config_for(&self.entrypoint)
-    }
-
-    /// The `config.functions` entry matching `entrypoint`.
-    pub fn function_config_for(&self, entrypoint: &str) -> Option<&FunctionConfig> {
-        let functions = self.config().functions.as_ref()?;
-        functions
-            .iter()
-            .find(|(pattern, _)| glob_matches(pattern, entrypoint))
-            .map(|(_, config)| config)
-    }
-}
-
-/// minimatch-like matching of a `functions` key against an entrypoint.
-pub fn glob_matches(pattern: &str, path: &str) -> bool {
-    globset::GlobBuilder::new(pattern.trim_start_matches("./"))
-        .literal_separator(true)
-        .build()
-        .map(|g| g.compile_matcher().is_match(path))
-        .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -131,16 +100,14 @@ mod tests {
             r#"{"entrypoint":"api/x.go","workPath":"/w","repoRootPath":null,
                 "config":{"framework":null,"includeFiles":["a"],"zeroConfig":true,
                           "functions":{"api/*.go":{"architecture":"arm64","memory":1024}}},
+                "architecture":"arm64",
                 "meta":{"isDev":null,"env":{"A":"1","B":null},"skipDownload":true},
                 "env":{"A":"0","PATH":"/bin"}}"#,
         )
         .unwrap();
         assert_eq!(o.build_env().get("A"), Some("1"));
         assert_eq!(o.build_env().get("B"), None);
-        assert_eq!(
-            o.function_config().and_then(|f| f.architecture.as_deref()),
-            Some("arm64")
-        );
+        assert_eq!(o.architecture.as_deref(), Some("arm64"));
         assert_eq!(o.repo_root(), PathBuf::from("/w"));
     }
 
@@ -151,20 +118,12 @@ mod tests {
         )
         .unwrap();
         assert!(o.config().framework.is_none());
-        assert!(o.function_config().is_none());
+        assert!(o.architecture.is_none());
     }
 
     #[test]
     fn bad_options_are_typed_errors() {
         let err = BuildOptions::from_json(r#"{"entrypoint":5}"#).unwrap_err();
         assert_eq!(err.code(), "GO_INVALID_OPTIONS");
-    }
-
-    #[test]
-    fn globs() {
-        assert!(glob_matches("api/*.go", "api/index.go"));
-        assert!(!glob_matches("api/*.go", "api/v1/index.go"));
-        assert!(glob_matches("api/**/*.go", "api/v1/index.go"));
-        assert!(glob_matches("./api/x.go", "api/x.go"));
     }
 }
