@@ -21,6 +21,13 @@ export declare function detectGoEntrypoint(workPath: string, configured?: string
 /** `getNewHandlerFunctionName(name, entrypoint)`. */
 export declare function newHandlerFunctionName(name: string, entrypoint: string): string
 
+/**
+ * `prepareCache({ workPath })`: makes `.vercel/cache/golang` a real
+ * directory (a link to the global cache is replaced by a copy) and lists
+ * the files to keep, relative to the work path.
+ */
+export declare function prepareCache(workPath: string): Promise<string>
+
 /** `startDevServer(options)` of the builder API. */
 export declare function startDevServer(optionsJson: string, onStdout?: OutputCallback | undefined | null, onStderr?: OutputCallback | undefined | null): Promise<string>
 

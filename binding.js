@@ -781,5 +781,6 @@ module.exports = nativeBinding
 module.exports.build = nativeBinding.build
 module.exports.detectGoEntrypoint = nativeBinding.detectGoEntrypoint
 module.exports.newHandlerFunctionName = nativeBinding.newHandlerFunctionName
+module.exports.prepareCache = nativeBinding.prepareCache
 module.exports.startDevServer = nativeBinding.startDevServer
 module.exports.stopDevServer = nativeBinding.stopDevServer

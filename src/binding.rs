@@ -85,3 +85,16 @@ pub async fn stop_dev_server(pid: u32) {
 pub fn detect_go_entrypoint(work_path: String, configured: Option<String>) -> Option<String> {
     standalone::detect_entrypoint(std::path::Path::new(&work_path), configured.as_deref())
 }
+
+/// `prepareCache({ workPath })`: makes `.vercel/cache/golang` a real
+/// directory (a link to the global cache is replaced by a copy) and lists
+/// the files to keep, relative to the work path.
+#[napi]
+pub async fn prepare_cache(work_path: String) -> String {
+    let listed = tokio::task::spawn_blocking(move || {
+        crate::toolchain::prepare_cache(std::path::Path::new(&work_path))
+    })
+    .await
+    .unwrap_or_else(|e| Err(Error::Internal(format!("prepareCache task failed: {e}"))));
+    respond(listed)
+}

@@ -2,7 +2,8 @@
 //! compiled program, computed from file metadata alone (no `go` process, no
 //! analyzer run), so an unchanged restart costs a directory walk.
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use sha2::{Digest, Sha256};
@@ -30,6 +31,8 @@ pub const BUILD_ENV_KEYS: &[&str] = &[
 /// Accumulates inputs into one hash.
 pub struct Fingerprint {
     hasher: Sha256,
+    /// Directories already walked (canonical), so symlink loops end.
+    visited: HashSet<PathBuf>,
 }
 
 impl Default for Fingerprint {
@@ -42,6 +45,7 @@ impl Fingerprint {
     pub fn new() -> Self {
         Fingerprint {
             hasher: Sha256::new(),
+            visited: HashSet::new(),
         }
     }
 
@@ -55,7 +59,8 @@ impl Fingerprint {
     }
 
     /// Adds a file or every file below a directory: path, size, modification
-    /// time and permissions. A path that does not exist counts as such.
+    /// time and permissions. Symlinks are followed, as `go build` follows
+    /// them. A path that does not exist counts as such.
     pub fn tree(&mut self, root: &Path) -> &mut Self {
         self.entry(root);
         self
@@ -63,11 +68,16 @@ impl Fingerprint {
 
     fn entry(&mut self, path: &Path) {
         let label = path.to_string_lossy();
-        let Ok(meta) = std::fs::symlink_metadata(path) else {
+        let Ok(meta) = std::fs::metadata(path) else {
             self.value("missing", &label);
             return;
         };
         if meta.is_dir() {
+            let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+            if !self.visited.insert(canonical) {
+                self.value("seen", &label);
+                return;
+            }
             self.value("dir", &label);
             let Ok(read) = std::fs::read_dir(path) else {
                 return;
@@ -144,6 +154,19 @@ mod tests {
         let second = of(dir.path());
         std::fs::write(dir.path().join("api/b.go"), "package a").unwrap();
         assert_ne!(second, of(dir.path()), "new file detected");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn follows_symlinks_and_survives_loops() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        std::fs::write(outside.path().join("t.go"), "v1").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("t.go"), dir.path().join("s.go")).unwrap();
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("loop")).unwrap();
+        let first = of(dir.path());
+        std::fs::write(outside.path().join("t.go"), "v2 longer").unwrap();
+        assert_ne!(first, of(dir.path()));
     }
 
     #[test]

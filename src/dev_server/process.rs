@@ -65,6 +65,8 @@ pub struct SpawnSpec<'a> {
 pub struct Started {
     pub child: Child,
     pub pid: u32,
+    /// The child leads a process group of its own.
+    pub group_leader: bool,
     pub tail: OutputTail,
     /// Read end of the fd 3 pipe, when one was requested.
     pub port_reader: Option<std::io::PipeReader>,
@@ -103,6 +105,7 @@ pub fn spawn(spec: SpawnSpec<'_>) -> Result<Started> {
     Ok(Started {
         child,
         pid,
+        group_leader: spec.own_process_group,
         tail,
         port_reader,
     })
@@ -225,6 +228,11 @@ async fn settle<T: Send + 'static>(
             let pid = started.pid;
             tokio::spawn(async move {
                 let _ = started.child.wait().await;
+                // Whoever stopped the leader (the CLI kills the pid), its
+                // group goes with it: no orphans.
+                if started.group_leader {
+                    stop_process_group(pid, Duration::from_secs(2)).await;
+                }
                 drop(keep_alive);
             });
             Ok((pid, port))
@@ -330,6 +338,18 @@ fn parse_port(bytes: &[u8]) -> Option<u16> {
         return None;
     }
     text.parse().ok().filter(|p| *p != 0)
+}
+
+/// `port` if nothing listens on it yet, else a clear error (otherwise a
+/// readiness check would accept another program's listener).
+pub fn ensure_port_free(port: u16) -> Result<u16> {
+    match std::net::TcpListener::bind(("0.0.0.0", port)) {
+        Ok(_) => Ok(port),
+        Err(e) => Err(Error::DevServerFailed {
+            message: format!("Port {port} for the Go dev server is not available: {e}"),
+            output: String::new(),
+        }),
+    }
 }
 
 /// A free TCP port on the loopback interface.
