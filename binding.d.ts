@@ -28,6 +28,13 @@ export declare function newHandlerFunctionName(name: string, entrypoint: string)
  */
 export declare function prepareCache(workPath: string): Promise<string>
 
+/**
+ * Resolves (finds or downloads) the Go toolchain the environment asks for,
+ * e.g. `GOTOOLCHAIN=go1.26.8`: for the benchmark and tests of the
+ * toolchain manager. Not part of the builder API.
+ */
+export declare function resolveGoToolchain(optionsJson: string): Promise<string>
+
 /** `startDevServer(options)` of the builder API. */
 export declare function startDevServer(optionsJson: string, onStdout?: OutputCallback | undefined | null, onStderr?: OutputCallback | undefined | null): Promise<string>
 

@@ -782,5 +782,6 @@ module.exports.build = nativeBinding.build
 module.exports.detectGoEntrypoint = nativeBinding.detectGoEntrypoint
 module.exports.newHandlerFunctionName = nativeBinding.newHandlerFunctionName
 module.exports.prepareCache = nativeBinding.prepareCache
+module.exports.resolveGoToolchain = nativeBinding.resolveGoToolchain
 module.exports.startDevServer = nativeBinding.startDevServer
 module.exports.stopDevServer = nativeBinding.stopDevServer

@@ -98,3 +98,28 @@ pub async fn prepare_cache(work_path: String) -> String {
     .unwrap_or_else(|e| Err(Error::Internal(format!("prepareCache task failed: {e}"))));
     respond(listed)
 }
+
+/// Resolves (finds or downloads) the Go toolchain the environment asks for,
+/// e.g. `GOTOOLCHAIN=go1.26.8`: for the benchmark and tests of the
+/// toolchain manager. Not part of the builder API.
+#[napi]
+pub async fn resolve_go_toolchain(options_json: String) -> String {
+    let result = match BuildOptions::from_json(&options_json) {
+        Ok(options) => {
+            let env = options.build_env();
+            crate::toolchain::for_build(None, None, &options.work_path, &env, &|line| {
+                println!("{line}")
+            })
+            .await
+            .map(|t| {
+                serde_json::json!({
+                    "goroot": t.go.goroot,
+                    "version": t.go.version,
+                    "notes": t.notes,
+                })
+            })
+        }
+        Err(err) => Err(err),
+    };
+    respond(result)
+}

@@ -1,0 +1,174 @@
+'use strict'
+// The toolchain manager end to end: a real Go SDK archive, packed from this
+// machine's own Go, served by a loopback HTTP server of the test's own, is
+// downloaded, verified, installed and then used by build() to compile a
+// handler that is invoked with @vercel/fun. Nothing talks to a public host.
+
+const { describe, test, before, after } = require('node:test')
+const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
+const fs = require('node:fs')
+const http = require('node:http')
+const os = require('node:os')
+const path = require('node:path')
+const { execFileSync } = require('node:child_process')
+
+const builder = require('..')
+const { invokeLambdaDir } = require('./helpers/fun')
+const { hashTree } = require('./helpers/tree')
+
+const GOROOT = execFileSync('go', ['env', 'GOROOT'], { encoding: 'utf8' }).trim()
+const GO_VERSION = fs.readFileSync(path.join(GOROOT, 'VERSION'), 'utf8').split('\n')[0].trim()
+const GOARCH = { x64: 'amd64', arm64: 'arm64' }[process.arch]
+const ARCHIVE = `${GO_VERSION}.${process.platform}-${GOARCH}.tar.gz`
+
+let work
+let server
+let baseUrl
+const requests = []
+
+before(async () => {
+  work = fs.mkdtempSync(path.join(os.tmpdir(), 'go-builder-toolchain-'))
+  const served = path.join(work, 'served')
+  fs.mkdirSync(served)
+  // The archive layout dl.google.com uses: a top-level go/ folder.
+  execFileSync('tar', ['-C', path.dirname(GOROOT), '-c', '-I', 'gzip -1', '-f', path.join(served, ARCHIVE), path.basename(GOROOT)])
+  const sha = crypto.createHash('sha256').update(fs.readFileSync(path.join(served, ARCHIVE))).digest('hex')
+  fs.writeFileSync(path.join(served, `${ARCHIVE}.sha256`), sha)
+  server = http.createServer((req, res) => {
+    requests.push(req.url)
+    const file = path.join(served, path.basename(req.url))
+    if (!fs.existsSync(file)) {
+      res.writeHead(404).end('not found')
+      return
+    }
+    res.writeHead(200, { 'content-length': fs.statSync(file).size })
+    fs.createReadStream(file).pipe(res)
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  baseUrl = `http://127.0.0.1:${server.address().port}/`
+})
+
+after(async () => {
+  await new Promise((resolve) => server.close(resolve))
+  fs.rmSync(work, { recursive: true, force: true })
+})
+
+/** PATH without any directory holding a `go` binary: nothing installed. */
+function pathWithoutGo() {
+  return process.env.PATH.split(path.delimiter)
+    .filter((dir) => !fs.existsSync(path.join(dir, 'go')))
+    .join(path.delimiter)
+}
+
+function project(name, goLine) {
+  const dir = path.join(work, name)
+  fs.mkdirSync(path.join(dir, 'api'), { recursive: true })
+  fs.writeFileSync(path.join(dir, 'go.mod'), `module example.com/${name}\n\ngo ${goLine}\n`)
+  fs.writeFileSync(
+    path.join(dir, 'api', 'index.go'),
+    [
+      'package handler',
+      '',
+      'import (',
+      '\t"fmt"',
+      '\t"net/http"',
+      '\t"runtime"',
+      ')',
+      '',
+      'func Handler(w http.ResponseWriter, r *http.Request) {',
+      '\tfmt.Fprintf(w, "built with %s", runtime.Version())',
+      '}',
+      '',
+    ].join('\n'),
+  )
+  return dir
+}
+
+function userCacheEnv(cacheHome) {
+  return {
+    PATH: pathWithoutGo(),
+    GOTOOLCHAIN: '',
+    XDG_CACHE_HOME: cacheHome,
+    GO_BUILDER_DOWNLOAD_BASE_URL: baseUrl,
+    // Keep Go's module and build caches warm: the SDK is the point here.
+    GOMODCACHE: execFileSync('go', ['env', 'GOMODCACHE'], { encoding: 'utf8' }).trim(),
+    GOCACHE: execFileSync('go', ['env', 'GOCACHE'], { encoding: 'utf8' }).trim(),
+  }
+}
+
+async function buildAndInvoke(workPath, env) {
+  const { output } = await builder.build({
+    files: {},
+    entrypoint: 'api/index.go',
+    workPath,
+    config: {},
+    meta: { skipDownload: true, env },
+  })
+  const dir = fs.mkdtempSync(path.join(work, 'func-'))
+  fs.copyFileSync(output.files.bootstrap.fsPath, path.join(dir, 'bootstrap'))
+  fs.chmodSync(path.join(dir, 'bootstrap'), 0o755)
+  return invokeLambdaDir(dir, { method: 'GET', path: '/api' })
+}
+
+describe('toolchain manager', () => {
+  test('a pinned Go that is not installed is downloaded, verified, installed and builds a handler', async () => {
+    const cacheHome = path.join(work, 'cache-a')
+    const workPath = project('pinned', GO_VERSION.replace(/^go/, ''))
+    const sourceBefore = hashTree(path.join(workPath, 'api'))
+    const env = userCacheEnv(cacheHome)
+
+    const response = await buildAndInvoke(workPath, env)
+    assert.equal(response.statusCode, 200)
+    assert.equal(response.body, `built with ${GO_VERSION}`)
+    assert.deepEqual(requests.filter((u) => u.includes(ARCHIVE)).sort(), [`/${ARCHIVE}`, `/${ARCHIVE}.sha256`].sort())
+
+    const sdk = path.join(cacheHome, 'com.vercel.cli', 'golang', `${GO_VERSION.replace(/^go/, '')}_${process.platform}_${GOARCH}`)
+    assert.ok(fs.existsSync(path.join(sdk, 'bin', 'go')), `SDK installed at ${sdk}`)
+    assert.equal(fs.readFileSync(path.join(sdk, 'VERSION'), 'utf8').split('\n')[0], GO_VERSION)
+    const leftovers = fs.readdirSync(path.dirname(sdk)).filter((n) => !n.startsWith('.') && n !== path.basename(sdk))
+    assert.deepEqual(leftovers, [], 'no partial SDK beside the installed one')
+    assert.equal(hashTree(path.join(workPath, 'api')), sourceBefore, 'sources untouched')
+
+    // A second build (another project) finds it in the global cache: no new download.
+    requests.length = 0
+    const again = await buildAndInvoke(project('pinned-again', GO_VERSION.replace(/^go/, '')), env)
+    assert.equal(again.body, `built with ${GO_VERSION}`)
+    assert.deepEqual(requests, [])
+
+    // prepareCache keeps the project's .vercel/cache/golang, as a real copy.
+    const files = await builder.prepareCache({ workPath })
+    const names = Object.keys(files)
+    assert.ok(names.includes('.vercel/cache/golang/bin/go'), `cache files: ${names.slice(0, 5)}`)
+    assert.ok(!fs.lstatSync(path.join(workPath, '.vercel/cache/golang')).isSymbolicLink())
+    assert.ok(fs.existsSync(path.join(sdk, 'bin', 'go')), 'the global SDK stays in place')
+  })
+
+  test('a download that fails installs nothing and names the URL; the next call succeeds', async () => {
+    const cacheHome = path.join(work, 'cache-b')
+    const workPath = project('missing', '1.26.99')
+    const env = userCacheEnv(cacheHome)
+    await assert.rejects(
+      builder.build({ files: {}, entrypoint: 'api/index.go', workPath, config: {}, meta: { skipDownload: true, env } }),
+      (err) => {
+        assert.equal(err.code, 'GO_TOOLCHAIN_DOWNLOAD_FAILED')
+        assert.match(err.message, /go1\.26\.99/)
+        assert.match(err.message, /127\.0\.0\.1/)
+        return true
+      },
+    )
+    const golang = path.join(cacheHome, 'com.vercel.cli', 'golang')
+    const entries = fs.existsSync(golang) ? fs.readdirSync(golang).filter((n) => !n.startsWith('.')) : []
+    assert.deepEqual(entries, [])
+    const ok = await buildAndInvoke(project('after-failure', GO_VERSION.replace(/^go/, '')), env)
+    assert.equal(ok.body, `built with ${GO_VERSION}`)
+  })
+
+  test('unsupported versions are rejected with ERR_UNSUPPORTED_GO_VERSION', async () => {
+    const workPath = project('ancient', '1.12')
+    await assert.rejects(
+      builder.build({ files: {}, entrypoint: 'api/index.go', workPath, config: {}, meta: { skipDownload: true, env: { GOTOOLCHAIN: '' } } }),
+      (err) => err.code === 'ERR_UNSUPPORTED_GO_VERSION' && /Unsupported Go version 1\.12/.test(err.message),
+    )
+  })
+})
