@@ -9,7 +9,10 @@ const root = join(__dirname, '..')
 
 function setup({ release = true } = {}) {
   if (!existsSync(join(root, 'node_modules', '@napi-rs', 'cli'))) {
-    run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root })
+    // `npm install` honours package-lock.json; `npm ci` is refused by npm 11
+    // for this tree (it wants the optional platform packages of
+    // @napi-rs/lzma in the lock, which npm itself does not record).
+    run('npm', ['install', '--no-audit', '--no-fund'], { cwd: root })
   }
   const args = ['napi', 'build', '--platform', '--js', 'binding.js', '--dts', 'binding.d.ts']
   if (release) args.push('--release')
