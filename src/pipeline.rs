@@ -90,18 +90,8 @@ pub struct CompileSpec<'a> {
     pub output: &'a Path,
 }
 
-/// What was compiled.
-#[derive(Debug)]
-pub struct Compiled {
-    pub analysis: Analysis,
-    /// The handler function's name as compiled (renamed).
-    pub function_name: String,
-    /// The directory of the go.mod that was used, if any.
-    pub module_dir: Option<PathBuf>,
-}
-
-/// Runs the whole pipeline.
-pub async fn compile(spec: &CompileSpec<'_>) -> Result<Compiled> {
+/// Runs the whole pipeline; the program is at `spec.output` on success.
+pub async fn compile(spec: &CompileSpec<'_>) -> Result<()> {
     let (entry, layout) = (spec.entry, spec.layout);
     let go_mod = layout.go_mod().map(Path::to_path_buf);
     if go_mod.is_none() && has_vendor_dir(entry, spec.work_path) {
@@ -138,11 +128,6 @@ pub async fn compile(spec: &CompileSpec<'_>) -> Result<Compiled> {
     // Go names the scratch copy of the entry; the user knows it by its path.
     go_build(spec, &invocation).await.map_err(|e| {
         e.map_output(|out| out.replace(&sources.renamed.to_string_lossy().into_owned(), &entry.rel))
-    })?;
-    Ok(Compiled {
-        module_dir: go_mod.and_then(|p| p.parent().map(Path::to_path_buf)),
-        analysis,
-        function_name,
     })
 }
 

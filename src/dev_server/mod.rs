@@ -146,7 +146,7 @@ async fn start_handler(options: &BuildOptions, sinks: OutputSinks) -> Result<Dev
             scratch: scratch.path(),
             output: &output,
         };
-        pipeline::compile(&spec).await.map(|_| ())
+        pipeline::compile(&spec).await
     })
     .await?;
     let port_dir = scratch_dir(&ctx.env)?;
