@@ -240,8 +240,32 @@ async function devWorkload(go) {
   return samples
 }
 
+/**
+ * Flushes dirty pages (the previous install's 270 MB, its deletion) before
+ * a toolchain measurement, so no run pays for the one before it.
+ */
+function settle() {
+  spawnSync('sync', [], { stdio: 'ignore' })
+}
+
+/**
+ * Where installs are timed: tmpfs (/dev/shm) shows the installers' own cost;
+ * the work dir's disk is the real thing, but its write-back makes single
+ * runs vary a lot on a small VM.
+ */
+function toolchainTargets() {
+  const targets = []
+  const shm = '/dev/shm'
+  try {
+    fs.accessSync(shm, fs.constants.W_OK)
+    targets.push({ key: 'tmpfs', dir: path.join(shm, `acme-go-builder-bench-${process.pid}`) })
+  } catch {}
+  targets.push({ key: 'disk', dir: path.join(WORK, 'toolchain') })
+  return targets
+}
+
 async function toolchainWorkload(go) {
-  const result = { curl: [], ours: null }
+  const result = { targets: {} }
   const t = now()
   const { name, archive, packed } = toolchain.ensureArchive(go.goroot, go.version)
   if (packed) log(`  toolchain: packed ${go.goroot} into bench/.cache/${name} in ${ms(now() - t)}`)
@@ -250,46 +274,61 @@ async function toolchainWorkload(go) {
   result.oursExport = exportName
   const server = await toolchain.startServer()
   const url = `${server.base}${name}`
-  const dest = (who) => path.join(WORK, 'toolchain', who)
   try {
-    log('  toolchain: warm-up curl | tar')
-    await toolchain.curlTar(url, dest('curl'))
-    const extracted = toolchain.installedVersion(path.join(dest('curl'), 'go'))
-    if (extracted !== `go${go.version}`) throw new Error(`the archive holds ${extracted}, not go${go.version}`)
-    const oursOnce = async () => {
-      fs.rmSync(dest('ours'), { recursive: true, force: true })
-      const before = server.requests.get(name) || 0
-      const r = await runWorker({
-        type: 'toolchain',
-        root: ROOT,
-        exportName,
-        options: {
-          version: go.version,
-          dest: dest('ours'),
-          env: { ...process.env, GO_BUILDER_DOWNLOAD_BASE_URL: server.base },
-        },
-      })
-      if ((server.requests.get(name) || 0) === before) throw new Error(`${exportName} did not download ${name}`)
-      const version = toolchain.installedVersion(dest('ours'))
-      if (version !== `go${go.version}`) throw new Error(`${exportName} installed ${version}`)
-      return r.ms
-    }
-    if (exportName) {
-      result.ours = []
-      log(`  toolchain: warm-up ours (${exportName})`)
-      await oursOnce()
-    }
-    for (let rep = 0; rep < REPS; rep++) {
-      for (const who of order(rep)) {
-        if (who === 'ours' && exportName) result.ours.push(await oursOnce())
-        if (who === 'ref') result.curl.push(await toolchain.curlTar(url, dest('curl')))
+    for (const target of toolchainTargets()) {
+      const samples = (result.targets[target.key] = { curl: [], ours: null, oursRss: [] })
+      const dest = (who) => path.join(target.dir, who)
+      try {
+        log(`  toolchain (${target.key}): warm-up curl | tar`)
+        await toolchain.curlTar(url, dest('curl'))
+        const extracted = toolchain.installedVersion(path.join(dest('curl'), 'go'))
+        if (extracted !== `go${go.version}`) throw new Error(`the archive holds ${extracted}, not go${go.version}`)
+        const oursOnce = async () => {
+          fs.rmSync(dest('ours'), { recursive: true, force: true })
+          settle()
+          const before = server.requests.get(name) || 0
+          const r = await runWorker({
+            type: 'toolchain',
+            root: ROOT,
+            exportName,
+            options: toolchain.installOptions(dest('ours'), server.base, go.version),
+          })
+          if ((server.requests.get(name) || 0) === before) throw new Error(`${exportName} did not download ${name}`)
+          const goroot = r.result && r.result.ok && r.result.ok.goroot
+          if (!goroot || !goroot.startsWith(dest('ours'))) {
+            throw new Error(`${exportName} did not install into the empty cache: ${JSON.stringify(r.result)}`)
+          }
+          const version = toolchain.installedVersion(goroot)
+          if (version !== `go${go.version}`) throw new Error(`${exportName} installed ${version}`)
+          samples.oursRss.push(r.memory.peak - r.memory.baseline)
+          return r.ms
+        }
+        if (exportName) {
+          samples.ours = []
+          log(`  toolchain (${target.key}): warm-up ours (${exportName})`)
+          await oursOnce()
+          samples.oursRss = []
+        }
+        for (let rep = 0; rep < REPS; rep++) {
+          for (const who of order(rep)) {
+            if (who === 'ours' && exportName) samples.ours.push(await oursOnce())
+            if (who === 'ref') {
+              fs.rmSync(dest('curl'), { recursive: true, force: true })
+              settle()
+              samples.curl.push(await toolchain.curlTar(url, dest('curl')))
+            }
+          }
+          log(
+            `  toolchain (${target.key}): rep ${rep + 1}/${REPS}  curl|tar ${ms(samples.curl[rep])}` +
+              (samples.ours ? `  ours ${ms(samples.ours[rep])}` : '  ours n/a'),
+          )
+        }
+      } finally {
+        fs.rmSync(target.dir, { recursive: true, force: true })
       }
-      log(`  toolchain: rep ${rep + 1}/${REPS}  curl|tar ${ms(result.curl[rep])}` +
-        (result.ours ? `  ours ${ms(result.ours[rep])}` : '  ours n/a'))
     }
   } finally {
     await server.close()
-    fs.rmSync(path.join(WORK, 'toolchain'), { recursive: true, force: true })
   }
   return result
 }
@@ -308,11 +347,13 @@ function notes(results, go) {
     '- 3: `build()` of `main.go` with `config: { framework: "go" }` (a net/http server).',
     '- 4a: fresh copy of the project, then a comment line appended to api/index.go (new content and mtime: our fingerprint changes, Go recompiles the handler package and relinks), then `startDevServer()` → `GET /` until the first HTTP 200. The pid is then killed, as the CLI does after each response.',
     '- 4b: right after 4a\'s server was killed, `startDevServer()` again with nothing changed → first HTTP 200.',
-    '- 5: ours: the addon\'s toolchain install with `GO_BUILDER_DOWNLOAD_BASE_URL` set to a loopback HTTP server serving this machine\'s own Go packed as `go' +
+    '- 5: a loopback HTTP server serves this machine\'s own Go, packed once as `go' +
       go.version +
-      '.linux-amd64.tar.gz` (+ `.sha256`) in bench/.cache; baseline: `curl -s URL | tar -xz` of the same archive from the same server.' +
+      '.linux-amd64.tar.gz` (+ `.sha256`) into bench/.cache. Ours: the binding\'s `resolveGoToolchain` (not part of the builder API) with no Go on PATH, an empty user cache (XDG_CACHE_HOME), `GOTOOLCHAIN=go' +
+      go.version +
+      '` and `GO_BUILDER_DOWNLOAD_BASE_URL` pointing at that server: it downloads, checks the SHA-256, extracts and moves the SDK into place. Baseline: `curl -s URL | tar -xz` of the same archive from the same server (no checksum). @vercel/go cannot take part: it downloads from dl.google.com only. 5a extracts to tmpfs (/dev/shm): the installers\' own cost. 5b extracts to the work dir\'s disk (ext4 here), where the kernel\'s write-back of the 270 MB tree makes single runs vary several-fold. `sync` runs before each install.' +
       (results.toolchain && !results.toolchain.oursExport
-        ? ` The addon exports none of ${toolchain.INSTALL_EXPORTS.map((n) => `\`${n}\``).join(', ')} yet, so only the baseline ran.`
+        ? ` The addon exports none of ${toolchain.INSTALL_EXPORTS.map((n) => `\`${n}\``).join(', ')}, so only the baseline ran.`
         : ''),
     '- 6a/6b: `go build -ldflags "-s -w" -o <out> ./vcmain` in a module holding the same handler package plus a `main` made from the addon\'s go/templates/handler_main.go.tmpl (imports go-bridge), with GOOS=linux GOARCH=amd64 CGO_ENABLED=0, measured inside workload 1\'s repetitions. 6a writes a new output file (what both builders do); 6b runs again with that output present, where Go finds it up to date and skips the link.',
     '- M: `process.memoryUsage.rss()` of the node process calling `build()`, sampled every 2 ms during the call, peak minus the value right before it (after a GC). Child processes (`go`, the analyzer) are not counted.',
@@ -322,6 +363,12 @@ function notes(results, go) {
     const o = summarize(w2.oursEach)
     const r = summarize(w2.refEach)
     lines.push('', `Workload 2 per handler: ours median ${ms(o.median)}, @vercel/go median ${ms(r.median)}.`)
+  }
+  const w5 = results.toolchain
+  const installRss = w5 && w5.targets ? Object.values(w5.targets).flatMap((t) => t.oursRss || []) : []
+  if (installRss.length) {
+    const m = summarize(installRss)
+    lines.push(`Workload 5 peak RSS of the node process during ours' install, minus its baseline: median ${mb(m.median)} (max ${mb(m.max)}).`)
   }
   const w1 = results.single
   if (w1 && w1.oursFiles && w1.refFiles) {

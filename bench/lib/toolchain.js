@@ -16,11 +16,12 @@ const { spawn, execFileSync } = require('child_process')
 const CACHE = path.join(__dirname, '..', '.cache')
 
 /**
- * Names under which the addon's native binding may expose a toolchain
- * install: `(optionsJson) => Promise<string>` resolving to `{ ok } | { error }`,
- * options `{ version, dest, env }`. None exists yet; the first one found is used.
+ * The addon's way to trigger a toolchain install: the binding's
+ * `resolveGoToolchain(optionsJson)` (not part of the builder API) resolves
+ * the Go the environment asks for, downloading it when nothing installed
+ * fits. `{ ok: { goroot, version, notes } } | { error }`.
  */
-const INSTALL_EXPORTS = ['installGoToolchain', 'installToolchain', 'installGo']
+const INSTALL_EXPORTS = ['resolveGoToolchain']
 
 /** The install entry point of the addon at `root`, or null when it has none. */
 function oursInstallExport(root) {
@@ -31,6 +32,39 @@ function oursInstallExport(root) {
     return null
   }
   return INSTALL_EXPORTS.find((name) => typeof native[name] === 'function') || null
+}
+
+/** PATH without any directory holding a `go` binary. */
+function pathWithoutGo() {
+  return (process.env.PATH || '')
+    .split(path.delimiter)
+    .filter((dir) => dir && !fs.existsSync(path.join(dir, 'go')))
+    .join(path.delimiter)
+}
+
+/**
+ * Options for `resolveGoToolchain` that leave it nothing installed to pick:
+ * no Go on PATH, an empty user cache (`XDG_CACHE_HOME=<dest>/cache`, so the
+ * SDK lands in `<dest>/cache/com.vercel.cli/golang/…`), an empty project, and
+ * `GOTOOLCHAIN=go<version>`; downloads come from `baseUrl`.
+ */
+function installOptions(dest, baseUrl, version) {
+  const workPath = path.join(dest, 'project')
+  fs.mkdirSync(workPath, { recursive: true })
+  return {
+    entrypoint: 'api/index.go',
+    workPath,
+    repoRootPath: workPath,
+    config: {},
+    meta: {},
+    env: {
+      ...process.env,
+      PATH: pathWithoutGo(),
+      GOTOOLCHAIN: `go${version}`,
+      XDG_CACHE_HOME: path.join(dest, 'cache'),
+      GO_BUILDER_DOWNLOAD_BASE_URL: baseUrl,
+    },
+  }
 }
 
 function goPlatform() {
@@ -115,4 +149,4 @@ function installedVersion(goroot) {
   }).trim()
 }
 
-module.exports = { CACHE, INSTALL_EXPORTS, oursInstallExport, ensureArchive, startServer, curlTar, installedVersion, tmp: os.tmpdir() }
+module.exports = { CACHE, INSTALL_EXPORTS, oursInstallExport, installOptions, ensureArchive, startServer, curlTar, installedVersion, tmp: os.tmpdir() }
