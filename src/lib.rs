@@ -14,6 +14,7 @@ pub mod entry;
 pub mod env;
 pub mod error;
 pub mod exec;
+pub mod fingerprint;
 pub mod fs_lock;
 pub mod git_credentials;
 pub mod gomod;

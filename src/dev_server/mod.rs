@@ -2,7 +2,6 @@
 //! machine, reusing the binary while its inputs are unchanged, starts it
 //! and learns its port.
 
-mod fingerprint;
 pub mod process;
 
 use std::path::{Path, PathBuf};
@@ -20,7 +19,7 @@ use crate::standalone::{self, ServerSpec};
 use crate::target::Target;
 use crate::toolchain::{self, GoToolchain};
 
-pub use fingerprint::Fingerprint;
+use crate::fingerprint::{self, Fingerprint};
 pub use process::OutputSinks;
 
 /// How long a started handler may take to report its port.

@@ -1,6 +1,7 @@
-//! The fingerprint of a dev build: a hash of everything that can change the
-//! compiled program, computed from file metadata alone (no `go` process, no
-//! analyzer run), so an unchanged restart costs a directory walk.
+//! Fingerprints: a hash of labelled values and of file trees, computed from
+//! file metadata alone (no `go` process, no analyzer run). The dev server
+//! keys its binaries by one, so an unchanged restart costs a directory walk;
+//! `build()` keys its stable output paths by one.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
