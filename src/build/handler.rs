@@ -3,12 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use std::path::{Path, PathBuf};
-
 use crate::cache_dir;
 use crate::error::{Error, Result};
-use crate::fingerprint::Fingerprint;
-use crate::fs_lock;
 use crate::git_credentials;
 use crate::options::BuildOptions;
 use crate::pipeline::{self, CompileSpec, Layout, Template};
@@ -40,11 +36,8 @@ pub async fn build_handler(options: &BuildOptions) -> Result<BuildOutput> {
     let out_dir = super::output_dir(&env)?;
     let bootstrap = out_dir.path().join("bootstrap");
     let cache = cache_dir::builder_cache_dir(&env);
-    // `go build` writes to a stable path per work path, entrypoint and
-    // target, so an unchanged program is found up to date and not linked
-    // again (the link is most of a warm build); the Lambda gets a copy.
-    let stable = stable_output(&cache, options, &entry.rel, &target);
-    let _slot = fs_lock::lock(&stable.with_extension("lock"), || {}).await?;
+    let (stable, _slot) =
+        super::stable_output(&cache, options, &entry.rel, &target, "bootstrap").await?;
     let spec = CompileSpec {
         work_path: &options.work_path,
         repo_root: &repo_root,
@@ -60,7 +53,7 @@ pub async fn build_handler(options: &BuildOptions) -> Result<BuildOutput> {
         output: &stable,
     };
     pipeline::compile(&spec).await?;
-    std::fs::copy(&stable, &bootstrap).map_err(|e| Error::io_at("copy", &stable, e))?;
+    super::copy_output(&stable, &bootstrap)?;
     let _ = out_dir.keep();
     Ok(BuildOutput {
         lambda: LambdaOptions {
@@ -77,19 +70,4 @@ pub async fn build_handler(options: &BuildOptions) -> Result<BuildOutput> {
         entrypoint: entry.rel,
         notes: toolchain.notes,
     })
-}
-
-/// `<cache>/lambda/<hash of work path, entrypoint, target>/bootstrap`.
-fn stable_output(
-    cache: &Path,
-    options: &BuildOptions,
-    entrypoint: &str,
-    target: &Target,
-) -> PathBuf {
-    let mut slot = Fingerprint::new();
-    slot.value("workPath", &options.work_path.to_string_lossy())
-        .value("entrypoint", entrypoint)
-        .value("goos", &target.goos)
-        .value("goarch", &target.goarch);
-    cache.join("lambda").join(slot.finish()).join("bootstrap")
 }

@@ -5,13 +5,16 @@ mod handler;
 mod standalone;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::fingerprint::Fingerprint;
+use crate::fs_lock::{self, FileLock};
 use crate::options::BuildOptions;
+use crate::target::Target;
 
 pub use handler::build_handler;
 pub use standalone::build_standalone;
@@ -82,6 +85,34 @@ fn output_dir(env: &Env) -> Result<tempfile::TempDir> {
         .prefix("go-builder-out-")
         .tempdir_in(env.temp_dir())
         .map_err(|e| Error::io("create the output directory", e))
+}
+
+/// Where `go build` writes `name` for this work path, entrypoint and target,
+/// locked for this build: a stable path, so an unchanged program is found up
+/// to date and not linked again (the link is most of a warm build). The
+/// Lambda gets a copy; Go's own up-to-date check decides what is rebuilt.
+async fn stable_output(
+    cache: &Path,
+    options: &BuildOptions,
+    entrypoint: &str,
+    target: &Target,
+    name: &str,
+) -> Result<(PathBuf, FileLock)> {
+    let mut slot = Fingerprint::new();
+    slot.value("workPath", &options.work_path.to_string_lossy())
+        .value("entrypoint", entrypoint)
+        .value("goos", &target.goos)
+        .value("goarch", &target.goarch);
+    let dir = cache.join("lambda").join(slot.finish());
+    let lock = fs_lock::lock(&dir.join(format!("{name}.lock")), || {}).await?;
+    Ok((dir.join(name), lock))
+}
+
+/// Copies the stable build output into the Lambda's directory.
+fn copy_output(stable: &Path, dest: &Path) -> Result<()> {
+    std::fs::copy(stable, dest)
+        .map(|_| ())
+        .map_err(|e| Error::io_at("copy", stable, e))
 }
 
 /// Progress of long steps (toolchain downloads), printed to the build log.

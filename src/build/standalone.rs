@@ -45,6 +45,9 @@ pub async fn build_standalone(options: &BuildOptions) -> Result<BuildOutput> {
             run_build_command(command, options, go, &target, env, &user_server).await
         }
         _ => {
+            let cache = cache_dir::builder_cache_dir(env);
+            let (stable, _slot) =
+                super::stable_output(&cache, options, &entrypoint, &target, "user-server").await?;
             standalone::compile_server(&ServerSpec {
                 work_path: &options.work_path,
                 repo_root: &repo_root,
@@ -53,9 +56,10 @@ pub async fn build_standalone(options: &BuildOptions) -> Result<BuildOutput> {
                 build_flags: super::build_flags(env.get("GO_BUILD_FLAGS"))?,
                 env,
                 go,
-                output: &user_server,
+                output: &stable,
             })
             .await
+            .and_then(|()| super::copy_output(&stable, &user_server))
         }
     };
     built?;
