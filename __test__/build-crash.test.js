@@ -154,6 +154,17 @@ describe('crash during build', () => {
       body: /^uuid=[0-9a-f-]{36} version=5$/,
     });
     assertSameTree(before, snapshotTree(ws.root), 'after the next build');
+
+    // The killed build could not remove its scratch directory; the next
+    // build in the same TMPDIR sweeps it (its process no longer exists).
+    const scratchOf = (pid) => fs.readdirSync(tmp).filter((n) => n.startsWith(`go-builder-scratch-${pid}-`));
+    assert.equal(scratchOf(child.pid).length, 1, `the killed build's scratch dir in ${tmp}`);
+    await builder.build({
+      files: {}, entrypoint: 'api/index.go', workPath: ws.workPath, config: {},
+      meta: { skipDownload: true, env: { TMPDIR: tmp } },
+    });
+    assert.deepEqual(scratchOf(child.pid), [], 'stale scratch dir swept');
+    assert.deepEqual(scratchOf(process.pid), [], 'this build removed its own');
   });
 });
 

@@ -184,7 +184,7 @@ describe('handler dev server: output and processes', () => {
     const tmp = h.tmpDir('tmpdir-');
     const { server } = await startFixture('module', 'api/index.go', { env: { TMPDIR: tmp } });
     assert.equal((await h.get(server.port, '/api?id=zombie')).status, 200);
-    const leftovers = () => fs.readdirSync(tmp).filter((n) => n.startsWith('go-builder-dev-'));
+    const leftovers = () => fs.readdirSync(tmp).filter((n) => n.startsWith('go-builder-scratch-'));
     assert.ok(leftovers().length > 0, 'the port file lives in TMPDIR while the handler runs');
     const stat = h.procStat(server.pid);
     assert.equal(stat.ppid, process.pid, 'the handler is a child of this process');

@@ -22,6 +22,7 @@ pub mod handler_name;
 pub mod options;
 pub mod overlay;
 pub mod pipeline;
+pub mod scratch;
 pub mod standalone;
 pub mod target;
 pub mod toolchain;

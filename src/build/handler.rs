@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 
 use crate::cache_dir;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::git_credentials;
 use crate::options::BuildOptions;
 use crate::pipeline::{self, CompileSpec, Layout, Template};
+use crate::scratch;
 use crate::target::Target;
 use crate::toolchain;
 
@@ -16,10 +17,7 @@ use super::{BuildOutput, LambdaOptions, OutputFile};
 pub async fn build_handler(options: &BuildOptions) -> Result<BuildOutput> {
     let mut env = options.build_env();
     let target = Target::lambda(options.architecture.as_deref());
-    let scratch = tempfile::Builder::new()
-        .prefix("go-builder-")
-        .tempdir_in(env.temp_dir())
-        .map_err(|e| Error::io("create a temporary directory", e))?;
+    let scratch = scratch::create(&env)?;
     git_credentials::scope_to_build(&mut env, scratch.path())?;
     let repo_root = options.repo_root();
     let (entry, layout) =

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::fs_lock;
 use crate::options::BuildOptions;
 use crate::pipeline::{self, CompileSpec, Layout, Template};
+use crate::scratch;
 use crate::standalone::{self, ServerSpec};
 use crate::target::Target;
 use crate::toolchain::{self, GoToolchain};
@@ -130,7 +131,7 @@ async fn start_handler(options: &BuildOptions, sinks: OutputSinks) -> Result<Dev
     }
     let binary = ctx.binary_path(&entry.rel, fp.finish(), "handler");
     let reused_build = ensure_binary(&binary, |output| async move {
-        let scratch = scratch_dir(&ctx.env)?;
+        let scratch = scratch::create(&ctx.env)?;
         let spec = CompileSpec {
             work_path: &options.work_path,
             repo_root: &ctx.repo_root,
@@ -148,7 +149,7 @@ async fn start_handler(options: &BuildOptions, sinks: OutputSinks) -> Result<Dev
         pipeline::compile(&spec).await
     })
     .await?;
-    let port_dir = scratch_dir(&ctx.env)?;
+    let port_dir = scratch::create(&ctx.env)?;
     let port_file = port_dir.path().join("port");
     let mut env = ctx.env.clone();
     env.set("VERCEL_DEV_PORT_FILE", port_file.to_string_lossy());
@@ -269,13 +270,6 @@ fn remove_stale_builds(slot: &Path, keep: &Path) {
 
 fn print_progress(line: &str) {
     println!("{line}");
-}
-
-fn scratch_dir(env: &Env) -> Result<tempfile::TempDir> {
-    tempfile::Builder::new()
-        .prefix("go-builder-dev-")
-        .tempdir_in(env.temp_dir())
-        .map_err(|e| Error::io("create a temporary directory", e))
 }
 
 /// Stops a standalone dev server and everything it started.
