@@ -36,10 +36,9 @@ const path = require('node:path');
 
 const { startPlatform } = require('./helpers/ipc-platform');
 const { snapshotTree, diffSnapshots } = require('./helpers/tree');
+const { loadBuilder, buildUtils, ELF_MACHINE } = require('./helpers/build-lambda');
 
-const ROOT = path.resolve(__dirname, '..');
 const FIXTURES = path.join(__dirname, 'fixtures', 'standalone');
-const ELF_MACHINE = { x86_64: 62, arm64: 183 };
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 // ---------------------------------------------------------------- helpers --
@@ -72,22 +71,6 @@ after(async () => {
   platforms.clear();
   removeTempDirs();
 });
-
-let builder;
-function loadBuilder() {
-  if (builder) return builder;
-  assert.ok(
-    fs.readdirSync(ROOT).some((f) => f.endsWith('.node')),
-    'the native addon is built (cd /work/main && npx napi build --platform --js binding.js --dts binding.d.ts)',
-  );
-  builder = require(ROOT);
-  assert.equal(builder.version, 3);
-  return builder;
-}
-
-function buildUtils() {
-  return require(require.resolve('@vercel/build-utils', { paths: [ROOT] }));
-}
 
 /**
  * Copies fixture `name` to <base>/ws/<name>. `tmp` (beside `ws`, outside the
