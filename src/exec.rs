@@ -30,13 +30,18 @@ impl Output {
     }
 }
 
-/// Builds a command whose environment is exactly `env`.
+/// Builds a command whose environment is exactly `env`, with `PWD` naming
+/// `cwd`: Go takes its working directory from `PWD` when it names the same
+/// directory, so an inherited `PWD` through a symlink (or macOS's
+/// `/var` → `/private/var`) would not match the paths of the overlay and
+/// the scratch go.work.
 pub fn command(program: &Path, args: &[String], cwd: &Path, env: &Env) -> Command {
     let mut cmd = Command::new(program);
     cmd.args(args)
         .current_dir(cwd)
         .env_clear()
         .envs(env.iter())
+        .env("PWD", cwd)
         .stdin(Stdio::null())
         .kill_on_drop(true);
     cmd
@@ -44,7 +49,28 @@ pub fn command(program: &Path, args: &[String], cwd: &Path, env: &Env) -> Comman
 
 /// Runs a program to completion and captures its output.
 pub async fn run(program: &Path, args: &[String], cwd: &Path, env: &Env) -> Result<Output> {
-    let out = command(program, args, cwd, env)
+    collect(command(program, args, cwd, env), program).await
+}
+
+/// Runs a command line through the platform's shell (`sh -c`, or `cmd /C`
+/// with the line passed verbatim so its own quoting survives).
+pub async fn run_shell(line: &str, cwd: &Path, env: &Env) -> Result<Output> {
+    #[cfg(windows)]
+    {
+        let shell = Path::new("cmd");
+        let mut cmd = command(shell, &[], cwd, env);
+        cmd.raw_arg("/C").raw_arg(line);
+        collect(cmd, shell).await
+    }
+    #[cfg(not(windows))]
+    {
+        let shell = Path::new("sh");
+        collect(command(shell, &args(["-c", line]), cwd, env), shell).await
+    }
+}
+
+async fn collect(mut cmd: Command, program: &Path) -> Result<Output> {
+    let out = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()

@@ -43,7 +43,7 @@ pub async fn shadow_module(
     go: &GoToolchain,
     env: &Env,
 ) -> Result<PathBuf> {
-    mirror(module_dir, dest)?;
+    mirror(module_dir, dest, true)?;
     let requirements: Vec<(&str, &str)> = extra.iter().map(|m| (m.path, m.version)).collect();
     let mod_text = read(&module_dir.join("go.mod"))?;
     write(
@@ -59,7 +59,14 @@ pub async fn shadow_module(
         &format!("{}\n{go_sum_extra}", user_sum.trim_end()),
     )?;
     let mut modules_txt = read(&module_dir.join("vendor").join("modules.txt"))?;
-    for module in extra {
+    // A module the user vendors already is theirs, at their version.
+    let vendored = |path: &str| {
+        modules_txt
+            .lines()
+            .any(|l| l.split_whitespace().nth(1) == Some(path) && l.starts_with("# "))
+    };
+    let missing: Vec<&VendoredModule> = extra.iter().filter(|m| !vendored(m.path)).collect();
+    for module in missing {
         let source = download(module, dest, go, env).await?;
         copy_packages(module, &source, &dest.join("vendor"))?;
         modules_txt.push_str(&modules_txt_entry(module));
@@ -116,6 +123,8 @@ async fn download(
 }
 
 /// Copies the non-test `.go` files of each package into `vendor/<import path>`.
+/// A path that exists is unlinked first: in the shadow it may be a hard link
+/// to the user's own file, which must never be written.
 fn copy_packages(module: &VendoredModule, source: &Path, vendor: &Path) -> Result<()> {
     for package in module.packages {
         let from = source.join(package);
@@ -125,7 +134,9 @@ fn copy_packages(module: &VendoredModule, source: &Path, vendor: &Path) -> Resul
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.ends_with(".go") && !name.ends_with("_test.go") {
-                std::fs::copy(entry.path(), to.join(&name))
+                let target = to.join(&name);
+                let _ = std::fs::remove_file(&target);
+                std::fs::copy(entry.path(), &target)
                     .map_err(|e| Error::io_at("copy", &entry.path(), e))?;
             }
         }
@@ -135,8 +146,8 @@ fn copy_packages(module: &VendoredModule, source: &Path, vendor: &Path) -> Resul
 
 /// Recreates `from` under `to`: directories created, files hard-linked (copied
 /// where links are impossible), symlinks re-created, skipping the files the
-/// shadow rewrites.
-fn mirror(from: &Path, to: &Path) -> Result<()> {
+/// shadow rewrites (the module root's go.mod, go.sum and modules.txt).
+fn mirror(from: &Path, to: &Path, root: bool) -> Result<()> {
     std::fs::create_dir_all(to).map_err(|e| Error::io_at("create", to, e))?;
     let entries = std::fs::read_dir(from).map_err(|e| Error::io_at("read", from, e))?;
     for entry in entries.flatten() {
@@ -149,9 +160,9 @@ fn mirror(from: &Path, to: &Path) -> Result<()> {
         };
         if kind.is_dir() {
             if !SKIPPED.contains(&name_str.as_ref()) {
-                mirror(&source, &target)?;
+                mirror(&source, &target, false)?;
             }
-        } else if from.join("go.mod").is_file() && REWRITTEN.contains(&name_str.as_ref())
+        } else if root && REWRITTEN.contains(&name_str.as_ref())
             || source.ends_with("vendor/modules.txt")
         {
             continue;
@@ -190,6 +201,34 @@ mod tests {
     use super::*;
 
     #[test]
+    fn writing_a_package_never_touches_a_linked_user_file() {
+        let user = tempfile::tempdir().unwrap();
+        let shadow = tempfile::tempdir().unwrap();
+        let source = tempfile::tempdir().unwrap();
+        let pkg = "vendor/github.com/a/b/p";
+        std::fs::create_dir_all(user.path().join(pkg)).unwrap();
+        std::fs::write(user.path().join(pkg).join("p.go"), "USER").unwrap();
+        std::fs::write(user.path().join("go.mod"), "module x").unwrap();
+        mirror(user.path(), shadow.path(), true).unwrap();
+        std::fs::create_dir_all(source.path().join("p")).unwrap();
+        std::fs::write(source.path().join("p/p.go"), "PINNED").unwrap();
+        let m = VendoredModule {
+            path: "github.com/a/b",
+            version: "v1",
+            packages: &["p"],
+        };
+        copy_packages(&m, source.path(), &shadow.path().join("vendor")).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(user.path().join(pkg).join("p.go")).unwrap(),
+            "USER"
+        );
+        assert_eq!(
+            std::fs::read_to_string(shadow.path().join(pkg).join("p.go")).unwrap(),
+            "PINNED"
+        );
+    }
+
+    #[test]
     fn modules_txt_lists_packages() {
         let m = VendoredModule {
             path: "github.com/a/b",
@@ -211,7 +250,13 @@ mod tests {
         std::fs::write(src.path().join("go.mod"), "module x").unwrap();
         std::fs::write(src.path().join("vendor/modules.txt"), "#").unwrap();
         std::fs::write(src.path().join("a.go"), "package a").unwrap();
-        mirror(src.path(), dst.path()).unwrap();
+        std::fs::create_dir_all(src.path().join("nested")).unwrap();
+        std::fs::write(src.path().join("nested/go.mod"), "module y").unwrap();
+        mirror(src.path(), dst.path(), true).unwrap();
+        assert!(
+            dst.path().join("nested/go.mod").is_file(),
+            "nested modules keep their go.mod"
+        );
         assert!(dst.path().join("a.go").is_file());
         assert!(!dst.path().join("go.mod").exists());
         assert!(!dst.path().join("vendor/modules.txt").exists());
