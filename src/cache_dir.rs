@@ -20,7 +20,7 @@ pub fn builder_cache_dir(env: &Env) -> PathBuf {
 /// `os.UserCacheDir`.
 pub fn user_cache_dir(env: &Env) -> PathBuf {
     if cfg!(windows) {
-        if let Some(dir) = env.non_empty("LocalAppData") {
+        if let Some(dir) = env.non_empty("LOCALAPPDATA") {
             return PathBuf::from(dir);
         }
     } else if let Some(dir) = env
@@ -32,7 +32,7 @@ pub fn user_cache_dir(env: &Env) -> PathBuf {
     match env.home() {
         Some(home) if cfg!(target_os = "macos") => home.join("Library").join("Caches"),
         Some(home) => home.join(".cache"),
-        None => std::env::temp_dir(),
+        None => env.temp_dir(),
     }
 }
 

@@ -7,18 +7,29 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::path::PathBuf;
 
+/// Environment variables. On Windows names are case-insensitive (`Path` is
+/// `PATH`), so they are kept upper-cased there.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Env {
     vars: BTreeMap<String, String>,
 }
 
+/// The name under which a variable is stored.
+fn key_of(key: &str) -> String {
+    if cfg!(windows) {
+        key.to_ascii_uppercase()
+    } else {
+        key.to_string()
+    }
+}
+
 impl Env {
     pub fn new(vars: BTreeMap<String, String>) -> Self {
-        Env { vars }
+        vars.into_iter().collect()
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.vars.get(key).map(String::as_str)
+        self.vars.get(&key_of(key)).map(String::as_str)
     }
 
     /// A value that is set and not empty.
@@ -27,22 +38,22 @@ impl Env {
     }
 
     pub fn set(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.vars.insert(key.into(), value.into());
+        self.vars.insert(key_of(&key.into()), value.into());
     }
 
     pub fn remove(&mut self, key: &str) {
-        self.vars.remove(key);
+        self.vars.remove(&key_of(key));
     }
 
     /// Sets `key` only when it is not set already.
     pub fn set_default(&mut self, key: &str, value: impl Into<String>) {
-        self.vars
-            .entry(key.to_string())
-            .or_insert_with(|| value.into());
+        self.vars.entry(key_of(key)).or_insert_with(|| value.into());
     }
 
     pub fn extend(&mut self, other: impl IntoIterator<Item = (String, String)>) {
-        self.vars.extend(other);
+        for (key, value) in other {
+            self.set(key, value);
+        }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
@@ -84,9 +95,9 @@ impl Env {
 
 impl FromIterator<(String, String)> for Env {
     fn from_iter<T: IntoIterator<Item = (String, String)>>(iter: T) -> Self {
-        Env {
-            vars: iter.into_iter().collect(),
-        }
+        let mut env = Env::default();
+        env.extend(iter);
+        env
     }
 }
 
