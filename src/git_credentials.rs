@@ -27,9 +27,12 @@ pub fn scope_to_build(env: &mut Env, scratch: &Path) -> Result<()> {
         .and_then(|n| n.parse().ok())
         .unwrap_or(0);
     env.set(format!("GIT_CONFIG_KEY_{index}"), "credential.helper");
+    // git runs the helper through a shell: quote the path (forward slashes
+    // keep a Windows path intact there).
+    let path = file.to_string_lossy().replace('\\', "/");
     env.set(
         format!("GIT_CONFIG_VALUE_{index}"),
-        format!("store --file={}", file.display()),
+        format!("store --file=\"{path}\""),
     );
     env.set("GIT_CONFIG_COUNT", (index + 1).to_string());
     env.set_default("GIT_TERMINAL_PROMPT", "0");

@@ -12,7 +12,10 @@ use crate::embedded_program::{self, Program};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::exec;
+use crate::git_credentials;
 use crate::options::BuildOptions;
+use crate::pipeline;
+use crate::scratch;
 use crate::standalone::{self, ServerSpec};
 use crate::target::Target;
 use crate::toolchain::{self, GoToolchain};
@@ -29,12 +32,15 @@ pub async fn build_standalone(options: &BuildOptions) -> Result<BuildOutput> {
     let target = Target::lambda(options.architecture.as_deref());
     let repo_root = options.repo_root();
     let module = standalone::module_files(&options.work_path, &repo_root, &entrypoint);
+    let mut env = options.build_env();
+    let scratch = scratch::create(&env)?;
+    git_credentials::scope_to_build(&mut env, scratch.path())?;
     let toolchain = toolchain::for_build(
         module.go_mod.as_deref(),
         module.go_work.as_deref(),
         &options.work_path,
-        &options.build_env(),
-        &super::print_progress,
+        &env,
+        &toolchain::print_progress,
     )
     .await?;
     let (go, env) = (&toolchain.go, &toolchain.env);
@@ -53,7 +59,7 @@ pub async fn build_standalone(options: &BuildOptions) -> Result<BuildOutput> {
                 repo_root: &repo_root,
                 entrypoint: &entrypoint,
                 target: target.clone(),
-                build_flags: super::build_flags(env.get("GO_BUILD_FLAGS"))?,
+                build_flags: pipeline::go_build_flags(env, super::DEFAULT_BUILD_FLAGS)?,
                 env,
                 go,
                 output: &stable,
@@ -86,7 +92,6 @@ pub async fn build_standalone(options: &BuildOptions) -> Result<BuildOutput> {
             ),
         ]),
         include_files_base: options.work_path.clone(),
-        entrypoint,
         notes: toolchain.notes,
     })
 }
@@ -101,24 +106,10 @@ async fn run_build_command(
     env: &Env,
     user_server: &Path,
 ) -> Result<()> {
-    let mut env = go.command_env(env);
-    env.set("GOOS", target.goos.clone());
-    env.set("GOARCH", target.goarch.clone());
-    env.set("CGO_ENABLED", "0");
+    let mut env = standalone::server_env(go, env, target);
     env.set("VERCEL_OUTPUT_FILE", user_server.to_string_lossy());
     let started = SystemTime::now();
-    let (shell, flag) = if cfg!(windows) {
-        ("cmd", "/C")
-    } else {
-        ("sh", "-c")
-    };
-    let out = exec::run(
-        Path::new(shell),
-        &exec::args([flag, command]),
-        &options.work_path,
-        &env,
-    )
-    .await?;
+    let out = exec::run_shell(command, &options.work_path, &env).await?;
     if !out.success {
         return Err(Error::BuildFailed {
             output: format!("`{command}` failed:\n{}", out.combined()),

@@ -13,6 +13,7 @@ use crate::cache_dir;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::fs_lock;
+use crate::git_credentials;
 use crate::options::BuildOptions;
 use crate::pipeline::{self, CompileSpec, Layout, Template};
 use crate::scratch;
@@ -55,6 +56,8 @@ struct DevContext<'a> {
     cache: PathBuf,
     repo_root: PathBuf,
     target: Target,
+    /// Holds the scoped git credentials while the start runs.
+    _scratch: tempfile::TempDir,
 }
 
 impl<'a> DevContext<'a> {
@@ -64,10 +67,17 @@ impl<'a> DevContext<'a> {
         go_mod: Option<&Path>,
         go_work: Option<&Path>,
     ) -> Result<DevContext<'a>> {
-        let env = options.build_env();
-        let toolchain =
-            toolchain::for_build(go_mod, go_work, &options.work_path, &env, &print_progress)
-                .await?;
+        let mut env = options.build_env();
+        let scratch = scratch::create(&env)?;
+        git_credentials::scope_to_build(&mut env, scratch.path())?;
+        let toolchain = toolchain::for_build(
+            go_mod,
+            go_work,
+            &options.work_path,
+            &env,
+            &toolchain::print_progress,
+        )
+        .await?;
         Ok(DevContext {
             options,
             cache: cache_dir::builder_cache_dir(&toolchain.env),
@@ -75,6 +85,7 @@ impl<'a> DevContext<'a> {
             target: Target::host(),
             env: toolchain.env,
             go: toolchain.go,
+            _scratch: scratch,
         })
     }
 
@@ -107,14 +118,6 @@ impl<'a> DevContext<'a> {
             .join(fingerprint)
             .join(format!("{name}{}", self.target.exe_suffix()))
     }
-
-    fn build_flags(&self) -> Result<Vec<String>> {
-        match self.env.non_empty("GO_BUILD_FLAGS") {
-            Some(flags) => shell_words::split(flags)
-                .map_err(|e| Error::InvalidOptions(format!("GO_BUILD_FLAGS: {e}"))),
-            None => Ok(Vec::new()),
-        }
-    }
 }
 
 async fn start_handler(options: &BuildOptions, sinks: OutputSinks) -> Result<DevServer> {
@@ -139,7 +142,7 @@ async fn start_handler(options: &BuildOptions, sinks: OutputSinks) -> Result<Dev
             layout: &layout,
             template: Template::Dev,
             target: ctx.target.clone(),
-            build_flags: ctx.build_flags()?,
+            build_flags: pipeline::go_build_flags(&ctx.env, &[])?,
             env: &ctx.env,
             go: &ctx.go,
             cache_dir: &ctx.cache,
@@ -197,7 +200,7 @@ async fn start_standalone(options: &BuildOptions, sinks: OutputSinks) -> Result<
                 repo_root: &ctx.repo_root,
                 entrypoint: &entrypoint,
                 target: ctx.target.clone(),
-                build_flags: ctx.build_flags()?,
+                build_flags: pipeline::go_build_flags(&ctx.env, &[])?,
                 env: &ctx.env,
                 go: &ctx.go,
                 output: &output,
@@ -266,10 +269,6 @@ fn remove_stale_builds(slot: &Path, keep: &Path) {
             let _ = std::fs::remove_dir_all(&path);
         }
     }
-}
-
-fn print_progress(line: &str) {
-    println!("{line}");
 }
 
 /// Stops a standalone dev server and everything it started.
