@@ -132,12 +132,8 @@ function isAlive(pid) {
   }
 }
 
-async function startDevServer(opts) {
-  const options = nativeOptions(opts || {})
-  const { onStdout, onStderr } = opts
-  const key = `${options.workPath}\0${options.entrypoint}`
-  const running = persistentServers.get(key)
-  if (running && isAlive(running.pid)) return running
+/** Starts a dev server natively, forwarding output to the CLI's callbacks. */
+async function startNativeDevServer(options, { onStdout, onStderr }) {
   const out = await callNative(
     (json) =>
       native.startDevServer(
@@ -149,15 +145,40 @@ async function startDevServer(opts) {
   )
   debug(`Go dev server for ${options.entrypoint}: port ${out.port}, pid ${out.pid}` +
     (out.reusedBuild ? ' (reused build)' : ''))
-  if (!out.persistent) return { port: out.port, pid: out.pid }
-  // A plain closure: the CLI calls it detached.
-  const shutdown = async () => {
-    if (persistentServers.get(key) === server) persistentServers.delete(key)
-    await native.stopDevServer(out.pid)
+  return out
+}
+
+async function startDevServer(opts) {
+  const options = nativeOptions(opts || {})
+  if (!isStandalone(options.config)) {
+    // A handler: the CLI kills the process after each response.
+    const out = await startNativeDevServer(options, opts)
+    return { port: out.port, pid: out.pid }
   }
-  const server = { port: out.port, pid: out.pid, persistent: true, shutdown }
-  persistentServers.set(key, server)
-  return server
+  // A standalone server: one persistent process per work path + entrypoint.
+  // The map holds the start in flight too, so concurrent calls share it.
+  const key = `${options.workPath}\0${options.entrypoint}`
+  const existing = persistentServers.get(key)
+  if (existing) {
+    const server = await existing.catch(() => null)
+    if (server && isAlive(server.pid)) return server
+    if (persistentServers.get(key) === existing) persistentServers.delete(key)
+  }
+  const starting = startNativeDevServer(options, opts).then((out) => {
+    // A plain closure: the CLI calls it detached.
+    const shutdown = async () => {
+      if (persistentServers.get(key) === starting) persistentServers.delete(key)
+      await native.stopDevServer(out.pid)
+    }
+    return { port: out.port, pid: out.pid, persistent: true, shutdown }
+  })
+  persistentServers.set(key, starting)
+  try {
+    return await starting
+  } catch (err) {
+    if (persistentServers.get(key) === starting) persistentServers.delete(key)
+    throw err
+  }
 }
 
 async function prepareCache({ workPath, repoRootPath }) {
