@@ -246,6 +246,9 @@ async fn settle<T: Send + 'static>(
             })
         }
         PortEvent::TimedOut => {
+            if started.group_leader {
+                stop_process_group(started.pid, Duration::from_secs(2)).await;
+            }
             let _ = started.child.kill().await;
             Err(Error::DevServerFailed {
                 message: format!(
@@ -318,20 +321,22 @@ async fn poll_port_file(path: PathBuf) -> u16 {
     }
 }
 
+/// Until something accepts on `port`, over IPv4 or IPv6 loopback.
 async fn poll_connect(port: u16) {
     loop {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return;
+        for host in ["127.0.0.1", "::1"] {
+            if tokio::net::TcpStream::connect((host, port)).await.is_ok() {
+                return;
+            }
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 
-/// A complete port number: digits followed by anything else, or digits
-/// that already form a port the child would not extend (5 digits).
+/// The port number the child reported: ASCII digits (surrounding
+/// whitespace allowed), not 0, within range. The child writes it in one
+/// write (a pipe write this small is atomic) or renames the port file into
+/// place, so a partial number is never read.
 fn parse_port(bytes: &[u8]) -> Option<u16> {
     let text = std::str::from_utf8(bytes).ok()?.trim();
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
