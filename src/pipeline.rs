@@ -131,6 +131,18 @@ pub async fn compile(spec: &CompileSpec<'_>) -> Result<()> {
     })
 }
 
+/// `GO_BUILD_FLAGS`, split like a shell would, replaces `default` entirely.
+pub fn go_build_flags(env: &Env, default: &[&str]) -> Result<Vec<String>> {
+    match env
+        .non_empty("GO_BUILD_FLAGS")
+        .filter(|v| !v.trim().is_empty())
+    {
+        Some(flags) => shell_words::split(flags)
+            .map_err(|e| Error::InvalidOptions(format!("GO_BUILD_FLAGS: {e}"))),
+        None => Ok(default.iter().map(|s| s.to_string()).collect()),
+    }
+}
+
 /// Where the handler's module comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Layout {
@@ -470,16 +482,12 @@ fn workspace_file(
 fn prepare_detached(spec: &CompileSpec<'_>, sources: &HandlerSources<'_>) -> Result<Invocation> {
     let module_dir = spec.scratch.join("module");
     let package = &sources.analysis.package_name;
-    let go_version = spec.go.version.trim_start_matches("go").to_string();
-    let go_version = if go_version
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_digit())
-    {
-        go_version
-    } else {
-        "1.21".to_string()
-    };
+    // `major.minor` only: Go ≤ 1.20 rejects a patch version in a `go` line.
+    let go_version = spec
+        .go
+        .parsed_version()
+        .map(|v| format!("{}.{}", v.major, v.minor))
+        .unwrap_or_else(|| "1.21".to_string());
     write_new(
         &module_dir.join("go.mod"),
         &gomod::generated_go_mod("vc-go-handler", &go_version, spec.template.requirements()),
@@ -591,9 +599,7 @@ async fn go_build(spec: &CompileSpec<'_>, invocation: &Invocation) -> Result<()>
     args.push("-o".to_string());
     args.push(spec.output.to_string_lossy().into_owned());
     args.push(invocation.package.clone());
-    let mut env = spec.go.command_env(&invocation.env);
-    env.set("GOOS", spec.target.goos.clone());
-    env.set("GOARCH", spec.target.goarch.clone());
+    let mut env = spec.go.target_env(&invocation.env, &spec.target);
     env.set_default("CGO_ENABLED", "0");
     let out = exec::run(&spec.go.go, &args, &invocation.cwd, &env).await?;
     if out.success {
@@ -675,6 +681,25 @@ mod tests {
             "import (\n\thandler \"example.com/app/api\"\n)\nx(handler.H_api)"
         );
         assert_eq!(render_main(t, None, "H"), "import (\n\t\n)\nx(H)");
+    }
+
+    #[test]
+    fn build_flags_default_and_override() {
+        let with = |v: &str| -> Env {
+            [("GO_BUILD_FLAGS".to_string(), v.to_string())]
+                .into_iter()
+                .collect()
+        };
+        assert_eq!(
+            go_build_flags(&Env::default(), &["-ldflags", "-s -w"]).unwrap(),
+            vec!["-ldflags", "-s -w"]
+        );
+        assert_eq!(
+            go_build_flags(&with("-tags 'a b' -ldflags=\"-X main.v=1\""), &[]).unwrap(),
+            vec!["-tags", "a b", "-ldflags=-X main.v=1"]
+        );
+        assert!(go_build_flags(&with("-tags 'open"), &[]).is_err());
+        assert!(go_build_flags(&with("  "), &[]).unwrap().is_empty());
     }
 
     #[test]

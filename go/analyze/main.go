@@ -21,6 +21,7 @@ import (
 	"go/parser"
 	"go/scanner"
 	"go/token"
+	"io/ioutil"
 	"os"
 	"path/filepath"
 	"sort"
@@ -169,7 +170,9 @@ func referencesTo(fset *token.FileSet, file *ast.File, fn *ast.FuncDecl) []int {
 // file in the entry's directory.
 func siblingPackages(path string) []sibling {
 	dir := filepath.Dir(path)
-	entries, err := os.ReadDir(dir)
+	// ioutil.ReadDir rather than os.ReadDir: the analyzer is compiled with
+	// the project's Go, which may be as old as 1.13.
+	entries, err := ioutil.ReadDir(dir)
 	if err != nil {
 		return []sibling{}
 	}
