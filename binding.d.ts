@@ -36,7 +36,7 @@ export declare function prepareCache(workPath: string): Promise<string>
 export declare function resolveGoToolchain(optionsJson: string): Promise<string>
 
 /** `startDevServer(options)` of the builder API. */
-export declare function startDevServer(optionsJson: string, onStdout?: OutputCallback | undefined | null, onStderr?: OutputCallback | undefined | null): Promise<string>
+export declare function startDevServer(optionsJson: string, onStdout?: (((arg: Buffer) => void)) | undefined | null, onStderr?: (((arg: Buffer) => void)) | undefined | null): Promise<string>
 
 /** Stops a standalone dev server's whole process group. */
 export declare function stopDevServer(pid: number): Promise<void>

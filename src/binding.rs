@@ -59,8 +59,8 @@ fn sink(callback: Option<OutputCallback>) -> Option<dev_server::process::Sink> {
 #[napi]
 pub async fn start_dev_server(
     options_json: String,
-    on_stdout: Option<OutputCallback>,
-    on_stderr: Option<OutputCallback>,
+    on_stdout: Option<ThreadsafeFunction<Buffer, (), Buffer, Status, false, true>>,
+    on_stderr: Option<ThreadsafeFunction<Buffer, (), Buffer, Status, false, true>>,
 ) -> String {
     let sinks = dev_server::OutputSinks {
         stdout: sink(on_stdout),
@@ -107,9 +107,13 @@ pub async fn resolve_go_toolchain(options_json: String) -> String {
     let result = match BuildOptions::from_json(&options_json) {
         Ok(options) => {
             let env = options.build_env();
-            crate::toolchain::for_build(None, None, &options.work_path, &env, &|line| {
-                println!("{line}")
-            })
+            crate::toolchain::for_build(
+                None,
+                None,
+                &options.work_path,
+                &env,
+                &crate::toolchain::print_progress,
+            )
             .await
             .map(|t| {
                 serde_json::json!({

@@ -84,22 +84,25 @@ pub async fn ensure_compiled(
             out.combined()
         )));
     }
-    // Atomic: a concurrent compile of the same program renames an identical file.
-    std::fs::rename(&built, &dest).map_err(|e| Error::io_at("install", &dest, e))?;
-    Ok(dest)
+    // Atomic: a concurrent compile of the same program renames an identical
+    // file. Where renaming over a running program fails (Windows), the one
+    // in place is just as good.
+    match std::fs::rename(&built, &dest) {
+        Err(_) if dest.is_file() => Ok(dest),
+        Err(e) => Err(Error::io_at("install", &dest, e)),
+        Ok(()) => Ok(dest),
+    }
 }
 
 /// The user's env minus everything that would change how our own program is
 /// built: it is always a static binary of our sources alone.
 fn program_env(go: &GoToolchain, target: &Target, env: &Env) -> Env {
-    let mut env = go.command_env(env);
+    let mut env = go.target_env(env, target);
     for key in ["GOFLAGS", "GOEXPERIMENT", "GO111MODULE"] {
         env.remove(key);
     }
     env.set("GOWORK", "off");
     env.set("CGO_ENABLED", "0");
-    env.set("GOOS", target.goos.clone());
-    env.set("GOARCH", target.goarch.clone());
     env
 }
 

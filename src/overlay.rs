@@ -33,10 +33,6 @@ impl Overlay {
         self.replace.insert(path, None);
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.replace.is_empty()
-    }
-
     pub fn to_json(&self) -> String {
         let replace = self
             .replace

@@ -96,6 +96,15 @@ pub fn module_files(work_path: &Path, repo_root: &Path, entrypoint: &str) -> Mod
     }
 }
 
+/// The environment a server (or the project's buildCommand) is built with:
+/// the target's GOOS/GOARCH and, as the reference does, no cgo — a static
+/// binary for the platform.
+pub fn server_env(go: &GoToolchain, base: &Env, target: &Target) -> Env {
+    let mut env = go.target_env(base, target);
+    env.set("CGO_ENABLED", "0");
+    env
+}
+
 /// Compiles the server.
 pub async fn compile_server(spec: &ServerSpec<'_>) -> Result<()> {
     let (cwd, package) = build_location(spec.work_path, spec.repo_root, spec.entrypoint);
@@ -104,10 +113,7 @@ pub async fn compile_server(spec: &ServerSpec<'_>) -> Result<()> {
     args.push("-o".to_string());
     args.push(spec.output.to_string_lossy().into_owned());
     args.push(package);
-    let mut env = spec.go.command_env(spec.env);
-    env.set("GOOS", spec.target.goos.clone());
-    env.set("GOARCH", spec.target.goarch.clone());
-    env.set("CGO_ENABLED", "0");
+    let env = server_env(spec.go, spec.env, &spec.target);
     let out = exec::run(&spec.go.go, &args, &cwd, &env).await?;
     if out.success {
         Ok(())

@@ -62,6 +62,9 @@ pub fn go_arch(arch: &str) -> &str {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
         "x86" => "386",
+        "powerpc64" => "ppc64",
+        "powerpc64le" => "ppc64le",
+        "loongarch64" => "loong64",
         other => other,
     }
 }

@@ -27,7 +27,7 @@ pub async fn build_handler(options: &BuildOptions) -> Result<BuildOutput> {
         layout.go_work(),
         &options.work_path,
         &env,
-        &super::print_progress,
+        &toolchain::print_progress,
     )
     .await?;
     // Removed on every error path; kept only once the build succeeded.
@@ -43,7 +43,7 @@ pub async fn build_handler(options: &BuildOptions) -> Result<BuildOutput> {
         layout: &layout,
         template: Template::Lambda,
         target: target.clone(),
-        build_flags: super::build_flags(env.get("GO_BUILD_FLAGS"))?,
+        build_flags: pipeline::go_build_flags(&env, super::DEFAULT_BUILD_FLAGS)?,
         env: &toolchain.env,
         go: &toolchain.go,
         cache_dir: &cache,
@@ -65,7 +65,6 @@ pub async fn build_handler(options: &BuildOptions) -> Result<BuildOutput> {
         },
         files: BTreeMap::from([("bootstrap".to_string(), OutputFile::executable(bootstrap))]),
         include_files_base: entry.dir,
-        entrypoint: entry.rel,
         notes: toolchain.notes,
     })
 }

@@ -20,7 +20,7 @@ pub use handler::build_handler;
 pub use standalone::build_standalone;
 
 /// Flags used when `GO_BUILD_FLAGS` is not set: strip symbols and DWARF.
-const DEFAULT_BUILD_FLAGS: &[&str] = &["-ldflags", "-s -w"];
+pub const DEFAULT_BUILD_FLAGS: &[&str] = &["-ldflags", "-s -w"];
 
 /// A file of the Lambda, on disk.
 #[derive(Debug, Serialize)]
@@ -62,8 +62,6 @@ pub struct BuildOutput {
     pub files: BTreeMap<String, OutputFile>,
     /// Directory `config.includeFiles` globs are relative to.
     pub include_files_base: PathBuf,
-    /// The entrypoint that was built (standalone mode may detect it).
-    pub entrypoint: String,
     /// Things the user should know (printed by the JS layer).
     pub notes: Vec<String>,
 }
@@ -113,33 +111,4 @@ fn copy_output(stable: &Path, dest: &Path) -> Result<()> {
     std::fs::copy(stable, dest)
         .map(|_| ())
         .map_err(|e| Error::io_at("copy", stable, e))
-}
-
-/// Progress of long steps (toolchain downloads), printed to the build log.
-fn print_progress(line: &str) {
-    println!("{line}");
-}
-
-/// `GO_BUILD_FLAGS`, split like a shell would, replaces the default flags.
-fn build_flags(value: Option<&str>) -> Result<Vec<String>> {
-    match value.filter(|v| !v.trim().is_empty()) {
-        Some(flags) => shell_words::split(flags)
-            .map_err(|e| Error::InvalidOptions(format!("GO_BUILD_FLAGS: {e}"))),
-        None => Ok(DEFAULT_BUILD_FLAGS.iter().map(|s| s.to_string()).collect()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn build_flags_default_and_override() {
-        assert_eq!(build_flags(None).unwrap(), vec!["-ldflags", "-s -w"]);
-        assert_eq!(
-            build_flags(Some("-tags 'a b' -ldflags=\"-X main.v=1\"")).unwrap(),
-            vec!["-tags", "a b", "-ldflags=-X main.v=1"]
-        );
-        assert!(build_flags(Some("-tags 'open")).is_err());
-    }
 }

@@ -82,6 +82,21 @@ impl GoToolchain {
     }
 }
 
+impl GoToolchain {
+    /// [`GoToolchain::command_env`] for compiling to `target` (GOOS/GOARCH).
+    pub fn target_env(&self, base: &Env, target: &crate::target::Target) -> Env {
+        let mut env = self.command_env(base);
+        env.set("GOOS", target.goos.clone());
+        env.set("GOARCH", target.goarch.clone());
+        env
+    }
+}
+
+/// Progress of long steps (downloads), printed to the build log.
+pub fn print_progress(line: &str) {
+    println!("{line}");
+}
+
 /// `name` with the platform's executable suffix.
 pub fn exe(name: &str) -> String {
     format!("{name}{}", std::env::consts::EXE_SUFFIX)

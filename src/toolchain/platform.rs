@@ -76,25 +76,14 @@ impl Platform {
     }
 }
 
-/// Rust's OS name → Go's.
-fn go_os(os: &str) -> &str {
-    match os {
-        "macos" => "darwin",
-        other => other,
-    }
-}
+use crate::target::go_os;
 
-/// Rust's architecture name → Go's download name.
+/// Rust's architecture name → Go's download name (GOARCH, except that the
+/// 32-bit ARM archives are named `armv6l`).
 fn go_arch(arch: &str) -> &str {
     match arch {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "386",
         "arm" => "armv6l",
-        "powerpc64" => "ppc64",
-        "powerpc64le" => "ppc64le",
-        "loongarch64" => "loong64",
-        other => other,
+        other => crate::target::go_arch(other),
     }
 }
 
