@@ -209,6 +209,23 @@ pub fn generated_go_mod(module: &str, go_version: &str, requirements: &[(&str, &
     )
 }
 
+/// Where an upward search from `dir` stops: the repository root when `dir`
+/// is inside it, else the work path.
+pub fn search_boundary<'a>(dir: &Path, repo_root: &'a Path, work_path: &'a Path) -> &'a Path {
+    if dir.starts_with(repo_root) {
+        repo_root
+    } else {
+        work_path
+    }
+}
+
+/// The module's go.sum (if any) followed by `extra` checksum lines: the go.sum
+/// of a build whose go.mod adds requirements.
+pub fn merged_go_sum(module_dir: &Path, extra: &str) -> String {
+    let user_sum = std::fs::read_to_string(module_dir.join("go.sum")).unwrap_or_default();
+    format!("{}\n{extra}", user_sum.trim_end())
+}
+
 /// Walks up from `start` to `stop` (inclusive, never above it) and returns the
 /// first directory containing `name`.
 pub fn find_upwards(start: &Path, stop: &Path, name: &str) -> Option<PathBuf> {

@@ -162,11 +162,7 @@ impl Layout {
             return Layout::Detached;
         };
         let module_dir = go_mod.parent().unwrap_or(work_path);
-        let stop = if module_dir.starts_with(repo_root) {
-            repo_root
-        } else {
-            work_path
-        };
+        let stop = gomod::search_boundary(module_dir, repo_root, work_path);
         let go_work = (env.get("GOWORK") != Some("off"))
             .then(|| gomod::find_upwards(module_dir, stop, "go.work"))
             .flatten();
@@ -359,11 +355,10 @@ async fn prepare_module(
             "go.mod",
             &gomod::with_requirements(&mod_text, spec.template.requirements()),
         )?;
-        let user_sum = std::fs::read_to_string(module_dir.join("go.sum")).unwrap_or_default();
         write_scratch(
             spec.scratch,
             "go.sum",
-            &format!("{}\n{}", user_sum.trim_end(), spec.template.go_sum()),
+            &gomod::merged_go_sum(module_dir, spec.template.go_sum()),
         )?;
         flags.push(format!("-modfile={}", modfile.display()));
         flags.push("-mod=mod".to_string());

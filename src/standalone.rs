@@ -55,11 +55,7 @@ pub fn build_location(work_path: &Path, repo_root: &Path, entrypoint: &str) -> (
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| work_path.to_path_buf());
-    let stop = if entry_dir.starts_with(repo_root) {
-        repo_root
-    } else {
-        work_path
-    };
+    let stop = gomod::search_boundary(&entry_dir, repo_root, work_path);
     let cwd = gomod::find_upwards(&entry_dir, stop, "go.mod")
         .and_then(|m| m.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| work_path.to_path_buf());
@@ -85,11 +81,7 @@ pub struct ModuleFiles {
 
 pub fn module_files(work_path: &Path, repo_root: &Path, entrypoint: &str) -> ModuleFiles {
     let (cwd, _) = build_location(work_path, repo_root, entrypoint);
-    let stop = if cwd.starts_with(repo_root) {
-        repo_root
-    } else {
-        work_path
-    };
+    let stop = gomod::search_boundary(&cwd, repo_root, work_path);
     ModuleFiles {
         go_mod: Some(cwd.join("go.mod")).filter(|p| p.is_file()),
         go_work: gomod::find_upwards(&cwd, stop, "go.work"),

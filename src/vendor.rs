@@ -53,10 +53,9 @@ pub async fn shadow_module(
             &requirements,
         ),
     )?;
-    let user_sum = std::fs::read_to_string(module_dir.join("go.sum")).unwrap_or_default();
     write(
         &dest.join("go.sum"),
-        &format!("{}\n{go_sum_extra}", user_sum.trim_end()),
+        &gomod::merged_go_sum(module_dir, go_sum_extra),
     )?;
     let mut modules_txt = read(&module_dir.join("vendor").join("modules.txt"))?;
     // A module the user vendors already is theirs, at their version.
