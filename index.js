@@ -53,7 +53,7 @@ async function callNative(fn, options) {
 }
 
 /** What the native core needs from the CLI's options: plain, serializable data. */
-function nativeOptions({ entrypoint, workPath, repoRootPath, config, meta }) {
+function nativeOptions({ entrypoint, workPath, repoRootPath, config, meta, service }) {
   if (typeof entrypoint !== 'string' || typeof workPath !== 'string') {
     throw new NowBuildError({
       code: 'GO_INVALID_OPTIONS',
@@ -65,6 +65,7 @@ function nativeOptions({ entrypoint, workPath, repoRootPath, config, meta }) {
     workPath,
     repoRootPath: typeof repoRootPath === 'string' ? repoRootPath : null,
     config: config || {},
+    service: serviceOptions(service),
     meta: {
       isDev: Boolean(meta && meta.isDev),
       env: (meta && meta.env) || {},
@@ -73,6 +74,13 @@ function nativeOptions({ entrypoint, workPath, repoRootPath, config, meta }) {
     },
     env: { ...process.env },
   }
+}
+
+/** The `service` build option's fields the core reads (strings only). */
+function serviceOptions(service) {
+  if (!service || typeof service !== 'object') return null
+  const pick = (v) => (typeof v === 'string' ? v : null)
+  return { name: pick(service.name), type: pick(service.type), routePrefix: pick(service.routePrefix) }
 }
 
 function printNotes(notes) {
@@ -117,7 +125,8 @@ async function build(opts) {
     ...out.lambda,
     files: { ...extra, ...outputFiles },
   })
-  return { output: lambda }
+  // Standalone servers answer every path: their routes send it there.
+  return out.routes ? { output: lambda, routes: out.routes } : { output: lambda }
 }
 
 /** Standalone dev servers by work path + entrypoint: one persistent process each. */

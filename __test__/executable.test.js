@@ -312,6 +312,12 @@ describe('go/executable (standalone-mode proxy)', () => {
       assert.deepEqual(end.payload, { context: { invocationId: 'inv-1', requestId: 1 } });
     });
 
+    it('passes the query through byte for byte', async () => {
+      const query = 'z=1&a=two%20words&plus=a+b&semi=x;y&raw=%41';
+      const res = await request(p.port, `/q?${query}`, ids(9));
+      assert.equal(res.body, `hello from user-server GET /q?${query}`);
+    });
+
     it('strips x-vercel-internal-* headers and keeps the others', async () => {
       const res = await request(p.port, '/headers', {
         ...ids(2),
@@ -428,6 +434,65 @@ describe('go/executable (standalone-mode proxy)', () => {
     it('sends every message as valid JSON', () => {
       assert.deepEqual(p.messages.filter((m) => m.type === 'invalid-json'), []);
       assert.deepEqual(p.messages.filter((m) => m.type === 'unrecoverable-error'), []);
+    });
+  });
+
+  describe('as a service mounted at a route prefix', () => {
+    let p;
+    let stripOff;
+
+    before(async () => {
+      const prefixEnv = { VERCEL_SERVICE_ROUTE_PREFIX: 'api/', VERCEL_SERVICE_ROUTE_PREFIX_STRIP: ' True ' };
+      p = await startPlatform({ dir: binDir, env: prefixEnv });
+      stripOff = await startPlatform({
+        dir: binDir,
+        env: { ...prefixEnv, VERCEL_SERVICE_ROUTE_PREFIX_STRIP: 'yes' },
+      });
+    });
+
+    after(async () => {
+      if (p) await p.close();
+      if (stripOff) await stripOff.close();
+    });
+
+    const cases = [
+      ['/api/users?x=1&y=two', '/users?x=1&y=two'],
+      ['/api', '/'],
+      ['/api/', '/'],
+      ['/apix/y', '/apix/y'],
+      ['/other', '/other'],
+      ['/api/a%2Fb', '/a/b'],
+    ];
+    for (const [sent, seen] of cases) {
+      it(`${sent} reaches the server as ${seen}`, async () => {
+        const res = await request(p.port, sent, ids(100));
+        assert.equal(res.status, 200);
+        assert.equal(res.body, `hello from user-server GET ${seen}`);
+      });
+    }
+
+    it('keeps the path when the strip switch is not 1 or true', async () => {
+      const res = await request(stripOff.port, '/api/users?x=1', ids(101));
+      assert.equal(res.body, 'hello from user-server GET /api/users?x=1');
+    });
+
+    it('answers /_vercel/ping before the prefix and forwards /api/_vercel/ping stripped', async () => {
+      const ping = await request(p.port, '/_vercel/ping');
+      assert.equal(ping.status, 200);
+      assert.equal(ping.body, 'OK');
+      const inner = await request(p.port, '/api/_vercel/ping', ids(102));
+      assert.equal(inner.status, 200);
+      assert.equal(inner.body, 'hello from user-server GET /_vercel/ping', 'the server\'s own path');
+    });
+
+    it('sets Host from X-Forwarded-Host', async () => {
+      const res = await request(p.port, '/api/headers', {
+        ...ids(103),
+        host: 'internal.example',
+        'x-forwarded-host': 'public.example.com',
+      });
+      const seen = JSON.parse(res.body);
+      assert.deepEqual(seen.Host, ['public.example.com']);
     });
   });
 

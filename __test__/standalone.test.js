@@ -93,10 +93,11 @@ function copyFixture(name) {
  * build() with framework "go" on a copied fixture. Returns { output, error,
  * diff }: `diff` is the change of the <base>/ws tree ('' when unchanged).
  */
-async function runBuild(ws, { entrypoint = 'main.go', config = {}, env = {}, repoRootPath = ws.workPath } = {}) {
+async function runBuild(ws, { entrypoint = 'main.go', config = {}, env = {}, repoRootPath = ws.workPath, service } = {}) {
   const b = loadBuilder();
   const before = snapshotTree(ws.root);
   let output;
+  let routes;
   let error;
   try {
     const result = await b.build({
@@ -106,8 +107,10 @@ async function runBuild(ws, { entrypoint = 'main.go', config = {}, env = {}, rep
       repoRootPath,
       config: { framework: 'go', ...config },
       meta: { skipDownload: true, env: { TMPDIR: ws.tmp, ...env } },
+      ...(service ? { service } : {}),
     });
     output = result && result.output;
+    routes = result && result.routes;
   } catch (err) {
     error = err;
   }
@@ -117,7 +120,7 @@ async function runBuild(ws, { entrypoint = 'main.go', config = {}, env = {}, rep
       if (f.fsPath && /go-builder-out-/.test(path.dirname(f.fsPath))) tempDirs.add(path.dirname(f.fsPath));
     }
   }
-  return { output, error, diff: diffSnapshots(before, snapshotTree(ws.root)) };
+  return { output, routes, error, diff: diffSnapshots(before, snapshotTree(ws.root)) };
 }
 
 /** runBuild() that must succeed and must not touch the tree. */
@@ -930,6 +933,46 @@ describe('standalone: config.functions options', () => {
     const ws = copyFixture('functions');
     const lambda = await buildOk(ws, { entrypoint: 'main.go', config: { framework: 'services' } });
     assertExecutableLambda(lambda, ws);
+  });
+});
+
+describe('standalone: routes in the build result send every path to the server', () => {
+  const everyPathTo = (dest) => [
+    { handle: 'filesystem' },
+    { src: '/(.*)', dest, transforms: [{ type: 'request.path', op: 'set', args: '/$1' }] },
+  ];
+
+  it('a builds entry: to the function at the entrypoint (functions/main.go.func)', async () => {
+    const ws = copyFixture('functions');
+    const { routes, error } = await runBuild(ws, { entrypoint: 'main.go' });
+    assert.ifError(error);
+    assert.deepEqual(routes, everyPathTo('/main.go'));
+  });
+
+  it('zero-config (entrypoint index.go, absent): to functions/index.func, where the CLI writes it', async () => {
+    const ws = copyFixture('functions');
+    const { routes, error } = await runBuild(ws, { entrypoint: 'index.go', config: { zeroConfig: true } });
+    assert.ifError(error);
+    assert.deepEqual(routes, everyPathTo('/index'));
+  });
+
+  it('a service of the second layout (no type): to its index function', async () => {
+    const ws = copyFixture('functions');
+    const { routes, error } = await runBuild(ws, {
+      config: { framework: 'services' },
+      service: { name: 'api', routePrefix: 'api', workspace: '.' },
+    });
+    assert.ifError(error);
+    assert.deepEqual(routes, everyPathTo('/index'));
+  });
+
+  it('a typed service: none — the CLI writes its routes, route prefix included', async () => {
+    const ws = copyFixture('functions');
+    const { routes, error } = await runBuild(ws, {
+      service: { name: 'api', type: 'web', routePrefix: 'api', workspace: '.' },
+    });
+    assert.ifError(error);
+    assert.equal(routes, undefined);
   });
 });
 

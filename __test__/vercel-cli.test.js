@@ -1,8 +1,9 @@
 'use strict'
 // The packed package in a clean place and inside the real Vercel CLI:
 // `npm pack` contents, a clean install that loads, and `vercel build`
-// (offline) on a handler project and a `framework: "go"` project whose
-// outputs are then invoked.
+// (offline) on handler projects, a `framework: "go"` project and a service
+// with a route prefix, whose requests are resolved through the written routes
+// and answered by the built functions.
 
 const { describe, test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
@@ -15,9 +16,11 @@ const { pack } = require('../scripts/pack')
 const { vercelBuild, readFunctions, materializeFunction } = require('./helpers/vercel-cli')
 const { invokeLambdaDir } = require('./helpers/fun')
 const { startPlatform } = require('./helpers/ipc-platform')
+const { resolveRoute } = require('./helpers/routes')
 
 const ROOT = path.join(__dirname, '..')
 const BUILD_UTILS = path.join(ROOT, 'node_modules', '@vercel', 'build-utils')
+const PACKAGE_VERSION = require('../package.json').version
 
 let work
 let tarballs
@@ -30,6 +33,62 @@ before(() => {
 after(() => {
   fs.rmSync(work, { recursive: true, force: true })
 })
+
+// Answers with the method, path and raw query it received.
+const STANDALONE_SERVER = [
+  'package main',
+  '',
+  'import (',
+  '\t"fmt"',
+  '\t"net/http"',
+  '\t"os"',
+  ')',
+  '',
+  'func main() {',
+  '\thttp.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {',
+  '\t\tfmt.Fprintf(w, "standalone %s %s %s", r.Method, r.URL.Path, r.URL.RawQuery)',
+  '\t})',
+  '\thttp.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), nil)',
+  '}',
+  '',
+].join('\n')
+
+function readConfig(outputDir) {
+  return JSON.parse(fs.readFileSync(path.join(outputDir, 'config.json'), 'utf8'))
+}
+
+function get(port, urlPath) {
+  return new Promise((resolve, reject) => {
+    require('node:http')
+      .get({ host: '127.0.0.1', port, path: urlPath }, (r) => {
+        let text = ''
+        r.on('data', (d) => (text += d))
+        r.on('end', () => resolve(text))
+      })
+      .on('error', reject)
+  })
+}
+
+/**
+ * Resolves each `[url, expected body]` through the build's config.json routes
+ * (it must land on `fn`), then sends the path and query the function sees to
+ * the function, run behind a test platform with `env`.
+ */
+async function answersThroughRoutes(outputDir, fn, dest, cases, env = {}) {
+  const config = readConfig(outputDir)
+  const dir = await materializeFunction(fn, dest)
+  const platform = await startPlatform({ dir, env })
+  try {
+    for (const [url, expected] of cases) {
+      const hit = resolveRoute(config, url, { functions: [fn.name] })
+      assert.equal(hit.function, fn.name, `${url} routes to ${JSON.stringify(hit)}; routes: ${JSON.stringify(config.routes)}`)
+      const body = await get(platform.port, hit.query ? `${hit.path}?${hit.query}` : hit.path)
+      assert.equal(body, expected, url)
+    }
+  } finally {
+    await platform.close()
+  }
+}
 
 function write(dir, files) {
   for (const [name, contents] of Object.entries(files)) {
@@ -84,47 +143,82 @@ describe('npm package', () => {
 })
 
 describe('vercel build with @acme/go-builder', () => {
-  test('handler project: provided.al2023 function that answers', async () => {
-    const project = path.join(work, 'handler-project')
-    write(project, {
-      'vercel.json': JSON.stringify({
-        version: 2,
-        builds: [{ src: 'api/hello.go', use: '@acme/go-builder' }],
-      }),
-      'go.mod': 'module example.com/cli\n\ngo 1.22\n',
-      'api/hello.go': [
-        'package handler',
-        '',
-        'import (',
-        '\t"fmt"',
-        '\t"net/http"',
-        ')',
-        '',
-        'func Hello(w http.ResponseWriter, r *http.Request) {',
-        '\tw.Header().Set("X-Built-By", "acme")',
-        '\tfmt.Fprintf(w, "hello from %s via %s", r.URL.Path, suffix())',
-        '}',
-        '',
-      ].join('\n'),
-      'api/suffix.go': 'package handler\n\nfunc suffix() string { return "the cli" }\n',
-    })
+  // A handler that answers with the path it sees, and its helper: a sibling
+  // file of its package, or (zero-config, where every api/*.go file is a
+  // function) a package of its own.
+  const handlerSource = (importLib) => [
+    'package handler',
+    '',
+    'import (',
+    '\t"fmt"',
+    '\t"net/http"',
+    ...(importLib ? ['\t"example.com/cli/lib"'] : []),
+    ')',
+    '',
+    'func Hello(w http.ResponseWriter, r *http.Request) {',
+    '\tw.Header().Set("X-Built-By", "acme")',
+    `\tfmt.Fprintf(w, "hello from %s via %s", r.URL.Path, ${importLib ? 'lib.Suffix' : 'suffix'}())`,
+    '}',
+    '',
+  ].join('\n')
+  const GO_MOD = 'module example.com/cli\n\ngo 1.22\n'
+  const WITH_SIBLING = {
+    'go.mod': GO_MOD,
+    'api/hello.go': handlerSource(false),
+    'api/suffix.go': 'package handler\n\nfunc suffix() string { return "the cli" }\n',
+  }
+  const WITH_LIB = {
+    'go.mod': GO_MOD,
+    'api/hello.go': handlerSource(true),
+    'lib/suffix.go': 'package lib\n\nfunc Suffix() string { return "the cli" }\n',
+  }
+
+  /** Builds `vercelJson` + `files`, routes `url` and invokes the function it lands on. */
+  async function handlerProject(name, vercelJson, files, url, functionName) {
+    const project = path.join(work, name)
+    write(project, { 'vercel.json': JSON.stringify(vercelJson), ...files })
     const res = await vercelBuild({ projectDir: project, builderTarballs: [tarballs.main, tarballs.platform] })
     assert.equal(res.code, 0, `vercel build failed:\n${res.stdout}\n${res.stderr}`)
-    const functions = await readFunctions(res.outputDir)
-    const fn = functions.find((f) => f.name === 'api/hello.go')
-    assert.ok(fn, `functions: ${functions.map((f) => f.name)}`)
-    assert.equal(fn.config.handler, 'bootstrap')
-    assert.equal(fn.config.runtime, 'provided.al2023')
-    assert.equal(fn.config.runtimeLanguage, 'go')
-    const dir = await materializeFunction(fn, path.join(work, 'handler-func'))
-    const response = await invokeLambdaDir(dir, { method: 'GET', path: '/api/hello' })
-    assert.equal(response.statusCode, 200)
-    assert.equal(response.headers['x-built-by'], 'acme')
-    assert.equal(response.body, 'hello from /api/hello via the cli')
-    fs.rmSync(res.tmpDir, { recursive: true, force: true })
+    try {
+      const functions = await readFunctions(res.outputDir)
+      assert.deepEqual(functions.map((f) => f.name), [functionName])
+      const [fn] = functions
+      assert.equal(fn.config.handler, 'bootstrap')
+      assert.equal(fn.config.runtime, 'provided.al2023')
+      assert.equal(fn.config.runtimeLanguage, 'go')
+      const hit = resolveRoute(readConfig(res.outputDir), url, { functions: [fn.name] })
+      assert.equal(hit.function, fn.name, `${url} → ${JSON.stringify(hit)}`)
+      const dir = await materializeFunction(fn, path.join(work, `${name}-func`))
+      const response = await invokeLambdaDir(dir, { method: 'GET', path: hit.path })
+      assert.equal(response.statusCode, 200)
+      assert.equal(response.headers['x-built-by'], 'acme')
+      assert.equal(response.body, `hello from ${url} via the cli`)
+    } finally {
+      fs.rmSync(res.tmpDir, { recursive: true, force: true })
+    }
+  }
+
+  test('handler project (builds entry): provided.al2023 function at its file path', async () => {
+    await handlerProject(
+      'handler-project',
+      { version: 2, builds: [{ src: 'api/hello.go', use: '@acme/go-builder' }] },
+      WITH_SIBLING,
+      '/api/hello.go',
+      'api/hello.go',
+    )
   })
 
-  test('framework "go" project: executable function that serves over IPC', async () => {
+  test('handler project (zero-config runtime): the CLI routes /api/hello to it', async () => {
+    await handlerProject(
+      'handler-zero-config',
+      { functions: { 'api/*.go': { runtime: `@acme/go-builder@${PACKAGE_VERSION}` } } },
+      WITH_LIB,
+      '/api/hello',
+      'api/hello',
+    )
+  })
+
+  test('framework "go" project: every path reaches the server through the routes, path and query intact', async () => {
     const project = path.join(work, 'standalone-project')
     write(project, {
       'vercel.json': JSON.stringify({
@@ -132,48 +226,55 @@ describe('vercel build with @acme/go-builder', () => {
         builds: [{ src: 'main.go', use: '@acme/go-builder', config: { framework: 'go' } }],
       }),
       'go.mod': 'module example.com/server\n\ngo 1.22\n',
-      'main.go': [
-        'package main',
-        '',
-        'import (',
-        '\t"fmt"',
-        '\t"net/http"',
-        '\t"os"',
-        ')',
-        '',
-        'func main() {',
-        '\thttp.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {',
-        '\t\tfmt.Fprintf(w, "standalone %s %s", r.Method, r.URL.Path)',
-        '\t})',
-        '\thttp.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), nil)',
-        '}',
-        '',
-      ].join('\n'),
+      'main.go': STANDALONE_SERVER,
     })
     const res = await vercelBuild({ projectDir: project, builderTarballs: [tarballs.main, tarballs.platform] })
     assert.equal(res.code, 0, `vercel build failed:\n${res.stdout}\n${res.stderr}`)
-    const functions = await readFunctions(res.outputDir)
-    assert.equal(functions.length, 1, `functions: ${functions.map((f) => f.name)}`)
-    const [fn] = functions
-    assert.equal(fn.config.runtime, 'executable')
-    assert.equal(fn.config.handler, 'executable')
-    assert.equal(fn.config.supportsResponseStreaming, true)
-    const dir = await materializeFunction(fn, path.join(work, 'standalone-func'))
-    const platform = await startPlatform({ dir })
     try {
-      const body = await new Promise((resolve, reject) => {
-        require('node:http')
-          .get({ host: '127.0.0.1', port: platform.port, path: '/from-cli' }, (r) => {
-            let text = ''
-            r.on('data', (d) => (text += d))
-            r.on('end', () => resolve(text))
-          })
-          .on('error', reject)
-      })
-      assert.equal(body, 'standalone GET /from-cli')
+      const functions = await readFunctions(res.outputDir)
+      assert.equal(functions.length, 1, `functions: ${functions.map((f) => f.name)}`)
+      const [fn] = functions
+      assert.equal(fn.config.runtime, 'executable')
+      assert.equal(fn.config.handler, 'executable')
+      assert.equal(fn.config.supportsResponseStreaming, true)
+      await answersThroughRoutes(res.outputDir, fn, path.join(work, 'standalone-func'), [
+        ['/', 'standalone GET / '],
+        ['/api/json', 'standalone GET /api/json '],
+        ['/a/b/c?x=1&y=two%20words', 'standalone GET /a/b/c x=1&y=two%20words'],
+      ])
     } finally {
-      await platform.close()
       fs.rmSync(res.tmpDir, { recursive: true, force: true })
     }
   })
+
+  test('service with a route prefix: the prefix routes to the server, which sees paths without it', async () => {
+    const project = path.join(work, 'service-project')
+    write(project, {
+      'vercel.json': JSON.stringify({
+        experimentalServices: {
+          api: { entrypoint: 'main.go', builder: '@acme/go-builder', framework: 'go', routePrefix: '/api' },
+        },
+      }),
+      'go.mod': 'module example.com/service\n\ngo 1.22\n',
+      'main.go': STANDALONE_SERVER,
+    })
+    const res = await vercelBuild({ projectDir: project, builderTarballs: [tarballs.main, tarballs.platform] })
+    assert.equal(res.code, 0, `vercel build failed:\n${res.stdout}\n${res.stderr}`)
+    try {
+      const functions = await readFunctions(res.outputDir)
+      assert.equal(functions.length, 1, `functions: ${functions.map((f) => f.name)}`)
+      const [fn] = functions
+      assert.equal(fn.config.runtime, 'executable')
+      const config = readConfig(res.outputDir)
+      assert.equal(resolveRoute(config, '/elsewhere', { functions: [fn.name] }).status, 404,
+        'paths outside the prefix are not the service\'s')
+      await answersThroughRoutes(res.outputDir, fn, path.join(work, 'service-func'), [
+        ['/api', 'standalone GET / '],
+        ['/api/users/7?expand=1', 'standalone GET /users/7 expand=1'],
+      ], fn.config.environment)
+    } finally {
+      fs.rmSync(res.tmpDir, { recursive: true, force: true })
+    }
+  })
+
 })

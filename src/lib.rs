@@ -22,6 +22,7 @@ pub mod handler_name;
 pub mod options;
 pub mod overlay;
 pub mod pipeline;
+pub mod routes;
 pub mod scratch;
 pub mod standalone;
 pub mod target;

@@ -29,6 +29,10 @@ pub struct BuildOptions {
     /// build-utils' own matching (one source of truth for every option).
     #[serde(default)]
     pub architecture: Option<String>,
+    /// The service this build belongs to, when the CLI builds a services
+    /// project.
+    #[serde(default)]
+    pub service: Option<Service>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -38,6 +42,23 @@ pub struct Config {
     pub framework: Option<String>,
     #[serde(default)]
     pub build_command: Option<String>,
+    /// Set by the CLI when it chose the builder itself (no `builds` entry):
+    /// the function is then written under the entrypoint without extension.
+    #[serde(default)]
+    pub zero_config: Option<bool>,
+}
+
+/// The `service` build option: `type` is set for the CLI's first services
+/// layout (whose routes the CLI writes itself), absent for the second.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Service {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub route_prefix: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -63,6 +84,7 @@ impl BuildOptions {
         static DEFAULT: Config = Config {
             framework: None,
             build_command: None,
+            zero_config: None,
         };
         self.config.as_ref().unwrap_or(&DEFAULT)
     }

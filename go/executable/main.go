@@ -11,6 +11,13 @@
 //     {"type":"end","payload":{"context":{"invocationId":"..","requestId":".."}}}
 //     {"type":"unrecoverable-error","payload":{"message":".."}}
 //
+// Per request, as the platform's own proxy does: /_vercel/ping is answered
+// here; x-vercel-internal-* headers are removed; Host becomes
+// X-Forwarded-Host when that is set; and with
+// VERCEL_SERVICE_ROUTE_PREFIX_STRIP=1 (or true) the service's route prefix
+// ($VERCEL_SERVICE_ROUTE_PREFIX) is cut from the path, so a server mounted
+// at /api sees /users for /api/users.
+//
 // Without $VERCEL_IPC_PATH it still serves, silently (useful for local runs).
 // $VERCEL_EXECUTABLE_PORT overrides the listening port (tests).
 //
@@ -184,7 +191,8 @@ func main() {
 		"httpPort":     int64(ln.Addr().(*net.TCPAddr).Port),
 	})
 
-	srv := &http.Server{Handler: handler(newProxy(upstream), platform)}
+	prefix := routePrefix(os.Getenv("VERCEL_SERVICE_ROUTE_PREFIX"), os.Getenv("VERCEL_SERVICE_ROUTE_PREFIX_STRIP"))
+	srv := &http.Server{Handler: handler(newProxy(upstream), platform, prefix)}
 	if err := srv.Serve(ln); err != nil {
 		_ = cmd.Process.Kill()
 		fail(platform, "serve: %v", err)
@@ -236,7 +244,14 @@ func newProxy(addr string) *httputil.ReverseProxy {
 		Transport:     transport,
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(target)
-			r.Out.Host = r.In.Host // keep the public Host header
+			// The query byte for byte: ReverseProxy re-encodes it (sorted,
+			// %20 as +) under older GODEBUG defaults or with a ';' in it.
+			r.Out.URL.RawQuery = r.In.URL.RawQuery
+			// The public Host: the platform's forwarded one when it sends it.
+			r.Out.Host = r.In.Host
+			if host := r.In.Header.Get("X-Forwarded-Host"); host != "" {
+				r.Out.Host = host
+			}
 			// Rewrite drops inbound X-Forwarded-*; the platform's are the
 			// true ones, so keep them unchanged instead of adding our own.
 			for _, h := range []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
@@ -262,15 +277,63 @@ func requestIDValue(id string) any {
 	return id
 }
 
+// routePrefix is the prefix to cut from request paths: the normalized
+// $VERCEL_SERVICE_ROUTE_PREFIX ("api/" → "/api", "/" → "") when strip is
+// "1" or "true" (any case, surrounding spaces ignored), else "".
+func routePrefix(prefix, strip string) string {
+	switch strings.ToLower(strings.TrimSpace(strip)) {
+	case "1", "true":
+	default:
+		return ""
+	}
+	prefix = strings.TrimSpace(prefix)
+	if !strings.HasPrefix(prefix, "/") {
+		prefix = "/" + prefix
+	}
+	return strings.TrimRight(prefix, "/")
+}
+
+// stripPrefix cuts prefix from path: "/api" → "/", "/api/x" → "/x"; a path
+// outside the prefix ("/apix") and "*" are kept as they are.
+func stripPrefix(path, prefix string) string {
+	if path == "*" {
+		return path
+	}
+	if path == "" {
+		path = "/"
+	}
+	if !strings.HasPrefix(path, "/") {
+		path = "/" + path
+	}
+	if prefix == "" {
+		return path
+	}
+	if path == prefix {
+		return "/"
+	}
+	if strings.HasPrefix(path, prefix+"/") {
+		return path[len(prefix):]
+	}
+	return path
+}
+
 // handler answers the platform's health check itself and proxies everything
-// else, reporting the end of each request to the platform.
-func handler(proxy http.Handler, platform *ipc) http.Handler {
+// else (without the service's route prefix), reporting the end of each
+// request to the platform.
+func handler(proxy http.Handler, platform *ipc, prefix string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The health check is the platform's own path, before any prefix.
 		if r.URL.Path == pingPath {
 			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 			w.WriteHeader(http.StatusOK)
 			_, _ = w.Write([]byte("OK"))
 			return
+		}
+		if prefix != "" {
+			if stripped := stripPrefix(r.URL.Path, prefix); stripped != r.URL.Path {
+				r.URL.Path = stripped
+				r.URL.RawPath = ""
+			}
 		}
 		invocationID := r.Header.Get(invocationHeader)
 		requestID := r.Header.Get(requestHeader)

@@ -66,5 +66,6 @@ pub async fn build_handler(options: &BuildOptions) -> Result<BuildOutput> {
         files: BTreeMap::from([("bootstrap".to_string(), OutputFile::executable(bootstrap))]),
         include_files_base: entry.dir,
         notes: toolchain.notes,
+        routes: None,
     })
 }

@@ -64,6 +64,9 @@ pub struct BuildOutput {
     pub include_files_base: PathBuf,
     /// Things the user should know (printed by the JS layer).
     pub notes: Vec<String>,
+    /// Routes the build result carries (standalone servers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub routes: Option<Vec<crate::routes::Route>>,
 }
 
 /// Builds according to the options: a standalone server for `framework`

@@ -93,6 +93,7 @@ pub async fn build_standalone(options: &BuildOptions) -> Result<BuildOutput> {
         ]),
         include_files_base: options.work_path.clone(),
         notes: toolchain.notes,
+        routes: crate::routes::standalone_routes(options),
     })
 }
 
