@@ -13,6 +13,12 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare function build(optionsJson: string): Promise<string>
 
 /**
+ * `"handler"` or `"server"`: what the project's `framework` makes of an
+ * entrypoint (the one place that decides it, for the JS layer too).
+ */
+export declare function buildMode(framework?: string | undefined | null): string
+
+/**
  * The standalone entrypoint: `configured` when it exists, else the first
  * of `main.go`, `cmd/api/main.go`, `cmd/server/main.go`.
  */

@@ -779,6 +779,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.build = nativeBinding.build
+module.exports.buildMode = nativeBinding.buildMode
 module.exports.detectGoEntrypoint = nativeBinding.detectGoEntrypoint
 module.exports.newHandlerFunctionName = nativeBinding.newHandlerFunctionName
 module.exports.prepareCache = nativeBinding.prepareCache

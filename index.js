@@ -45,11 +45,15 @@ const version = 3
 async function callNative(fn, options) {
   const raw = await fn(JSON.stringify(options))
   const result = JSON.parse(raw)
-  if (result.error) {
-    const { code, message, link } = result.error
-    throw new NowBuildError({ code, message, link })
-  }
+  if (result.error) throw buildError(result.error)
   return result.ok
+}
+
+/** A NowBuildError from the core's error data; what the OS or Go said underneath is its `cause`. */
+function buildError({ code, message, link, cause }) {
+  const err = new NowBuildError({ code, message, link })
+  if (cause) err.cause = new Error(cause)
+  return err
 }
 
 /** What the native core needs from the CLI's options: plain, serializable data. */
@@ -195,16 +199,17 @@ async function prepareCache({ workPath, repoRootPath }) {
   // and a missing cache is simply empty.
   const raw = await native.prepareCache(String(workPath))
   const result = JSON.parse(raw)
-  if (result.error) throw new NowBuildError(result.error)
+  if (result.error) throw buildError(result.error)
   if (result.ok.length === 0) return {}
   const root = repoRootPath || workPath
   const mountpoint = require('path').relative(root, workPath) || undefined
   return glob('.vercel/cache/golang/**', workPath, mountpoint)
 }
 
+/** Whether `config.framework` makes the entrypoint a whole server (decided by the core). */
 function isStandalone(config) {
   const framework = config && config.framework
-  return framework === 'go' || framework === 'services'
+  return native.buildMode(typeof framework === 'string' ? framework : null) === 'server'
 }
 
 function shouldServe(opts) {

@@ -1,7 +1,7 @@
 //! The builder's Go sources, embedded into the binary: the npm package ships
 //! no `.go` files (they would break `go mod tidy` in users' modules).
 
-use crate::vendor::VendoredModule;
+use crate::compile::vendor::VendoredModule;
 
 /// The analyzer (`go/analyze`), compiled on first use.
 pub const ANALYZER_MAIN: &str = include_str!("../go/analyze/main.go");

@@ -15,7 +15,8 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::options::BuildOptions;
-use crate::{build, dev_server, handler_name, standalone};
+use crate::session::Mode;
+use crate::{dev_server, handler_name, lambda, server};
 
 fn respond<T: Serialize>(result: Result<T, Error>) -> String {
     let value = match result {
@@ -29,7 +30,7 @@ fn respond<T: Serialize>(result: Result<T, Error>) -> String {
 #[napi]
 pub async fn build(options_json: String) -> String {
     let result = match BuildOptions::from_json(&options_json) {
-        Ok(options) => build::build(&options).await,
+        Ok(options) => lambda::build(&options).await,
         Err(err) => Err(err),
     };
     respond(result)
@@ -79,11 +80,18 @@ pub async fn stop_dev_server(pid: u32) {
     dev_server::shutdown(pid).await;
 }
 
+/// `"handler"` or `"server"`: what the project's `framework` makes of an
+/// entrypoint (the one place that decides it, for the JS layer too).
+#[napi]
+pub fn build_mode(framework: Option<String>) -> String {
+    Mode::of(framework.as_deref()).name().to_string()
+}
+
 /// The standalone entrypoint: `configured` when it exists, else the first
 /// of `main.go`, `cmd/api/main.go`, `cmd/server/main.go`.
 #[napi]
 pub fn detect_go_entrypoint(work_path: String, configured: Option<String>) -> Option<String> {
-    standalone::detect_entrypoint(std::path::Path::new(&work_path), configured.as_deref())
+    server::detect_entrypoint(std::path::Path::new(&work_path), configured.as_deref())
 }
 
 /// `prepareCache({ workPath })`: makes `.vercel/cache/golang` a real

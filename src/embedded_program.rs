@@ -1,4 +1,4 @@
-//! The builder's own Go programs (the analyzer, later the standalone proxy):
+//! The builder's own Go programs (the analyzer, the standalone proxy):
 //! compiled from the embedded sources on first use with the selected Go, and
 //! cached under the user's cache directory, keyed by source hash, Go version
 //! and target. Never written into the package's install directory.
@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::compile::go_build::{Cgo, GoBuild};
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::exec;
 use crate::target::Target;
 use crate::toolchain::GoToolchain;
 
@@ -66,24 +66,21 @@ pub async fn ensure_compiled(
         &format!("module {}\n\ngo 1.21\n", program.name),
     )?;
     let built = work.path().join(format!("out{}", target.exe_suffix()));
-    let out = exec::run(
-        &go.go,
-        &exec::args(["build", "-trimpath", "-o"])
-            .into_iter()
-            .chain([built.to_string_lossy().into_owned()])
-            .collect::<Vec<_>>(),
-        work.path(),
-        &program_env(go, target, env),
-    )
-    .await?;
-    if !out.success {
-        return Err(Error::Internal(format!(
-            "compiling the builder's {} program with {} failed:\n{}",
-            program.name,
-            go.version,
-            out.combined()
-        )));
-    }
+    let build = GoBuild {
+        cwd: work.path().to_path_buf(),
+        env: program_env(env),
+        module_flags: Vec::new(),
+        build_flags: vec!["-trimpath".to_string()],
+        package: ".".to_string(),
+        output: built.clone(),
+        cgo: Cgo::Off,
+    };
+    build.run(go, target).await.map_err(|e| {
+        Error::Internal(format!(
+            "compiling the builder's {} program with {} failed:\n{e}",
+            program.name, go.version
+        ))
+    })?;
     // Atomic: a concurrent compile of the same program renames an identical
     // file. Where renaming over a running program fails (Windows), the one
     // in place is just as good.
@@ -96,13 +93,12 @@ pub async fn ensure_compiled(
 
 /// The user's env minus everything that would change how our own program is
 /// built: it is always a static binary of our sources alone.
-fn program_env(go: &GoToolchain, target: &Target, env: &Env) -> Env {
-    let mut env = go.target_env(env, target);
+fn program_env(env: &Env) -> Env {
+    let mut env = env.clone();
     for key in ["GOFLAGS", "GOEXPERIMENT", "GO111MODULE"] {
         env.remove(key);
     }
     env.set("GOWORK", "off");
-    env.set("CGO_ENABLED", "0");
     env
 }
 

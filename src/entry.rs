@@ -18,6 +18,26 @@ pub struct Entry {
     pub source: String,
 }
 
+/// Whether the relative path `rel` names something inside the directory it
+/// is relative to, as written (not absolute, never above it with `..`).
+pub fn stays_inside(rel: &str) -> bool {
+    let rel = rel.replace('\\', "/");
+    let relative = Path::new(&rel);
+    if relative.is_absolute() || rel.is_empty() {
+        return false;
+    }
+    let mut depth: i32 = 0;
+    for component in relative.components() {
+        match component {
+            Component::Normal(_) => depth += 1,
+            Component::CurDir => {}
+            Component::ParentDir if depth > 0 => depth -= 1,
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// Resolves `entrypoint` against `work_path`, refusing anything that escapes
 /// it, and reads the file.
 pub fn locate(work_path: &Path, entrypoint: &str) -> Result<Entry> {
@@ -26,20 +46,10 @@ pub fn locate(work_path: &Path, entrypoint: &str) -> Result<Entry> {
         entrypoint: entrypoint.to_string(),
         work_path: work_path.to_path_buf(),
     };
-    let relative = Path::new(&rel);
-    if relative.is_absolute() || rel.is_empty() {
+    if !stays_inside(&rel) {
         return Err(outside());
     }
-    let mut depth: i32 = 0;
-    for component in relative.components() {
-        match component {
-            Component::Normal(_) => depth += 1,
-            Component::CurDir => {}
-            Component::ParentDir if depth > 0 => depth -= 1,
-            _ => return Err(outside()),
-        }
-    }
-    let path = work_path.join(relative);
+    let path = work_path.join(&rel);
     let unreadable = |reason: String| Error::EntrypointUnreadable {
         entrypoint: entrypoint.to_string(),
         reason,

@@ -46,6 +46,15 @@ pub enum Error {
     ModTidyFailed {
         output: String,
     },
+    /// A go.mod (or go.work) Go cannot read.
+    GoModInvalid {
+        output: String,
+    },
+    /// Downloading a module the generated main needs failed.
+    ModuleDownloadFailed {
+        module: String,
+        output: String,
+    },
     BuildFailed {
         output: String,
     },
@@ -95,6 +104,8 @@ impl Error {
             Error::GoNotFound(_) => "GO_NOT_FOUND",
             Error::UnsupportedGoVersion(_) => "ERR_UNSUPPORTED_GO_VERSION",
             Error::ModTidyFailed { .. } => "GO_MOD_TIDY_FAILED",
+            Error::GoModInvalid { .. } => "GO_MOD_INVALID",
+            Error::ModuleDownloadFailed { .. } => "GO_MODULE_DOWNLOAD_FAILED",
             Error::BuildFailed { .. } => "GO_BUILD_FAILED",
             Error::ToolchainDownload { .. } => "GO_TOOLCHAIN_DOWNLOAD_FAILED",
             Error::ChecksumMismatch { .. } => "GO_TOOLCHAIN_CHECKSUM_MISMATCH",
@@ -131,6 +142,7 @@ impl Error {
     pub fn map_output(self, f: impl FnOnce(&str) -> String) -> Self {
         match self {
             Error::ModTidyFailed { output } => Error::ModTidyFailed { output: f(&output) },
+            Error::GoModInvalid { output } => Error::GoModInvalid { output: f(&output) },
             Error::BuildFailed { output } => Error::BuildFailed { output: f(&output) },
             other => other,
         }
@@ -141,6 +153,7 @@ impl Error {
             code: self.code(),
             message: self.to_string(),
             link: self.link(),
+            cause: cause_chain(self),
         }
     }
 }
@@ -194,6 +207,12 @@ impl fmt::Display for Error {
                 f,
                 "Failed to resolve the Go module's dependencies (`go mod tidy` step):\n{output}"
             ),
+            Error::GoModInvalid { output } => {
+                write!(f, "Go cannot read the module file:\n{output}")
+            }
+            Error::ModuleDownloadFailed { module, output } => {
+                write!(f, "Failed to download the Go module {module}:\n{output}")
+            }
             Error::BuildFailed { output } => write!(f, "failed to `go build`:\n{output}"),
             Error::ToolchainDownload { url, reason } => {
                 write!(
@@ -227,7 +246,26 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// The messages of the errors underneath `err` (its `source()` chain), one
+/// per line; `None` when there are none.
+fn cause_chain(err: &dyn std::error::Error) -> Option<String> {
+    let mut lines = Vec::new();
+    let mut next = err.source();
+    while let Some(cause) = next {
+        lines.push(cause.to_string());
+        next = cause.source();
+    }
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
 
 /// The serialized form handed to the JS layer.
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -236,6 +274,9 @@ pub struct ErrorData {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub link: Option<&'static str>,
+    /// What the OS or a library said underneath (`source()`), for `err.cause`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
 }
 
 #[cfg(test)]
@@ -253,5 +294,18 @@ mod tests {
         assert_eq!(data.link, Some(GO_RUNTIME_DOCS));
         let json = serde_json::to_value(Error::VendorWithoutGoMod.to_data()).unwrap();
         assert_eq!(json["code"], "GO_VENDOR_WITHOUT_GO_MOD");
+        assert!(json.get("cause").is_none());
+    }
+
+    #[test]
+    fn io_errors_carry_their_cause() {
+        let err = Error::io_at(
+            "read",
+            Path::new("/x/go.mod"),
+            std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+        );
+        use std::error::Error as _;
+        assert!(err.source().is_some());
+        assert_eq!(err.to_data().cause.as_deref(), Some("no such file"));
     }
 }

@@ -1,13 +1,16 @@
 //! `@acme/go-builder`: builds and serves Go functions for the Vercel CLI.
 //!
-//! `binding` is the napi layer; every other module is plain Rust named for the
-//! step it performs.
+//! `binding` is the napi layer; every other module is plain Rust named for
+//! the step it performs. A `build()` opens a [`session`] (entry, module
+//! layout, toolchain), [`compile`]s the program and assembles the
+//! [`lambda`]; a dev start opens the same session and runs the program as
+//! a [`dev_server`].
 
 pub mod analyze;
 pub mod assets;
 pub mod binding;
-pub mod build;
 pub mod cache_dir;
+pub mod compile;
 pub mod dev_server;
 pub mod embedded_program;
 pub mod entry;
@@ -19,12 +22,11 @@ pub mod fs_lock;
 pub mod git_credentials;
 pub mod gomod;
 pub mod handler_name;
+pub mod lambda;
 pub mod options;
-pub mod overlay;
-pub mod pipeline;
 pub mod routes;
 pub mod scratch;
-pub mod standalone;
+pub mod server;
+pub mod session;
 pub mod target;
 pub mod toolchain;
-pub mod vendor;

@@ -9,19 +9,13 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::cache_dir;
-use crate::env::Env;
+use crate::compile::{self, Template};
 use crate::error::{Error, Result};
-use crate::fs_lock;
-use crate::git_credentials;
-use crate::options::BuildOptions;
-use crate::pipeline::{self, CompileSpec, Layout, Template};
-use crate::scratch;
-use crate::standalone::{self, ServerSpec};
-use crate::target::Target;
-use crate::toolchain::{self, GoToolchain};
-
 use crate::fingerprint::{self, Fingerprint};
+use crate::fs_lock;
+use crate::options::BuildOptions;
+use crate::session::{Mode, Purpose, Session};
+
 pub use process::OutputSinks;
 
 /// How long a started handler may take to report its port.
@@ -43,122 +37,52 @@ pub struct DevServer {
 
 /// Starts a dev server for the options' entrypoint.
 pub async fn start(options: &BuildOptions, sinks: OutputSinks) -> Result<DevServer> {
-    match options.config().framework.as_deref() {
-        Some("go") | Some("services") => start_standalone(options, sinks).await,
-        _ => start_handler(options, sinks).await,
+    let session = Session::open(options, Purpose::Dev).await?;
+    match session.mode {
+        Mode::Handler => start_handler(&session, sinks).await,
+        Mode::Server => start_server(&session, sinks).await,
     }
 }
 
-struct DevContext<'a> {
-    options: &'a BuildOptions,
-    env: Env,
-    go: GoToolchain,
-    cache: PathBuf,
-    repo_root: PathBuf,
-    target: Target,
-    /// Holds the scoped git credentials while the start runs.
-    _scratch: tempfile::TempDir,
-}
-
-impl<'a> DevContext<'a> {
-    /// Picks the toolchain for the module at `go_mod` / `go_work`.
-    async fn new(
-        options: &'a BuildOptions,
-        go_mod: Option<&Path>,
-        go_work: Option<&Path>,
-    ) -> Result<DevContext<'a>> {
-        let mut env = options.build_env();
-        let scratch = scratch::create(&env)?;
-        git_credentials::scope_to_build(&mut env, scratch.path())?;
-        let toolchain = toolchain::for_build(
-            go_mod,
-            go_work,
-            &options.work_path,
-            &env,
-            &toolchain::print_progress,
-        )
-        .await?;
-        Ok(DevContext {
-            options,
-            cache: cache_dir::builder_cache_dir(&toolchain.env),
-            repo_root: options.repo_root(),
-            target: Target::host(),
-            env: toolchain.env,
-            go: toolchain.go,
-            _scratch: scratch,
-        })
+/// `<slot>/<fingerprint>/<name>`: the fingerprint covers everything that
+/// can change a dev binary — the sources, Go, the target, the flags and the
+/// build's environment.
+fn binary_path(session: &Session<'_>, name: &str) -> PathBuf {
+    let mut fp = Fingerprint::new();
+    fp.value("builder", env!("CARGO_PKG_VERSION"))
+        .value("kind", session.mode.name())
+        .value("template", crate::assets::DEV_MAIN_TEMPLATE)
+        .value("entrypoint", &session.entry.rel)
+        .value("go", &session.go.version)
+        .value("goroot", &session.go.goroot.to_string_lossy())
+        .value("goos", &session.target.goos)
+        .value("goarch", &session.target.goarch);
+    for key in fingerprint::BUILD_ENV_KEYS {
+        fp.value(key, session.env.get(key).unwrap_or("\u{0}unset"));
     }
-
-    /// The fingerprint of everything that can change a dev binary besides
-    /// the source files: Go, target, flags and the build's environment.
-    fn fingerprint(&self, kind: &str, entrypoint: &str) -> Fingerprint {
-        let mut fp = Fingerprint::new();
-        fp.value("builder", env!("CARGO_PKG_VERSION"))
-            .value("kind", kind)
-            .value("template", crate::assets::DEV_MAIN_TEMPLATE)
-            .value("entrypoint", entrypoint)
-            .value("go", &self.go.version)
-            .value("goroot", &self.go.goroot.to_string_lossy())
-            .value("goos", &self.target.goos)
-            .value("goarch", &self.target.goarch);
-        for key in fingerprint::BUILD_ENV_KEYS {
-            fp.value(key, self.env.get(key).unwrap_or("\u{0}unset"));
-        }
-        fp
-    }
-
-    /// `<cache>/dev/<work path + entrypoint>/<fingerprint>/<name>`.
-    fn binary_path(&self, entrypoint: &str, fingerprint: String, name: &str) -> PathBuf {
-        let mut slot = Fingerprint::new();
-        slot.value("workPath", &self.options.work_path.to_string_lossy())
-            .value("entrypoint", entrypoint);
-        self.cache
-            .join("dev")
-            .join(slot.finish())
-            .join(fingerprint)
-            .join(format!("{name}{}", self.target.exe_suffix()))
-    }
-}
-
-async fn start_handler(options: &BuildOptions, sinks: OutputSinks) -> Result<DevServer> {
-    let (entry, layout) = Layout::locate(
-        &options.work_path,
-        &options.repo_root(),
-        &options.entrypoint,
-        &options.build_env(),
-    )?;
-    let ctx = &DevContext::new(options, layout.go_mod(), layout.go_work()).await?;
-    let mut fp = ctx.fingerprint("handler", &entry.rel);
-    for root in layout.source_roots(&entry) {
+    for root in session.source_roots() {
         fp.tree(&root);
     }
-    let binary = ctx.binary_path(&entry.rel, fp.finish(), "handler");
+    session
+        .slot
+        .join(fp.finish())
+        .join(format!("{name}{}", session.target.exe_suffix()))
+}
+
+async fn start_handler(session: &Session<'_>, sinks: OutputSinks) -> Result<DevServer> {
+    let binary = binary_path(session, "handler");
     let reused_build = ensure_binary(&binary, |output| async move {
-        let scratch = scratch::create(&ctx.env)?;
-        let spec = CompileSpec {
-            work_path: &options.work_path,
-            repo_root: &ctx.repo_root,
-            entry: &entry,
-            layout: &layout,
-            template: Template::Dev,
-            target: ctx.target.clone(),
-            build_flags: pipeline::go_build_flags(&ctx.env, &[])?,
-            env: &ctx.env,
-            go: &ctx.go,
-            cache_dir: &ctx.cache,
-            scratch: scratch.path(),
-            output: &output,
-        };
-        pipeline::compile(&spec).await
+        let flags = session.build_flags(&[])?;
+        compile::compile_handler(session, Template::Dev, flags, &output).await
     })
     .await?;
-    let port_dir = scratch::create(&ctx.env)?;
+    let port_dir = session.new_scratch()?;
     let port_file = port_dir.path().join("port");
-    let mut env = ctx.env.clone();
+    let mut env = session.env.clone();
     env.set("VERCEL_DEV_PORT_FILE", port_file.to_string_lossy());
     let started = process::spawn(process::SpawnSpec {
         program: &binary,
-        cwd: &options.work_path,
+        cwd: session.work_path(),
         env: &env,
         sinks,
         port_pipe: true,
@@ -175,49 +99,22 @@ async fn start_handler(options: &BuildOptions, sinks: OutputSinks) -> Result<Dev
     })
 }
 
-async fn start_standalone(options: &BuildOptions, sinks: OutputSinks) -> Result<DevServer> {
-    let entrypoint = standalone::require_entrypoint(&options.work_path, Some(&options.entrypoint))?;
-    let module = standalone::module_files(&options.work_path, &options.repo_root(), &entrypoint);
-    let ctx =
-        &DevContext::new(options, module.go_mod.as_deref(), module.go_work.as_deref()).await?;
-    let mut fp = ctx.fingerprint("standalone", &entrypoint);
-    match &module.go_mod {
-        Some(go_mod) => {
-            for root in pipeline::module_source_roots(go_mod, module.go_work.as_deref()) {
-                fp.tree(&root);
-            }
-        }
-        None => {
-            fp.tree(&options.work_path);
-        }
-    }
-    let binary = ctx.binary_path(&entrypoint, fp.finish(), "server");
-    let reused_build = ensure_binary(&binary, |output| {
-        let entrypoint = entrypoint.clone();
-        async move {
-            let spec = ServerSpec {
-                work_path: &options.work_path,
-                repo_root: &ctx.repo_root,
-                entrypoint: &entrypoint,
-                target: ctx.target.clone(),
-                build_flags: pipeline::go_build_flags(&ctx.env, &[])?,
-                env: &ctx.env,
-                go: &ctx.go,
-                output: &output,
-            };
-            standalone::compile_server(&spec).await
-        }
+async fn start_server(session: &Session<'_>, sinks: OutputSinks) -> Result<DevServer> {
+    let binary = binary_path(session, "server");
+    let reused_build = ensure_binary(&binary, |output| async move {
+        let flags = session.build_flags(&[])?;
+        compile::compile_server(session, flags, &output).await
     })
     .await?;
-    let port = match options.meta.as_ref().and_then(|m| m.port) {
+    let port = match session.options.meta.as_ref().and_then(|m| m.port) {
         Some(port) => process::ensure_port_free(port)?,
         None => process::free_port()?,
     };
-    let mut env = ctx.env.clone();
+    let mut env = session.env.clone();
     env.set("PORT", port.to_string());
     let started = process::spawn(process::SpawnSpec {
         program: &binary,
-        cwd: &options.work_path,
+        cwd: session.work_path(),
         env: &env,
         sinks,
         port_pipe: false,

@@ -1,5 +1,6 @@
 //! Which Go version a project asks for: Go version names, the `X.Y` →
-//! `X.Y.Z` table, and reading `go` / `toolchain` lines from go.mod and go.work.
+//! `X.Y.Z` table, and what the `go` / `toolchain` lines of go.mod and go.work
+//! (read by [`crate::gomod::ModFile`]) ask for.
 //!
 //! # What a line means
 //!
@@ -26,6 +27,7 @@ use std::fmt;
 
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::gomod::ModFile;
 
 /// The oldest Go minor version the builder supports (`1.13`).
 pub const MIN_SUPPORTED: (u32, u32) = (1, 13);
@@ -285,49 +287,6 @@ impl VersionRequest {
     }
 }
 
-/// The `go` and `toolchain` lines of one go.mod / go.work file, as written.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Directives {
-    pub go: Option<String>,
-    pub toolchain: Option<String>,
-}
-
-/// Reads the first `go` and `toolchain` directives of a go.mod or go.work
-/// text. Handles `//` comments, CRLF, a BOM, extra spaces and tabs, quoted
-/// values, and skips `( … )` blocks (where `go` is never a directive).
-pub fn directives(text: &str) -> Directives {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut found = Directives::default();
-    let mut in_block = false;
-    for raw in text.lines() {
-        let line = strip_comment(raw).trim();
-        if in_block {
-            in_block = !line.starts_with(')');
-            continue;
-        }
-        if line.ends_with('(') {
-            in_block = true;
-            continue;
-        }
-        let mut words = line.split_whitespace();
-        let (Some(verb), Some(value)) = (words.next(), words.next()) else {
-            continue;
-        };
-        let value = value.trim_matches('"').to_string();
-        match verb {
-            "go" if found.go.is_none() => found.go = Some(value),
-            "toolchain" if found.toolchain.is_none() => found.toolchain = Some(value),
-            _ => {}
-        }
-    }
-    found
-}
-
-/// The line without its `//` comment.
-fn strip_comment(line: &str) -> &str {
-    line.find("//").map_or(line, |at| &line[..at])
-}
-
 /// Decides which Go version a build wants from the texts of go.mod and
 /// go.work (either may be absent) and the build's environment.
 ///
@@ -384,7 +343,7 @@ fn from_gotoolchain_env(env: &Env) -> Option<VersionRequest> {
 
 /// The request one file makes, or `None` when it has no usable line.
 fn from_file(text: &str, file: &str, warnings: &mut Vec<String>) -> Result<Option<VersionRequest>> {
-    let found = directives(text);
+    let found = ModFile::parse(text);
     let go_line = found
         .go
         .as_deref()

@@ -115,8 +115,9 @@ async fn download(
         .and_then(|v| v["Dir"].as_str().map(PathBuf::from));
     match dir {
         Some(dir) if out.success => Ok(dir),
-        _ => Err(Error::ModTidyFailed {
-            output: format!("go mod download {spec}:\n{}", out.combined()),
+        _ => Err(Error::ModuleDownloadFailed {
+            module: spec,
+            output: out.combined(),
         }),
     }
 }

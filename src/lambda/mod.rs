@@ -1,6 +1,9 @@
-//! `build()`: turns an entrypoint into a Lambda description. The JS layer
-//! turns the description into `@vercel/build-utils` objects.
+//! `build()`: turns an entrypoint into a Lambda description — the handler
+//! wrapped in the Lambda runtime loop, or a standalone server behind the
+//! platform proxy. The JS layer turns the description into
+//! `@vercel/build-utils` objects.
 
+mod build_command;
 mod handler;
 mod standalone;
 
@@ -11,16 +14,10 @@ use serde::Serialize;
 
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::fingerprint::Fingerprint;
 use crate::fs_lock::{self, FileLock};
 use crate::options::BuildOptions;
-use crate::target::Target;
-
-pub use handler::build_handler;
-pub use standalone::build_standalone;
-
-/// Flags used when `GO_BUILD_FLAGS` is not set: strip symbols and DWARF.
-pub const DEFAULT_BUILD_FLAGS: &[&str] = &["-ldflags", "-s -w"];
+use crate::routes::Route;
+use crate::session::{Mode, Purpose, Session};
 
 /// A file of the Lambda, on disk.
 #[derive(Debug, Serialize)]
@@ -66,15 +63,15 @@ pub struct BuildOutput {
     pub notes: Vec<String>,
     /// Routes the build result carries (standalone servers).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub routes: Option<Vec<crate::routes::Route>>,
+    pub routes: Option<Vec<Route>>,
 }
 
-/// Builds according to the options: a standalone server for `framework`
-/// `go`/`services`, else a handler.
+/// Builds the options' entrypoint as its mode says.
 pub async fn build(options: &BuildOptions) -> Result<BuildOutput> {
-    match options.config().framework.as_deref() {
-        Some("go") | Some("services") => build_standalone(options).await,
-        _ => build_handler(options).await,
+    let session = Session::open(options, Purpose::Lambda).await?;
+    match session.mode {
+        Mode::Handler => handler::build(&session).await,
+        Mode::Server => standalone::build(&session).await,
     }
 }
 
@@ -88,30 +85,18 @@ fn output_dir(env: &Env) -> Result<tempfile::TempDir> {
         .map_err(|e| Error::io("create the output directory", e))
 }
 
-/// Where `go build` writes `name` for this work path, entrypoint and target,
-/// locked for this build: a stable path, so an unchanged program is found up
-/// to date and not linked again (the link is most of a warm build). The
-/// Lambda gets a copy; Go's own up-to-date check decides what is rebuilt.
-async fn stable_output(
-    cache: &Path,
-    options: &BuildOptions,
-    entrypoint: &str,
-    target: &Target,
-    name: &str,
-) -> Result<(PathBuf, FileLock)> {
-    let mut slot = Fingerprint::new();
-    slot.value("workPath", &options.work_path.to_string_lossy())
-        .value("entrypoint", entrypoint)
-        .value("goos", &target.goos)
-        .value("goarch", &target.goarch);
-    let dir = cache.join("lambda").join(slot.finish());
-    let lock = fs_lock::lock(&dir.join(format!("{name}.lock")), || {}).await?;
-    Ok((dir.join(name), lock))
+/// Where `go build` writes `name` in the session's slot, locked for this
+/// build: a stable path, so an unchanged program is found up to date and
+/// not linked again (the link is most of a warm build). The Lambda gets a
+/// copy; Go's own up-to-date check decides what is rebuilt.
+async fn stable_output(session: &Session<'_>, name: &str) -> Result<(PathBuf, FileLock)> {
+    let lock = fs_lock::lock(&session.slot.join(format!("{name}.lock")), || {}).await?;
+    Ok((session.slot.join(name), lock))
 }
 
-/// Copies the stable build output into the Lambda's directory.
-fn copy_output(stable: &Path, dest: &Path) -> Result<()> {
-    std::fs::copy(stable, dest)
+/// Copies a built program into the Lambda's directory.
+fn copy_output(built: &Path, dest: &Path) -> Result<()> {
+    std::fs::copy(built, dest)
         .map(|_| ())
-        .map_err(|e| Error::io_at("copy", stable, e))
+        .map_err(|e| Error::io_at("copy", built, e))
 }

@@ -1,0 +1,303 @@
+//! How Go sees a handler's module: the user's module with an overlay (the
+//! renamed handler, the generated main, hidden files of other packages)
+//! and an alternate go.mod; a scratch go.work beside the user's workspace;
+//! or, without any go.mod, a module of its own in the scratch directory.
+//! Nothing is written into the user's tree.
+
+use std::path::{Path, PathBuf};
+
+use super::overlay::{self, Overlay};
+use super::template::{Template, MAIN_DIR, MAIN_FILE};
+use super::vendor;
+use crate::analyze::Analysis;
+use crate::entry::Entry;
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::gomod::{self, workspace::Workspace, ModFile};
+use crate::session::Session;
+
+/// The handler's sources after renaming.
+pub struct HandlerSources<'a> {
+    pub entry: &'a Entry,
+    pub analysis: &'a Analysis,
+    /// The handler function's new name.
+    pub function_name: &'a str,
+    /// Scratch file holding the renamed entry.
+    pub renamed: PathBuf,
+}
+
+/// Where `go build` runs and how it is told about the module.
+pub struct ModuleView {
+    pub cwd: PathBuf,
+    /// `-modfile`, `-mod`, `-overlay`.
+    pub flags: Vec<String>,
+    /// The package to build.
+    pub package: String,
+    pub env: Env,
+}
+
+/// Lays the handler's module out for Go, per the session's layout.
+pub async fn lay_out(
+    session: &Session<'_>,
+    sources: &HandlerSources<'_>,
+    template: Template,
+) -> Result<ModuleView> {
+    match session.layout.go_mod() {
+        Some(go_mod) => user_module(session, sources, template, go_mod).await,
+        None => detached(session, sources, template),
+    }
+}
+
+/// The user's go.mod is the main module: an alternate modfile adds the
+/// template's requirements; the overlay adds the main and renames the
+/// handler. With a go.work, the main becomes a module of the workspace.
+async fn user_module(
+    session: &Session<'_>,
+    sources: &HandlerSources<'_>,
+    template: Template,
+    go_mod: &Path,
+) -> Result<ModuleView> {
+    let scratch = session.scratch();
+    let module_dir = go_mod.parent().unwrap_or(session.work_path());
+    let mod_text = read(go_mod)?;
+    let module = ModFile::parse(&mod_text)
+        .module
+        .ok_or_else(|| Error::GoModInvalid {
+            output: format!("{} has no `module` line", go_mod.display()),
+        })?;
+    let import_path = package_import_path(&module, module_dir, &sources.entry.dir);
+    let go_work = session.layout.go_work();
+    let vendored = go_work.is_none() && vendor::is_vendored(module_dir);
+    let extra_vendor = template.vendor_modules();
+    // Where Go sees the module: the user's own directory, or its shadow when
+    // vendored packages must be added.
+    let build_root = if vendored && !extra_vendor.is_empty() {
+        vendor::shadow_module(
+            module_dir,
+            &scratch.join("shadow"),
+            extra_vendor,
+            template.go_sum(),
+            &session.go,
+            &session.env,
+        )
+        .await?
+    } else {
+        module_dir.to_path_buf()
+    };
+    let entry_dir = build_root.join(
+        sources
+            .entry
+            .dir
+            .strip_prefix(module_dir)
+            .unwrap_or(Path::new("")),
+    );
+    let mut overlay = handler_overlay(sources, &entry_dir);
+    overlay.replace(
+        build_root.join(MAIN_DIR).join(MAIN_FILE),
+        write_scratch(
+            scratch,
+            MAIN_FILE,
+            &template.render(Some(&import_path), sources.function_name),
+        )?,
+    );
+    if let Some(work_file) = go_work {
+        return workspace(session, template, overlay, module_dir, work_file);
+    }
+    let mut flags = Vec::new();
+    if vendored {
+        flags.push("-mod=vendor".to_string());
+    } else {
+        let modfile = write_scratch(
+            scratch,
+            "go.mod",
+            &gomod::with_requirements(&mod_text, template.requirements()),
+        )?;
+        write_scratch(
+            scratch,
+            "go.sum",
+            &gomod::merged_go_sum(module_dir, template.go_sum()),
+        )?;
+        flags.push(format!("-modfile={}", modfile.display()));
+        flags.push("-mod=mod".to_string());
+    }
+    flags.push(format!("-overlay={}", overlay.write(scratch)?.display()));
+    let mut env = session.env.clone();
+    env.set("GOWORK", "off");
+    Ok(ModuleView {
+        cwd: build_root,
+        flags,
+        package: format!("./{MAIN_DIR}"),
+        env,
+    })
+}
+
+/// A go.work applies: the generated main becomes its own module in the
+/// scratch directory, added to a copy of the workspace (with absolute paths).
+fn workspace(
+    session: &Session<'_>,
+    template: Template,
+    mut overlay: Overlay,
+    module_dir: &Path,
+    work_file: &Path,
+) -> Result<ModuleView> {
+    let scratch = session.scratch();
+    let workspace = Workspace::read(work_file)?;
+    let main_module = scratch.join("main");
+    std::fs::create_dir_all(&main_module).map_err(|e| Error::io_at("create", &main_module, e))?;
+    // The virtual main inside the user's module moves into our own module.
+    let main_backing = scratch.join(MAIN_FILE);
+    overlay.hide(module_dir.join(MAIN_DIR).join(MAIN_FILE));
+    std::fs::copy(&main_backing, main_module.join(MAIN_FILE))
+        .map_err(|e| Error::io_at("copy", &main_backing, e))?;
+    write(
+        &main_module.join("go.mod"),
+        &gomod::generated_go_mod(
+            "vc-go-main",
+            &workspace.go_version(),
+            template.requirements(),
+        ),
+    )?;
+    write(&main_module.join("go.sum"), template.go_sum())?;
+    let scratch_work = write_scratch(
+        scratch,
+        "go.work",
+        &workspace.with_modules(module_dir, &main_module),
+    )?;
+    if let Ok(sum) = std::fs::read_to_string(workspace.dir.join("go.work.sum")) {
+        write_scratch(scratch, "go.work.sum", &sum)?;
+    }
+    let overlay_file = overlay.write(scratch)?;
+    let mut env = session.env.clone();
+    env.set("GOWORK", scratch_work.to_string_lossy());
+    Ok(ModuleView {
+        cwd: main_module,
+        flags: vec![format!("-overlay={}", overlay_file.display())],
+        package: ".".to_string(),
+        env,
+    })
+}
+
+/// No go.mod: the handler (renamed) is built in a module of its own in the
+/// scratch directory, with its imports resolved through the module proxy.
+fn detached(
+    session: &Session<'_>,
+    sources: &HandlerSources<'_>,
+    template: Template,
+) -> Result<ModuleView> {
+    let module_dir = session.scratch().join("module");
+    let package = &sources.analysis.package_name;
+    // `major.minor` only: Go ≤ 1.20 rejects a patch version in a `go` line.
+    let go_version = session
+        .go
+        .parsed_version()
+        .map(|v| format!("{}.{}", v.major, v.minor))
+        .unwrap_or_else(|| "1.21".to_string());
+    write_new(
+        &module_dir.join("go.mod"),
+        &gomod::generated_go_mod("vc-go-handler", &go_version, template.requirements()),
+    )?;
+    write(&module_dir.join("go.sum"), template.go_sum())?;
+    let file_name = overlay::go_safe_file_name(&sources.entry.file_name);
+    let (handler_dir, main_dir, import_path) = if package == "main" {
+        (module_dir.clone(), module_dir.clone(), None)
+    } else {
+        (
+            module_dir.join(package),
+            module_dir.join(MAIN_DIR),
+            Some(format!("vc-go-handler/{package}")),
+        )
+    };
+    copy_new(&sources.renamed, &handler_dir.join(file_name))?;
+    write_new(
+        &main_dir.join(MAIN_FILE),
+        &template.render(import_path.as_deref(), sources.function_name),
+    )?;
+    let mut env = session.env.clone();
+    env.set("GOWORK", "off");
+    Ok(ModuleView {
+        package: if import_path.is_some() {
+            format!("./{MAIN_DIR}")
+        } else {
+            ".".to_string()
+        },
+        cwd: module_dir,
+        flags: vec!["-mod=mod".to_string()],
+        env,
+    })
+}
+
+/// Overlay entries for the handler's own directory: the renamed entry
+/// (under a Go-safe name), bracket-named siblings under Go-safe names, and
+/// files of other packages hidden so several packages can share a directory.
+/// `entry_dir` is the entry's directory as Go sees it.
+fn handler_overlay(sources: &HandlerSources<'_>, entry_dir: &Path) -> Overlay {
+    let mut overlay = Overlay::default();
+    let entry = sources.entry;
+    let safe_entry = overlay::go_safe_file_name(&entry.file_name);
+    if safe_entry != entry.file_name {
+        overlay.hide(entry_dir.join(&entry.file_name));
+    }
+    overlay.replace(entry_dir.join(safe_entry), sources.renamed.clone());
+    for sibling in &sources.analysis.siblings {
+        let path = entry_dir.join(&sibling.file);
+        let safe = overlay::go_safe_file_name(&sibling.file);
+        if sibling.package_name != sources.analysis.package_name || safe != sibling.file {
+            overlay.hide(path.clone());
+        }
+        if sibling.package_name == sources.analysis.package_name && safe != sibling.file {
+            overlay.replace(entry_dir.join(safe), path);
+        }
+    }
+    overlay
+}
+
+/// `module` + the entry directory's path inside the module.
+fn package_import_path(module: &str, module_dir: &Path, entry_dir: &Path) -> String {
+    match crate::server::package_in(module_dir, entry_dir).strip_prefix("./") {
+        Some(rel) => format!("{module}/{rel}"),
+        None => module.to_string(),
+    }
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::io_at("read", path, e))
+}
+
+pub(super) fn write(path: &Path, contents: &str) -> Result<()> {
+    std::fs::write(path, contents).map_err(|e| Error::io_at("write", path, e))
+}
+
+fn write_scratch(scratch: &Path, name: &str, contents: &str) -> Result<PathBuf> {
+    let path = scratch.join(name);
+    write(&path, contents)?;
+    Ok(path)
+}
+
+/// Writes a file, creating its directory (inside the scratch directory).
+fn write_new(path: &Path, contents: &str) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io_at("create", dir, e))?;
+    }
+    write(path, contents)
+}
+
+fn copy_new(from: &Path, to: &Path) -> Result<()> {
+    write_new(to, &read(from)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_paths() {
+        assert_eq!(
+            package_import_path("example.com/app", Path::new("/w"), Path::new("/w/api/v1")),
+            "example.com/app/api/v1"
+        );
+        assert_eq!(
+            package_import_path("example.com/app", Path::new("/w/api"), Path::new("/w/api")),
+            "example.com/app"
+        );
+    }
+}

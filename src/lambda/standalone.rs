@@ -1,0 +1,67 @@
+//! The Lambda of a standalone server (`framework: "go"` / `"services"`):
+//! the user's whole server (`user-server`) plus `executable`, the proxy
+//! that speaks the platform's IPC protocol, for the `executable` runtime.
+
+use std::collections::BTreeMap;
+
+use crate::assets;
+use crate::compile::{self, go_build::RELEASE_FLAGS};
+use crate::embedded_program::{self, Program};
+use crate::error::{Error, Result};
+use crate::routes;
+use crate::session::Session;
+
+use super::{build_command, BuildOutput, LambdaOptions, OutputFile};
+
+const EXECUTABLE: Program = Program {
+    name: "executable",
+    main_go: assets::EXECUTABLE_MAIN,
+};
+
+pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
+    let out_dir = super::output_dir(&session.env)?;
+    let user_server = out_dir.path().join("user-server");
+    match session.options.config().build_command.as_deref() {
+        Some(command) if !command.trim().is_empty() => {
+            build_command::run(command, session, &user_server).await?
+        }
+        _ => {
+            let (stable, _slot) = super::stable_output(session, "user-server").await?;
+            let flags = session.build_flags(RELEASE_FLAGS)?;
+            compile::compile_server(session, flags, &stable).await?;
+            super::copy_output(&stable, &user_server)?;
+        }
+    }
+    let proxy = embedded_program::ensure_compiled(
+        &EXECUTABLE,
+        &session.go,
+        &session.target,
+        &session.cache,
+        &session.env,
+    )
+    .await?;
+    let executable = out_dir.path().join("executable");
+    std::fs::copy(&proxy, &executable).map_err(|e| Error::io_at("copy", &proxy, e))?;
+    let _ = out_dir.keep();
+    Ok(BuildOutput {
+        lambda: LambdaOptions {
+            handler: "executable".to_string(),
+            runtime: "executable".to_string(),
+            architecture: session.target.lambda_architecture().to_string(),
+            runtime_language: "go".to_string(),
+            supports_wrapper: None,
+            supports_response_streaming: Some(true),
+            environment: BTreeMap::new(),
+        },
+        files: BTreeMap::from([
+            ("executable".to_string(), OutputFile::executable(executable)),
+            (
+                "user-server".to_string(),
+                OutputFile::executable(user_server),
+            ),
+        ]),
+        include_files_base: session.work_path().to_path_buf(),
+        notes: session.notes.clone(),
+        routes: routes::standalone_routes(session.options),
+    })
+}

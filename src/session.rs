@@ -1,0 +1,233 @@
+//! A build session: what one `build()` or dev-server start decides once —
+//! the mode, the entrypoint and its module, the Go toolchain, the
+//! environment, the target, a scratch directory and the output slot — and
+//! that the Lambda and dev paths then borrow.
+
+use std::path::{Path, PathBuf};
+
+use crate::cache_dir;
+use crate::entry::{self, Entry};
+use crate::env::Env;
+use crate::error::{Error, Result};
+use crate::fingerprint::Fingerprint;
+use crate::git_credentials;
+use crate::gomod::{search_boundary, Layout};
+use crate::options::BuildOptions;
+use crate::scratch;
+use crate::server;
+use crate::target::Target;
+use crate::toolchain::{self, GoToolchain};
+
+/// What the entrypoint is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One `func(http.ResponseWriter, *http.Request)` in a file, wrapped by
+    /// a generated `main`.
+    Handler,
+    /// A whole server (`framework: "go"` or `"services"`): the user's own
+    /// `main` package, behind the platform proxy.
+    Server,
+}
+
+impl Mode {
+    /// The mode the project's `framework` setting selects.
+    pub fn of(framework: Option<&str>) -> Mode {
+        match framework {
+            Some("go") | Some("services") => Mode::Server,
+            _ => Mode::Handler,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Handler => "handler",
+            Mode::Server => "server",
+        }
+    }
+}
+
+/// What the session's program is for: it picks the target and where the
+/// output is kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A deployed function: Linux, the function's architecture.
+    Lambda,
+    /// A dev server on this machine.
+    Dev,
+}
+
+impl Purpose {
+    fn target(self, options: &BuildOptions) -> Target {
+        match self {
+            Purpose::Lambda => Target::lambda(options.architecture.as_deref()),
+            Purpose::Dev => Target::host(),
+        }
+    }
+
+    fn cache_folder(self) -> &'static str {
+        match self {
+            Purpose::Lambda => "lambda",
+            Purpose::Dev => "dev",
+        }
+    }
+}
+
+/// One build's decisions.
+pub struct Session<'a> {
+    pub options: &'a BuildOptions,
+    pub mode: Mode,
+    pub purpose: Purpose,
+    /// The entrypoint (for a server, the one detected from the candidates).
+    pub entry: Entry,
+    pub layout: Layout,
+    pub go: GoToolchain,
+    /// The build's environment: the user's, `meta.env`, scoped git
+    /// credentials and Go's cache locations (not GOOS/GOARCH).
+    pub env: Env,
+    /// What the user should know about the toolchain choice.
+    pub notes: Vec<String>,
+    pub target: Target,
+    /// The builder's cache directory.
+    pub cache: PathBuf,
+    pub repo_root: PathBuf,
+    /// This entrypoint's folder in the builder's cache for `purpose`: the
+    /// build writes its program there, so an unchanged program is found up
+    /// to date by Go and not linked again.
+    pub slot: PathBuf,
+    scratch: tempfile::TempDir,
+}
+
+impl<'a> Session<'a> {
+    /// Locates the entrypoint and its module, then picks the toolchain the
+    /// module asks for (downloading it if needed).
+    pub async fn open(options: &'a BuildOptions, purpose: Purpose) -> Result<Session<'a>> {
+        let mode = Mode::of(options.config().framework.as_deref());
+        let work_path = &options.work_path;
+        let repo_root = options.repo_root();
+        let entrypoint = match mode {
+            Mode::Handler => options.entrypoint.clone(),
+            Mode::Server => server::require_entrypoint(work_path, Some(&options.entrypoint))?,
+        };
+        let entry = entry::locate(work_path, &entrypoint)?;
+        let mut env = options.build_env();
+        // A handler's module is looked for up to the work path; a server's,
+        // like the reference builder's, up to the repository root.
+        let go_mod_stop = match mode {
+            Mode::Handler => work_path.as_path(),
+            Mode::Server => search_boundary(&entry.dir, &repo_root, work_path),
+        };
+        let layout = Layout::detect(work_path, &repo_root, &entry.dir, go_mod_stop, &env);
+        let scratch = scratch::create(&env)?;
+        git_credentials::scope_to_build(&mut env, scratch.path())?;
+        let toolchain = toolchain::for_build(
+            layout.go_mod(),
+            layout.go_work(),
+            work_path,
+            &env,
+            &toolchain::print_progress,
+        )
+        .await?;
+        let target = purpose.target(options);
+        let cache = cache_dir::builder_cache_dir(&toolchain.env);
+        let slot = cache
+            .join(purpose.cache_folder())
+            .join(slot_key(work_path, &entry.rel, &target));
+        Ok(Session {
+            options,
+            mode,
+            purpose,
+            entry,
+            layout,
+            go: toolchain.go,
+            env: toolchain.env,
+            notes: toolchain.notes,
+            target,
+            cache,
+            repo_root,
+            slot,
+            scratch,
+        })
+    }
+
+    pub fn work_path(&self) -> &Path {
+        &self.options.work_path
+    }
+
+    /// A directory this session may write to; removed with the session.
+    pub fn scratch(&self) -> &Path {
+        self.scratch.path()
+    }
+
+    /// A fresh scratch directory of its own (removed when dropped).
+    pub fn new_scratch(&self) -> Result<tempfile::TempDir> {
+        scratch::create(&self.env)
+    }
+
+    /// `GO_BUILD_FLAGS`, split like a shell would, replaces `default` entirely.
+    pub fn build_flags(&self, default: &[&str]) -> Result<Vec<String>> {
+        split_flags(&self.env, default)
+    }
+
+    /// The files and directories whose contents can change the program.
+    pub fn source_roots(&self) -> Vec<PathBuf> {
+        let detached = match self.mode {
+            Mode::Handler => self.entry.path.as_path(),
+            Mode::Server => self.work_path(),
+        };
+        self.layout.source_roots(detached)
+    }
+}
+
+fn split_flags(env: &Env, default: &[&str]) -> Result<Vec<String>> {
+    match env
+        .non_empty("GO_BUILD_FLAGS")
+        .filter(|v| !v.trim().is_empty())
+    {
+        Some(flags) => shell_words::split(flags)
+            .map_err(|e| Error::InvalidOptions(format!("GO_BUILD_FLAGS: {e}"))),
+        None => Ok(default.iter().map(|s| s.to_string()).collect()),
+    }
+}
+
+/// The slot's name: the work path, entrypoint and target.
+fn slot_key(work_path: &Path, entrypoint: &str, target: &Target) -> String {
+    let mut key = Fingerprint::new();
+    key.value("workPath", &work_path.to_string_lossy())
+        .value("entrypoint", entrypoint)
+        .value("goos", &target.goos)
+        .value("goarch", &target.goarch);
+    key.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_place_decides_the_mode() {
+        assert_eq!(Mode::of(Some("go")), Mode::Server);
+        assert_eq!(Mode::of(Some("services")), Mode::Server);
+        assert_eq!(Mode::of(Some("nextjs")), Mode::Handler);
+        assert_eq!(Mode::of(None), Mode::Handler);
+    }
+
+    #[test]
+    fn build_flags_default_and_override() {
+        let with = |v: &str| -> Env {
+            [("GO_BUILD_FLAGS".to_string(), v.to_string())]
+                .into_iter()
+                .collect()
+        };
+        let flags = split_flags;
+        assert_eq!(
+            flags(&Env::default(), &["-ldflags", "-s -w"]).unwrap(),
+            vec!["-ldflags", "-s -w"]
+        );
+        assert_eq!(
+            flags(&with("-tags 'a b' -ldflags=\"-X main.v=1\""), &[]).unwrap(),
+            vec!["-tags", "a b", "-ldflags=-X main.v=1"]
+        );
+        assert!(flags(&with("-tags 'open"), &[]).is_err());
+        assert!(flags(&with("  "), &[]).unwrap().is_empty());
+    }
+}
