@@ -9,8 +9,8 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
-/** `build(options)` of the builder API. */
-export declare function build(optionsJson: string): Promise<string>
+/** `build(options)` of the builder API; every log line goes to `on_log`. */
+export declare function build(optionsJson: string, onLog?: (((arg: string) => void)) | undefined | null): Promise<string>
 
 /**
  * `"handler"` or `"server"`: what the project's `framework` makes of an
@@ -39,10 +39,10 @@ export declare function prepareCache(workPath: string): Promise<string>
  * e.g. `GOTOOLCHAIN=go1.26.8`: for the benchmark and tests of the
  * toolchain manager. Not part of the builder API.
  */
-export declare function resolveGoToolchain(optionsJson: string): Promise<string>
+export declare function resolveGoToolchain(optionsJson: string, onLog?: (((arg: string) => void)) | undefined | null): Promise<string>
 
 /** `startDevServer(options)` of the builder API. */
-export declare function startDevServer(optionsJson: string, onStdout?: (((arg: Buffer) => void)) | undefined | null, onStderr?: (((arg: Buffer) => void)) | undefined | null): Promise<string>
+export declare function startDevServer(optionsJson: string, onStdout?: (((arg: Buffer) => void)) | undefined | null, onStderr?: (((arg: Buffer) => void)) | undefined | null, onLog?: (((arg: string) => void)) | undefined | null): Promise<string>
 
 /** Stops a standalone dev server's whole process group. */
 export declare function stopDevServer(pid: number): Promise<void>

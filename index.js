@@ -87,8 +87,9 @@ function serviceOptions(service) {
   return { name: pick(service.name), type: pick(service.type), routePrefix: pick(service.routePrefix) }
 }
 
-function printNotes(notes) {
-  for (const note of notes || []) console.log(note)
+/** The build log: each line the core writes goes to Node's stdout, where the CLI captures it. */
+function logLine(line) {
+  console.log(line)
 }
 
 /** `config.includeFiles` (string or array), globbed relative to `base`. */
@@ -117,8 +118,8 @@ async function build(opts) {
     : options.entrypoint
   const functionOptions = await getLambdaOptionsFromFunction({ sourceFile, config })
   options.architecture = functionOptions.architecture || null
-  const out = await callNative(native.build, options)
-  printNotes(out.notes)
+  options.candidates = standalone ? [] : await handlerCandidates(files, config, options.entrypoint)
+  const out = await callNative((json) => native.build(json, logLine), options)
   const outputFiles = {}
   for (const [name, file] of Object.entries(out.files)) {
     outputFiles[name] = new FileFsRef({ mode: file.mode, fsPath: file.fsPath })
@@ -131,6 +132,25 @@ async function build(opts) {
   })
   // Standalone servers answer every path: their routes send it there.
   return out.routes ? { output: lambda, routes: out.routes } : { output: lambda }
+}
+
+/**
+ * The project's other handler entrypoints, as the CLI's zero-config routes
+ * them (`.go` files under `api/`, not `_test.go`, no `_`- or `.`-prefixed
+ * part), with their functions' architectures: what one pass may build too.
+ */
+async function handlerCandidates(files, config, entrypoint) {
+  const candidates = []
+  for (const name of Object.keys(files || {})) {
+    const rel = name.replace(/\\/g, '/')
+    const parts = rel.split('/')
+    if (parts[0] !== 'api' || parts.length < 2 || rel === entrypoint) continue
+    if (!rel.endsWith('.go') || rel.endsWith('_test.go')) continue
+    if (parts.some((p) => p.startsWith('_') || p.startsWith('.'))) continue
+    const { architecture } = await getLambdaOptionsFromFunction({ sourceFile: rel, config })
+    candidates.push({ entrypoint: rel, architecture: architecture || null })
+  }
+  return candidates
 }
 
 /** Standalone dev servers by work path + entrypoint: one persistent process each. */
@@ -153,6 +173,7 @@ async function startNativeDevServer(options, { onStdout, onStderr }) {
         json,
         typeof onStdout === 'function' ? (chunk) => onStdout(chunk) : null,
         typeof onStderr === 'function' ? (chunk) => onStderr(chunk) : null,
+        logLine,
       ),
     options,
   )

@@ -69,7 +69,7 @@ function descendants(table, root) {
   return out;
 }
 
-/** The `go build … -o …/bootstrap` process under `root`, if any. */
+/** The `go build … -o <program>` process under `root`, if any. */
 function findGoBuild(table, root) {
   return descendants(table, root).find((pid) => {
     const argv = table.get(pid).argv;
@@ -77,7 +77,7 @@ function findGoBuild(table, root) {
       argv.length > 1 &&
       path.basename(argv[0]) === 'go' &&
       argv[1] === 'build' &&
-      argv.some((a) => a.endsWith('/bootstrap'))
+      argv.includes('-o')
     );
   });
 }

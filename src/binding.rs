@@ -14,6 +14,7 @@ use napi_derive::napi;
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::log::Log;
 use crate::options::BuildOptions;
 use crate::session::Mode;
 use crate::{dev_server, handler_name, lambda, server};
@@ -26,11 +27,27 @@ fn respond<T: Serialize>(result: Result<T, Error>) -> String {
     value.to_string()
 }
 
-/// `build(options)` of the builder API.
+/// A JS callback receiving one log line (Node writes it to its stdout).
+/// Weak and non-blocking, like the output callbacks.
+type LineCallback = ThreadsafeFunction<String, (), String, Status, false, true>;
+
+fn log(callback: Option<LineCallback>) -> Log {
+    match callback {
+        Some(callback) => Log::new(move |line: &str| {
+            callback.call(line.to_string(), ThreadsafeFunctionCallMode::NonBlocking);
+        }),
+        None => Log::silent(),
+    }
+}
+
+/// `build(options)` of the builder API; every log line goes to `on_log`.
 #[napi]
-pub async fn build(options_json: String) -> String {
+pub async fn build(
+    options_json: String,
+    on_log: Option<ThreadsafeFunction<String, (), String, Status, false, true>>,
+) -> String {
     let result = match BuildOptions::from_json(&options_json) {
-        Ok(options) => lambda::build(&options).await,
+        Ok(options) => lambda::build(&options, log(on_log)).await,
         Err(err) => Err(err),
     };
     respond(result)
@@ -62,13 +79,14 @@ pub async fn start_dev_server(
     options_json: String,
     on_stdout: Option<ThreadsafeFunction<Buffer, (), Buffer, Status, false, true>>,
     on_stderr: Option<ThreadsafeFunction<Buffer, (), Buffer, Status, false, true>>,
+    on_log: Option<ThreadsafeFunction<String, (), String, Status, false, true>>,
 ) -> String {
     let sinks = dev_server::OutputSinks {
         stdout: sink(on_stdout),
         stderr: sink(on_stderr),
     };
     let result = match BuildOptions::from_json(&options_json) {
-        Ok(options) => dev_server::start(&options, sinks).await,
+        Ok(options) => dev_server::start(&options, sinks, log(on_log)).await,
         Err(err) => Err(err),
     };
     respond(result)
@@ -111,17 +129,17 @@ pub async fn prepare_cache(work_path: String) -> String {
 /// e.g. `GOTOOLCHAIN=go1.26.8`: for the benchmark and tests of the
 /// toolchain manager. Not part of the builder API.
 #[napi]
-pub async fn resolve_go_toolchain(options_json: String) -> String {
+pub async fn resolve_go_toolchain(
+    options_json: String,
+    on_log: Option<ThreadsafeFunction<String, (), String, Status, false, true>>,
+) -> String {
+    let log = log(on_log);
     let result = match BuildOptions::from_json(&options_json) {
         Ok(options) => {
             let env = options.build_env();
-            crate::toolchain::for_build(
-                None,
-                None,
-                &options.work_path,
-                &env,
-                &crate::toolchain::print_progress,
-            )
+            crate::toolchain::for_build(None, None, &options.work_path, &env, &|line: &str| {
+                log.line(line)
+            })
             .await
             .map(|t| {
                 serde_json::json!({

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::compile::go_build::{Cgo, GoBuild};
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::log::Log;
 use crate::target::Target;
 use crate::toolchain::GoToolchain;
 
@@ -70,12 +71,14 @@ pub async fn ensure_compiled(
         cwd: work.path().to_path_buf(),
         env: program_env(env),
         module_flags: Vec::new(),
-        build_flags: vec!["-trimpath".to_string()],
-        package: ".".to_string(),
+        build_flags: Vec::new(),
+        packages: vec![".".to_string()],
         output: built.clone(),
         cgo: Cgo::Off,
+        parallelism: None,
+        tags: Vec::new(),
     };
-    build.run(go, target).await.map_err(|e| {
+    build.run(go, target, &Log::silent()).await.map_err(|e| {
         Error::Internal(format!(
             "compiling the builder's {} program with {} failed:\n{e}",
             program.name, go.version

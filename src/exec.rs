@@ -7,6 +7,7 @@ use tokio::process::Command;
 
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::log::Log;
 
 /// What a finished program printed, and whether it succeeded.
 #[derive(Debug)]
@@ -52,21 +53,77 @@ pub async fn run(program: &Path, args: &[String], cwd: &Path, env: &Env) -> Resu
     collect(command(program, args, cwd, env), program).await
 }
 
+/// Runs a program to completion, writing each line it prints to `log` as
+/// it comes, and captures its output.
+pub async fn run_logged(
+    program: &Path,
+    args: &[String],
+    cwd: &Path,
+    env: &Env,
+    log: &Log,
+) -> Result<Output> {
+    stream(command(program, args, cwd, env), program, log).await
+}
+
 /// Runs a command line through the platform's shell (`sh -c`, or `cmd /C`
-/// with the line passed verbatim so its own quoting survives).
-pub async fn run_shell(line: &str, cwd: &Path, env: &Env) -> Result<Output> {
+/// with the line passed verbatim so its own quoting survives), writing its
+/// output to `log` as it comes.
+pub async fn run_shell(line: &str, cwd: &Path, env: &Env, log: &Log) -> Result<Output> {
     #[cfg(windows)]
     {
         let shell = Path::new("cmd");
         let mut cmd = command(shell, &[], cwd, env);
         cmd.raw_arg("/C").raw_arg(line);
-        collect(cmd, shell).await
+        stream(cmd, shell, log).await
     }
     #[cfg(not(windows))]
     {
         let shell = Path::new("sh");
-        collect(command(shell, &args(["-c", line]), cwd, env), shell).await
+        stream(command(shell, &args(["-c", line]), cwd, env), shell, log).await
     }
+}
+
+async fn stream(mut cmd: Command, program: &Path, log: &Log) -> Result<Output> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::io_at("run", program, e))?;
+    let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
+    let (stdout, stderr, status) = tokio::join!(
+        read_lines(stdout, log),
+        read_lines(stderr, log),
+        child.wait()
+    );
+    let status = status.map_err(|e| Error::io_at("run", program, e))?;
+    Ok(Output {
+        success: status.success(),
+        stdout,
+        stderr,
+    })
+}
+
+/// Every line of `stream`, each written to `log` as it arrives.
+async fn read_lines(stream: Option<impl tokio::io::AsyncRead + Unpin>, log: &Log) -> String {
+    use tokio::io::AsyncBufReadExt;
+    let Some(stream) = stream else {
+        return String::new();
+    };
+    let mut reader = tokio::io::BufReader::new(stream);
+    let mut text = String::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {
+                let decoded = String::from_utf8_lossy(&line);
+                log.line(decoded.trim_end_matches(['\n', '\r']));
+                text.push_str(&decoded);
+            }
+        }
+    }
+    text
 }
 
 async fn collect(mut cmd: Command, program: &Path) -> Result<Output> {

@@ -80,19 +80,8 @@ impl Fingerprint {
                 return;
             }
             self.value("dir", &label);
-            let Ok(read) = std::fs::read_dir(path) else {
-                return;
-            };
-            let mut children: Vec<_> = read.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-            children.sort();
-            for child in children {
-                let skipped = child
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| SKIPPED_DIRS.contains(&n));
-                if !skipped {
-                    self.entry(&child);
-                }
+            for (_, child) in sorted_children(path) {
+                self.entry(&child);
             }
             return;
         }
@@ -108,6 +97,49 @@ impl Fingerprint {
         );
     }
 
+    /// Adds a file, or every file below a directory, by content: each
+    /// file's path relative to `root` and the SHA-256 of its bytes (not its
+    /// location or times, so the same sources checked out elsewhere give
+    /// the same value). Symlinks are followed; anything but a regular file
+    /// or directory (a FIFO, a socket) counts by its name and is never
+    /// opened.
+    pub fn contents(&mut self, label: &str, root: &Path) -> &mut Self {
+        self.value("root", label);
+        self.content_entry(root, "");
+        self
+    }
+
+    fn content_entry(&mut self, path: &Path, rel: &str) {
+        let Ok(meta) = std::fs::metadata(path) else {
+            self.value("missing", rel);
+            return;
+        };
+        if meta.is_dir() {
+            let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+            if !self.visited.insert(canonical) {
+                self.value("seen", rel);
+                return;
+            }
+            self.value("dir", rel);
+            for (name, child) in sorted_children(path) {
+                let child_rel = if rel.is_empty() {
+                    name
+                } else {
+                    format!("{rel}/{name}")
+                };
+                self.content_entry(&child, &child_rel);
+            }
+        } else if meta.is_file() {
+            let digest = file_sha256(path).unwrap_or_else(|e| format!("unreadable: {e}"));
+            self.value(
+                "file",
+                &format!("{rel}|{digest}|{}", permissions(&meta) & 0o111),
+            );
+        } else {
+            self.value("special", rel);
+        }
+    }
+
     /// The hex digest (first 16 bytes).
     pub fn finish(self) -> String {
         self.hasher
@@ -117,6 +149,31 @@ impl Fingerprint {
             .map(|b| format!("{b:02x}"))
             .collect()
     }
+}
+
+/// The entries of a directory, by name, without [`SKIPPED_DIRS`].
+fn sorted_children(dir: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut children: Vec<(String, PathBuf)> = read
+        .filter_map(|e| e.ok())
+        .map(|e| (e.file_name().to_string_lossy().into_owned(), e.path()))
+        .filter(|(name, _)| !SKIPPED_DIRS.contains(&name.as_str()))
+        .collect();
+    children.sort();
+    children
+}
+
+fn file_sha256(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 #[cfg(unix)]
@@ -168,6 +225,37 @@ mod tests {
         let first = of(dir.path());
         std::fs::write(outside.path().join("t.go"), "v2 longer").unwrap();
         assert_ne!(first, of(dir.path()));
+    }
+
+    #[test]
+    fn contents_ignore_location_and_times() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        for dir in [a.path(), b.path()] {
+            std::fs::create_dir_all(dir.join("api")).unwrap();
+            std::fs::write(dir.join("api/x.go"), "package x").unwrap();
+        }
+        let digest = |dir: &Path| {
+            let mut f = Fingerprint::new();
+            f.contents("module", dir);
+            f.finish()
+        };
+        assert_eq!(digest(a.path()), digest(b.path()));
+        std::fs::write(b.path().join("api/x.go"), "package y").unwrap();
+        assert_ne!(digest(a.path()), digest(b.path()));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn contents_never_open_a_fifo() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("f.go");
+        let c = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).unwrap();
+        // SAFETY: mkfifo on a path we own.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let mut f = Fingerprint::new();
+        f.contents("module", dir.path());
+        assert_eq!(f.finish().len(), 32);
     }
 
     #[test]

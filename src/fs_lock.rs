@@ -19,16 +19,7 @@ pub struct FileLock {
 /// the async runtime. On file systems without locking the work proceeds
 /// unlocked.
 pub async fn lock(path: &Path, on_wait: impl FnOnce()) -> Result<FileLock> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| Error::io_at("create", parent, e))?;
-    }
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(|e| Error::io_at("open", path, e))?;
+    let file = open(path)?;
     match file.try_lock() {
         Ok(()) => return Ok(FileLock { _file: Some(file) }),
         Err(TryLockError::WouldBlock) => {}
@@ -42,6 +33,29 @@ pub async fn lock(path: &Path, on_wait: impl FnOnce()) -> Result<FileLock> {
         Ok(file) => Ok(FileLock { _file: Some(file) }),
         Err(e) => unlocked_or(e, path),
     }
+}
+
+/// The lock on `path` if nobody holds it now; `None` if someone does.
+pub fn try_lock(path: &Path) -> Result<Option<FileLock>> {
+    let file = open(path)?;
+    match file.try_lock() {
+        Ok(()) => Ok(Some(FileLock { _file: Some(file) })),
+        Err(TryLockError::WouldBlock) => Ok(None),
+        Err(TryLockError::Error(e)) => unlocked_or(e, path).map(Some),
+    }
+}
+
+fn open(path: &Path) -> Result<File> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io_at("create", parent, e))?;
+    }
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .map_err(|e| Error::io_at("open", path, e))
 }
 
 fn unlocked_or(e: io::Error, path: &Path) -> Result<FileLock> {
@@ -75,5 +89,8 @@ mod tests {
         drop(first);
         second.await.unwrap().unwrap();
         assert!(waited.load(Ordering::SeqCst));
+        let held = try_lock(&path).unwrap();
+        assert!(held.is_some());
+        assert!(try_lock(&path).unwrap().is_none(), "held by the first try");
     }
 }

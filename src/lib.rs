@@ -23,6 +23,7 @@ pub mod git_credentials;
 pub mod gomod;
 pub mod handler_name;
 pub mod lambda;
+pub mod log;
 pub mod options;
 pub mod routes;
 pub mod scratch;

@@ -33,6 +33,20 @@ pub struct BuildOptions {
     /// project.
     #[serde(default)]
     pub service: Option<Service>,
+    /// The project's other handler entrypoints the CLI would route (from
+    /// `files`), with their functions' architectures: what one pass may
+    /// build together with this one.
+    #[serde(default)]
+    pub candidates: Vec<Candidate>,
+}
+
+/// Another handler entrypoint of the project.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Candidate {
+    pub entrypoint: String,
+    #[serde(default)]
+    pub architecture: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -11,7 +11,8 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::fingerprint::Fingerprint;
 use crate::git_credentials;
-use crate::gomod::{search_boundary, Layout};
+use crate::gomod::{search_boundary, Layout, ModFile};
+use crate::log::Log;
 use crate::options::BuildOptions;
 use crate::scratch;
 use crate::server;
@@ -84,15 +85,19 @@ pub struct Session<'a> {
     /// The build's environment: the user's, `meta.env`, scoped git
     /// credentials and Go's cache locations (not GOOS/GOARCH).
     pub env: Env,
-    /// What the user should know about the toolchain choice.
-    pub notes: Vec<String>,
+    /// The build log (Node's stdout).
+    pub log: Log,
     pub target: Target,
     /// The builder's cache directory.
     pub cache: PathBuf,
     pub repo_root: PathBuf,
+    /// The module path of the entry's go.mod (`None` without one).
+    pub module: Option<String>,
     /// This entrypoint's folder in the builder's cache for `purpose`: the
     /// build writes its program there, so an unchanged program is found up
-    /// to date by Go and not linked again.
+    /// to date by Go and not linked again. Keyed by the module, entrypoint
+    /// and target, never by the checkout path: a new checkout of the same
+    /// sources finds it.
     pub slot: PathBuf,
     scratch: tempfile::TempDir,
 }
@@ -100,7 +105,12 @@ pub struct Session<'a> {
 impl<'a> Session<'a> {
     /// Locates the entrypoint and its module, then picks the toolchain the
     /// module asks for (downloading it if needed).
-    pub async fn open(options: &'a BuildOptions, purpose: Purpose) -> Result<Session<'a>> {
+    /// The toolchain choice (and its warnings) is logged before any work.
+    pub async fn open(
+        options: &'a BuildOptions,
+        purpose: Purpose,
+        log: Log,
+    ) -> Result<Session<'a>> {
         let mode = Mode::of(options.config().framework.as_deref());
         let work_path = &options.work_path;
         let repo_root = options.repo_root();
@@ -124,14 +134,23 @@ impl<'a> Session<'a> {
             layout.go_work(),
             work_path,
             &env,
-            &toolchain::print_progress,
+            &|line: &str| log.line(line),
         )
         .await?;
+        for note in &toolchain.notes {
+            log.line(note);
+        }
         let target = purpose.target(options);
         let cache = cache_dir::builder_cache_dir(&toolchain.env);
-        let slot = cache
-            .join(purpose.cache_folder())
-            .join(slot_key(work_path, &entry.rel, &target));
+        let module = layout
+            .go_mod()
+            .and_then(|m| std::fs::read_to_string(m).ok())
+            .and_then(|text| ModFile::parse(&text).module);
+        let slot = cache.join(purpose.cache_folder()).join(slot_key(
+            module.as_deref(),
+            &entry.rel,
+            &target,
+        ));
         Ok(Session {
             options,
             mode,
@@ -140,10 +159,11 @@ impl<'a> Session<'a> {
             layout,
             go: toolchain.go,
             env: toolchain.env,
-            notes: toolchain.notes,
+            log,
             target,
             cache,
             repo_root,
+            module,
             slot,
             scratch,
         })
@@ -189,10 +209,10 @@ fn split_flags(env: &Env, default: &[&str]) -> Result<Vec<String>> {
     }
 }
 
-/// The slot's name: the work path, entrypoint and target.
-fn slot_key(work_path: &Path, entrypoint: &str, target: &Target) -> String {
+/// The slot's name: the module, entrypoint and target.
+fn slot_key(module: Option<&str>, entrypoint: &str, target: &Target) -> String {
     let mut key = Fingerprint::new();
-    key.value("workPath", &work_path.to_string_lossy())
+    key.value("module", module.unwrap_or("\u{0}none"))
         .value("entrypoint", entrypoint)
         .value("goos", &target.goos)
         .value("goarch", &target.goarch);

@@ -93,14 +93,14 @@ function assertSameTree(before, after, label) {
  * workspace.root is unchanged, whatever the outcome.
  * Returns { output } on success, { error } on failure.
  */
-async function buildIn(workspace, entrypoint, { config = {}, env = {}, meta = {}, builder } = {}) {
+async function buildIn(workspace, entrypoint, { config = {}, env = {}, meta = {}, files = {}, builder } = {}) {
   const b = builder || loadBuilder();
   const before = snapshotTree(workspace.root);
   let output;
   let error;
   try {
     const result = await b.build({
-      files: {},
+      files,
       entrypoint,
       workPath: workspace.workPath,
       config,

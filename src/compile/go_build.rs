@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::exec;
+use crate::log::Log;
 use crate::target::Target;
 use crate::toolchain::GoToolchain;
 
@@ -30,34 +31,83 @@ pub struct GoBuild {
     pub module_flags: Vec<String>,
     /// `GO_BUILD_FLAGS`, or the builder's defaults.
     pub build_flags: Vec<String>,
-    /// The package to build.
-    pub package: String,
+    /// The packages to build: one, written to `output`, or several `main`
+    /// packages, written into the directory `output` under the last element
+    /// of their import paths.
+    pub packages: Vec<String>,
     pub output: PathBuf,
     pub cgo: Cgo,
+    /// `-p`: how many packages Go builds at once (Go's default: the cores).
+    pub parallelism: Option<usize>,
+    /// Build tags the builder adds, unless the user's flags set `-tags`
+    /// themselves (then theirs are the whole set).
+    pub tags: Vec<&'static str>,
 }
 
 impl GoBuild {
-    /// `build <module flags> <build flags> -o <output> <package>`.
+    /// `build <module flags> -trimpath [-buildvcs=false] [-p N] <build
+    /// flags> -o <output> <packages>`. `-trimpath` and no VCS stamping make
+    /// the program depend on its sources only, not on where they are
+    /// checked out (so Go's cache hits at a new path, and two checkouts give
+    /// the same bytes); the user's flags come after ours and win.
     pub fn args(&self) -> Vec<String> {
         let mut args = vec!["build".to_string()];
         args.extend(self.module_flags.iter().cloned());
+        args.push("-trimpath".to_string());
+        let user_chose_vcs = self
+            .env
+            .get("GOFLAGS")
+            .is_some_and(|flags| flags.contains("-buildvcs"));
+        if !user_chose_vcs {
+            args.push("-buildvcs=false".to_string());
+        }
+        if let Some(n) = self.parallelism {
+            args.push(format!("-p={n}"));
+        }
+        if !self.tags.is_empty() && !self.build_flags.iter().any(|f| is_tags_flag(f)) {
+            args.push(format!("-tags={}", self.tags.join(",")));
+        }
         args.extend(self.build_flags.iter().cloned());
         args.push("-o".to_string());
-        args.push(self.output.to_string_lossy().into_owned());
-        args.push(self.package.clone());
+        let mut output = self.output.to_string_lossy().into_owned();
+        if self.packages.len() > 1 {
+            output.push(std::path::MAIN_SEPARATOR);
+        }
+        args.push(output);
+        args.extend(self.packages.iter().cloned());
         args
     }
 
-    /// Runs it; a failure is classified by what Go printed.
-    pub async fn run(&self, go: &GoToolchain, target: &Target) -> Result<()> {
+    /// Runs it, writing what Go prints to `log` as it comes; a failure is
+    /// classified by what Go printed.
+    pub async fn run(&self, go: &GoToolchain, target: &Target, log: &Log) -> Result<()> {
         let env = go_env(go, &self.env, target, self.cgo);
-        let out = exec::run(&go.go, &self.args(), &self.cwd, &env).await?;
+        let out = exec::run_logged(&go.go, &self.args(), &self.cwd, &env, log).await?;
         if out.success {
             Ok(())
         } else {
             Err(classify(out.combined()))
         }
     }
+}
+
+/// The import paths of the packages a failed `go build` reports errors for
+/// (the `# <import path>` lines it prints before each).
+pub fn failed_packages(output: &str) -> Vec<String> {
+    let mut failed: Vec<String> = output
+        .lines()
+        .filter_map(|line| line.strip_prefix("# "))
+        .filter_map(|rest| rest.split_whitespace().next())
+        .map(str::to_string)
+        .collect();
+    failed.dedup();
+    failed
+}
+
+/// `-tags`, `--tags`, `-tags=…`.
+fn is_tags_flag(flag: &str) -> bool {
+    let name = flag.trim_start_matches('-');
+    flag.starts_with('-') && (name == "tags" || name.starts_with("tags="))
 }
 
 /// The environment a `go` command (or the project's build command) runs
@@ -104,19 +154,73 @@ mod tests {
 
     #[test]
     fn assembles_the_command_line() {
-        let build = GoBuild {
+        let mut build = GoBuild {
             cwd: PathBuf::from("/m"),
             env: Env::default(),
             module_flags: vec!["-mod=mod".into()],
             build_flags: vec!["-ldflags".into(), "-s -w".into()],
-            package: "./cmd".into(),
+            packages: vec!["./cmd".into()],
             output: PathBuf::from("/o/bin"),
             cgo: Cgo::Off,
+            parallelism: None,
+            tags: Vec::new(),
         };
         assert_eq!(
             build.args(),
-            vec!["build", "-mod=mod", "-ldflags", "-s -w", "-o", "/o/bin", "./cmd"]
+            vec![
+                "build",
+                "-mod=mod",
+                "-trimpath",
+                "-buildvcs=false",
+                "-ldflags",
+                "-s -w",
+                "-o",
+                "/o/bin",
+                "./cmd"
+            ]
         );
+        build.env.set("GOFLAGS", "-buildvcs=true");
+        build.packages.push("./other".into());
+        build.parallelism = Some(3);
+        let args = build.args();
+        assert!(!args.contains(&"-buildvcs=false".to_string()));
+        assert!(args.contains(&"-p=3".to_string()));
+        assert!(args.ends_with(&["/o/bin/".into(), "./cmd".into(), "./other".into()]));
+    }
+
+    #[test]
+    fn builder_tags_unless_the_user_sets_tags() {
+        let mut build = GoBuild {
+            cwd: PathBuf::from("/m"),
+            env: Env::default(),
+            module_flags: Vec::new(),
+            build_flags: vec!["-ldflags".into(), "-s -w".into()],
+            packages: vec![".".into()],
+            output: PathBuf::from("/o/bin"),
+            cgo: Cgo::OffByDefault,
+            parallelism: None,
+            tags: vec!["lambda.norpc"],
+        };
+        assert!(build.args().contains(&"-tags=lambda.norpc".to_string()));
+        build.build_flags = vec!["-tags".into(), "prod".into()];
+        let args = build.args();
+        assert!(!args.iter().any(|a| a.contains("lambda.norpc")));
+        assert!(args.contains(&"prod".to_string()));
+        build.build_flags = vec!["--tags=prod".into()];
+        assert!(!build.args().iter().any(|a| a.contains("lambda.norpc")));
+    }
+
+    #[test]
+    fn finds_the_failed_packages() {
+        let out = "# example.com/app/api/users\napi/users/x.go:3:2: undefined: y\n# example.com/app/__vc_go_main__/m [example.com/app/__vc_go_main__/m.test]\nz";
+        assert_eq!(
+            failed_packages(out),
+            vec![
+                "example.com/app/api/users",
+                "example.com/app/__vc_go_main__/m"
+            ]
+        );
+        assert!(failed_packages("go: example.com/x: no matching versions").is_empty());
     }
 
     #[test]

@@ -31,17 +31,16 @@ use go_build::{Cgo, GoBuild};
 use module::HandlerSources;
 pub use template::Template;
 
-/// Compiles the session's handler wrapped in `template` to `output`, with
-/// `build_flags` (the user's `GO_BUILD_FLAGS` or the caller's defaults).
-pub async fn compile_handler(
-    session: &Session<'_>,
-    template: Template,
-    build_flags: Vec<String>,
-    output: &Path,
-) -> Result<()> {
-    let entry = &session.entry;
+/// A handler the builder can wrap: its entry and what the analyzer found.
+pub struct Handler {
+    pub entry: Entry,
+    pub analysis: Analysis,
+}
+
+/// Analyzes `entry` and checks it holds a handler the builder can wrap.
+pub async fn analyze_handler(session: &Session<'_>, entry: Entry) -> Result<Handler> {
     let has_go_mod = session.layout.go_mod().is_some();
-    if !has_go_mod && has_vendor_dir(entry, session.work_path()) {
+    if !has_go_mod && has_vendor_dir(&entry, session.work_path()) {
         return Err(Error::VendorWithoutGoMod);
     }
     let analysis = analyze::analyze(
@@ -52,41 +51,180 @@ pub async fn compile_handler(
         &session.env,
     )
     .await?;
-    check_handler(entry, &analysis, has_go_mod)?;
-    let function_name =
-        handler_name::new_handler_function_name(&analysis.function_name, &entry.rel);
-    let renamed = session.scratch().join("entry.go");
-    module::write(
-        &renamed,
-        &handler_name::rename_at(
-            &entry.source,
-            &analysis.rename_offsets,
-            &analysis.function_name,
-            &function_name,
-        ),
-    )?;
-    let sources = HandlerSources {
-        entry,
-        analysis: &analysis,
-        function_name: &function_name,
-        renamed,
-    };
-    let view = module::lay_out(session, &sources, template).await?;
-    let build = GoBuild {
-        cwd: view.cwd,
-        env: view.env,
-        module_flags: view.flags,
-        build_flags,
-        package: view.package,
-        output: output.to_path_buf(),
-        cgo: Cgo::OffByDefault,
-    };
-    // Go names the scratch copy of the entry; the user knows it by its path.
-    let renamed = sources.renamed.to_string_lossy().into_owned();
+    check_handler(&entry, &analysis, has_go_mod)?;
+    Ok(Handler { entry, analysis })
+}
+
+/// Compiles the session's handler wrapped in `template` to `output`, with
+/// `build_flags` (the user's `GO_BUILD_FLAGS` or the caller's defaults).
+pub async fn compile_handler(
+    session: &Session<'_>,
+    template: Template,
+    build_flags: Vec<String>,
+    output: &Path,
+) -> Result<()> {
+    let handler = analyze_handler(session, session.entry.clone()).await?;
+    let build = handlers_build(session, template, build_flags, &[handler], output).await?;
     build
-        .run(&session.go, &session.target)
+        .go
+        .run(&session.go, &session.target, &session.log)
         .await
-        .map_err(|e| e.map_output(|out| out.replace(&renamed, &entry.rel)))
+        .map_err(|e| build.with_user_paths(e))
+}
+
+/// Compiles several handlers of the session's module in one `go build`
+/// (Go shares every compiled package and links in parallel), each into
+/// `out_dir/<main name>` ([`template::main_name`]). Returns, per handler,
+/// whether it was built; what Go printed when any was not.
+pub async fn compile_handlers(
+    session: &Session<'_>,
+    template: Template,
+    build_flags: Vec<String>,
+    handlers: &[Handler],
+    out_dir: &Path,
+    parallelism: Option<usize>,
+) -> Result<(Vec<bool>, Option<String>)> {
+    let mut build = handlers_build(session, template, build_flags, handlers, out_dir).await?;
+    build.go.parallelism = parallelism;
+    match build
+        .go
+        .run(&session.go, &session.target, &session.log)
+        .await
+    {
+        Ok(()) => Ok((vec![true; handlers.len()], None)),
+        Err(err) => {
+            let output = build.with_user_paths(err).to_string();
+            Ok((
+                build.built_despite(&go_build::failed_packages(&output)),
+                Some(output),
+            ))
+        }
+    }
+}
+
+/// A `go build` of handlers, and how to map its output back to the user's files.
+struct HandlersBuild {
+    go: GoBuild,
+    /// Import paths of the generated mains and of the handlers' packages.
+    mains: Vec<String>,
+    handler_packages: Vec<Option<String>>,
+    /// (scratch copy of a renamed entry, the entrypoint as the user knows it)
+    renamed: Vec<(String, String)>,
+}
+
+impl HandlersBuild {
+    /// Which handlers were built when the packages `failed` did not
+    /// compile. A failure Go did not attribute to a package, or one in a
+    /// package of no handler's own (a shared library), counts against all.
+    fn built_despite(&self, failed: &[String]) -> Vec<bool> {
+        let known = |f: &String| {
+            self.mains.contains(f) || self.handler_packages.iter().flatten().any(|h| h == f)
+        };
+        if failed.is_empty() || !failed.iter().all(known) {
+            return vec![false; self.mains.len()];
+        }
+        self.mains
+            .iter()
+            .zip(&self.handler_packages)
+            .map(|(main, handler)| {
+                !failed.contains(main) && handler.as_ref().is_none_or(|h| !failed.contains(h))
+            })
+            .collect()
+    }
+
+    /// Go names the scratch copy of an entry; the user knows it by its path.
+    fn with_user_paths(&self, err: Error) -> Error {
+        err.map_output(|out| {
+            self.renamed
+                .iter()
+                .fold(out.to_string(), |out, (scratch, user)| {
+                    out.replace(scratch, user)
+                })
+        })
+    }
+}
+
+/// Renames each handler, lays the module out and assembles the `go build`:
+/// one handler to the file `output`, several into the directory `output`.
+async fn handlers_build(
+    session: &Session<'_>,
+    template: Template,
+    build_flags: Vec<String>,
+    handlers: &[Handler],
+    output: &Path,
+) -> Result<HandlersBuild> {
+    let renamed_dir = session.scratch().join("entries");
+    std::fs::create_dir_all(&renamed_dir).map_err(|e| Error::io_at("create", &renamed_dir, e))?;
+    let mut sources = Vec::with_capacity(handlers.len());
+    for Handler { entry, analysis } in handlers {
+        let function_name =
+            handler_name::new_handler_function_name(&analysis.function_name, &entry.rel);
+        let main_name = template::main_name(&entry.rel);
+        let renamed = renamed_dir.join(format!("{main_name}.go"));
+        module::write(
+            &renamed,
+            &handler_name::rename_at(
+                &entry.source,
+                &analysis.rename_offsets,
+                &analysis.function_name,
+                &function_name,
+            ),
+        )?;
+        sources.push(HandlerSources {
+            entry,
+            analysis,
+            function_name,
+            renamed,
+            main_name,
+        });
+    }
+    let view = module::lay_out(session, &sources, template).await?;
+    let mains = view
+        .packages
+        .iter()
+        .map(|p| main_import_path(session, p))
+        .collect();
+    Ok(HandlersBuild {
+        mains,
+        handler_packages: view.handler_packages,
+        renamed: sources
+            .iter()
+            .map(|s| {
+                (
+                    s.renamed.to_string_lossy().into_owned(),
+                    s.entry.rel.clone(),
+                )
+            })
+            .collect(),
+        go: GoBuild {
+            cwd: view.cwd,
+            env: view.env,
+            module_flags: view.flags,
+            build_flags,
+            packages: view.packages,
+            output: output.to_path_buf(),
+            cgo: Cgo::OffByDefault,
+            parallelism: None,
+            tags: template.tags(),
+        },
+    })
+}
+
+/// The import path of the generated main package `./rel`.
+fn main_import_path(session: &Session<'_>, package: &str) -> String {
+    let rel = package.trim_start_matches("./").trim_start_matches('.');
+    let module = if session.layout.go_work().is_some() {
+        template::MAIN_MODULE.to_string()
+    } else if session.layout.go_mod().is_some() {
+        session.module.clone().unwrap_or_default()
+    } else {
+        template::DETACHED_MODULE.to_string()
+    };
+    if rel.is_empty() {
+        module
+    } else {
+        format!("{module}/{rel}")
+    }
 }
 
 /// Compiles the session's server (the user's own `main` package) to
@@ -102,15 +240,17 @@ pub async fn compile_server(
         .unwrap_or(session.work_path())
         .to_path_buf();
     let build = GoBuild {
-        package: server::package_in(&cwd, &session.entry.dir),
+        packages: vec![server::package_in(&cwd, &session.entry.dir)],
         cwd,
         env: session.env.clone(),
         module_flags: Vec::new(),
         build_flags,
         output: output.to_path_buf(),
         cgo: Cgo::Off,
+        parallelism: None,
+        tags: Vec::new(),
     };
-    build.run(&session.go, &session.target).await
+    build.run(&session.go, &session.target, &session.log).await
 }
 
 fn has_vendor_dir(entry: &Entry, work_path: &Path) -> bool {

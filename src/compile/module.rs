@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use super::overlay::{self, Overlay};
-use super::template::{Template, MAIN_DIR, MAIN_FILE};
+use super::template::{Template, DETACHED_MODULE, MAIN_DIR, MAIN_FILE, MAIN_MODULE};
 use super::vendor;
 use crate::analyze::Analysis;
 use crate::entry::Entry;
@@ -16,14 +16,17 @@ use crate::error::{Error, Result};
 use crate::gomod::{self, workspace::Workspace, ModFile};
 use crate::session::Session;
 
-/// The handler's sources after renaming.
+/// One handler's sources after renaming.
 pub struct HandlerSources<'a> {
     pub entry: &'a Entry,
     pub analysis: &'a Analysis,
     /// The handler function's new name.
-    pub function_name: &'a str,
+    pub function_name: String,
     /// Scratch file holding the renamed entry.
     pub renamed: PathBuf,
+    /// The generated main's package directory name (also the name of the
+    /// program `go build -o <dir>/` writes for it).
+    pub main_name: String,
 }
 
 /// Where `go build` runs and how it is told about the module.
@@ -31,29 +34,39 @@ pub struct ModuleView {
     pub cwd: PathBuf,
     /// `-modfile`, `-mod`, `-overlay`.
     pub flags: Vec<String>,
-    /// The package to build.
-    pub package: String,
+    /// The generated main package of each handler, in order.
+    pub packages: Vec<String>,
+    /// The import path of each handler's own package, in order (`None`
+    /// for a `package main` handler).
+    pub handler_packages: Vec<Option<String>>,
     pub env: Env,
 }
 
-/// Lays the handler's module out for Go, per the session's layout.
+/// Lays the handlers' module out for Go, per the session's layout. All
+/// handlers share the session's module (a module without go.mod holds
+/// exactly one).
 pub async fn lay_out(
     session: &Session<'_>,
-    sources: &HandlerSources<'_>,
+    handlers: &[HandlerSources<'_>],
     template: Template,
 ) -> Result<ModuleView> {
     match session.layout.go_mod() {
-        Some(go_mod) => user_module(session, sources, template, go_mod).await,
-        None => detached(session, sources, template),
+        Some(go_mod) => user_module(session, handlers, template, go_mod).await,
+        None => match handlers {
+            [one] => detached(session, one, template),
+            _ => Err(Error::Internal(
+                "handlers without a go.mod are built one at a time".to_string(),
+            )),
+        },
     }
 }
 
 /// The user's go.mod is the main module: an alternate modfile adds the
-/// template's requirements; the overlay adds the main and renames the
-/// handler. With a go.work, the main becomes a module of the workspace.
+/// template's requirements; the overlay adds the mains and renames the
+/// handlers. With a go.work, the mains form a module of the workspace.
 async fn user_module(
     session: &Session<'_>,
-    sources: &HandlerSources<'_>,
+    handlers: &[HandlerSources<'_>],
     template: Template,
     go_mod: &Path,
 ) -> Result<ModuleView> {
@@ -65,7 +78,6 @@ async fn user_module(
         .ok_or_else(|| Error::GoModInvalid {
             output: format!("{} has no `module` line", go_mod.display()),
         })?;
-    let import_path = package_import_path(&module, module_dir, &sources.entry.dir);
     let go_work = session.layout.go_work();
     let vendored = go_work.is_none() && vendor::is_vendored(module_dir);
     let extra_vendor = template.vendor_modules();
@@ -84,24 +96,38 @@ async fn user_module(
     } else {
         module_dir.to_path_buf()
     };
-    let entry_dir = build_root.join(
-        sources
-            .entry
-            .dir
-            .strip_prefix(module_dir)
-            .unwrap_or(Path::new("")),
-    );
-    let mut overlay = handler_overlay(sources, &entry_dir);
-    overlay.replace(
-        build_root.join(MAIN_DIR).join(MAIN_FILE),
-        write_scratch(
-            scratch,
-            MAIN_FILE,
-            &template.render(Some(&import_path), sources.function_name),
-        )?,
-    );
+    let as_seen =
+        |dir: &Path| build_root.join(dir.strip_prefix(module_dir).unwrap_or(Path::new("")));
+    let mut overlay = handlers_overlay(handlers, &as_seen);
+    let handler_packages: Vec<Option<String>> = handlers
+        .iter()
+        .map(|h| Some(package_import_path(&module, module_dir, &h.entry.dir)))
+        .collect();
+    let mains: Vec<(String, PathBuf)> = handlers
+        .iter()
+        .zip(&handler_packages)
+        .map(|(h, import)| {
+            let main = template.render(import.as_deref(), &h.function_name);
+            let file = write_scratch(scratch, &format!("{}.go", h.main_name), &main)?;
+            Ok((h.main_name.clone(), file))
+        })
+        .collect::<Result<_>>()?;
     if let Some(work_file) = go_work {
-        return workspace(session, template, overlay, module_dir, work_file);
+        return workspace(
+            session,
+            template,
+            overlay,
+            handler_packages,
+            &mains,
+            module_dir,
+            work_file,
+        );
+    }
+    for (name, file) in &mains {
+        overlay.replace(
+            build_root.join(MAIN_DIR).join(name).join(MAIN_FILE),
+            file.clone(),
+        );
     }
     let mut flags = Vec::new();
     if vendored {
@@ -126,33 +152,36 @@ async fn user_module(
     Ok(ModuleView {
         cwd: build_root,
         flags,
-        package: format!("./{MAIN_DIR}"),
+        packages: mains
+            .iter()
+            .map(|(name, _)| format!("./{MAIN_DIR}/{name}"))
+            .collect(),
+        handler_packages,
         env,
     })
 }
 
-/// A go.work applies: the generated main becomes its own module in the
+/// A go.work applies: the generated mains form a module of their own in the
 /// scratch directory, added to a copy of the workspace (with absolute paths).
 fn workspace(
     session: &Session<'_>,
     template: Template,
-    mut overlay: Overlay,
+    overlay: Overlay,
+    handler_packages: Vec<Option<String>>,
+    mains: &[(String, PathBuf)],
     module_dir: &Path,
     work_file: &Path,
 ) -> Result<ModuleView> {
     let scratch = session.scratch();
     let workspace = Workspace::read(work_file)?;
     let main_module = scratch.join("main");
-    std::fs::create_dir_all(&main_module).map_err(|e| Error::io_at("create", &main_module, e))?;
-    // The virtual main inside the user's module moves into our own module.
-    let main_backing = scratch.join(MAIN_FILE);
-    overlay.hide(module_dir.join(MAIN_DIR).join(MAIN_FILE));
-    std::fs::copy(&main_backing, main_module.join(MAIN_FILE))
-        .map_err(|e| Error::io_at("copy", &main_backing, e))?;
+    for (name, file) in mains {
+        copy_new(file, &main_module.join(name).join(MAIN_FILE))?;
+    }
     write(
         &main_module.join("go.mod"),
         &gomod::generated_go_mod(
-            "vc-go-main",
+            MAIN_MODULE,
             &workspace.go_version(),
             template.requirements(),
         ),
@@ -172,7 +201,8 @@ fn workspace(
     Ok(ModuleView {
         cwd: main_module,
         flags: vec![format!("-overlay={}", overlay_file.display())],
-        package: ".".to_string(),
+        packages: mains.iter().map(|(name, _)| format!("./{name}")).collect(),
+        handler_packages,
         env,
     })
 }
@@ -194,7 +224,7 @@ fn detached(
         .unwrap_or_else(|| "1.21".to_string());
     write_new(
         &module_dir.join("go.mod"),
-        &gomod::generated_go_mod("vc-go-handler", &go_version, template.requirements()),
+        &gomod::generated_go_mod(DETACHED_MODULE, &go_version, template.requirements()),
     )?;
     write(&module_dir.join("go.sum"), template.go_sum())?;
     let file_name = overlay::go_safe_file_name(&sources.entry.file_name);
@@ -204,49 +234,60 @@ fn detached(
         (
             module_dir.join(package),
             module_dir.join(MAIN_DIR),
-            Some(format!("vc-go-handler/{package}")),
+            Some(format!("{DETACHED_MODULE}/{package}")),
         )
     };
     copy_new(&sources.renamed, &handler_dir.join(file_name))?;
     write_new(
         &main_dir.join(MAIN_FILE),
-        &template.render(import_path.as_deref(), sources.function_name),
+        &template.render(import_path.as_deref(), &sources.function_name),
     )?;
     let mut env = session.env.clone();
     env.set("GOWORK", "off");
     Ok(ModuleView {
-        package: if import_path.is_some() {
+        packages: vec![if import_path.is_some() {
             format!("./{MAIN_DIR}")
         } else {
             ".".to_string()
-        },
+        }],
+        handler_packages: vec![import_path],
         cwd: module_dir,
         flags: vec!["-mod=mod".to_string()],
         env,
     })
 }
 
-/// Overlay entries for the handler's own directory: the renamed entry
-/// (under a Go-safe name), bracket-named siblings under Go-safe names, and
-/// files of other packages hidden so several packages can share a directory.
-/// `entry_dir` is the entry's directory as Go sees it.
-fn handler_overlay(sources: &HandlerSources<'_>, entry_dir: &Path) -> Overlay {
+/// Overlay entries for the handlers' directories (`as_seen` maps a user
+/// directory to where Go sees it): bracket-named siblings under Go-safe
+/// names, files of other packages hidden so several packages can share a
+/// directory, and — over those — each renamed entry under its Go-safe name.
+fn handlers_overlay(
+    handlers: &[HandlerSources<'_>],
+    as_seen: &dyn Fn(&Path) -> PathBuf,
+) -> Overlay {
     let mut overlay = Overlay::default();
-    let entry = sources.entry;
-    let safe_entry = overlay::go_safe_file_name(&entry.file_name);
-    if safe_entry != entry.file_name {
-        overlay.hide(entry_dir.join(&entry.file_name));
+    for handler in handlers {
+        let dir = as_seen(&handler.entry.dir);
+        let package = &handler.analysis.package_name;
+        for sibling in &handler.analysis.siblings {
+            let path = dir.join(&sibling.file);
+            let safe = overlay::go_safe_file_name(&sibling.file);
+            if &sibling.package_name != package || safe != sibling.file {
+                overlay.hide(path.clone());
+            }
+            if &sibling.package_name == package && safe != sibling.file {
+                overlay.replace(dir.join(safe), path);
+            }
+        }
     }
-    overlay.replace(entry_dir.join(safe_entry), sources.renamed.clone());
-    for sibling in &sources.analysis.siblings {
-        let path = entry_dir.join(&sibling.file);
-        let safe = overlay::go_safe_file_name(&sibling.file);
-        if sibling.package_name != sources.analysis.package_name || safe != sibling.file {
-            overlay.hide(path.clone());
+    for handler in handlers {
+        let dir = as_seen(&handler.entry.dir);
+        let entry = handler.entry;
+        let safe_entry = overlay::go_safe_file_name(&entry.file_name);
+        if safe_entry != entry.file_name {
+            overlay.hide(dir.join(&entry.file_name));
         }
-        if sibling.package_name == sources.analysis.package_name && safe != sibling.file {
-            overlay.replace(entry_dir.join(safe), path);
-        }
+        overlay.replace(dir.join(safe_entry), handler.renamed.clone());
     }
     overlay
 }

@@ -9,6 +9,24 @@ use crate::gomod::quote;
 pub const MAIN_DIR: &str = "__vc_go_main__";
 /// File name of the generated main.
 pub const MAIN_FILE: &str = "main__vc__go__.go";
+/// Module path of the generated mains when they form a module of their own
+/// (inside a go.work).
+pub const MAIN_MODULE: &str = "vc-go-main";
+/// Module path of a handler built without a go.mod, in a module of its own.
+pub const DETACHED_MODULE: &str = "vc-go-handler";
+
+/// The directory name of an entrypoint's generated main: its slug (Go
+/// identifier characters only) and a short hash of the entrypoint, so two
+/// entrypoints never share one. `go build -o <dir>/` names the program so.
+pub fn main_name(entrypoint: &str) -> String {
+    let slug: String = crate::handler_name::entrypoint_slug(entrypoint)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let mut hash = crate::fingerprint::Fingerprint::new();
+    hash.value("entrypoint", entrypoint);
+    format!("{slug}_{}", &hash.finish()[..8])
+}
 
 /// Which generated `main` wraps the handler.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +58,16 @@ impl Template {
         match self {
             Template::Lambda => assets::BRIDGE_VENDOR,
             Template::Dev => &[],
+        }
+    }
+
+    /// Build tags the program is built with: the Lambda runtime loop needs
+    /// no RPC mode (`lambda.norpc`, aws-lambda-go's advice for custom
+    /// runtimes: a smaller binary).
+    pub fn tags(self) -> Vec<&'static str> {
+        match self {
+            Template::Lambda => vec!["lambda.norpc"],
+            Template::Dev => Vec::new(),
         }
     }
 
@@ -75,6 +103,17 @@ fn render(template: &str, import_path: Option<&str>, function: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn main_names_are_distinct_and_safe() {
+        let a = main_name("api/a-b.go");
+        let b = main_name("api/a_b.go");
+        assert_ne!(a, b);
+        assert!(a.starts_with("api_a_b_go_"));
+        assert!(main_name("api/[id] é.go")
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    }
 
     #[test]
     fn renders_main_with_and_without_import() {

@@ -13,6 +13,7 @@ use crate::compile::{self, Template};
 use crate::error::{Error, Result};
 use crate::fingerprint::{self, Fingerprint};
 use crate::fs_lock;
+use crate::log::Log;
 use crate::options::BuildOptions;
 use crate::session::{Mode, Purpose, Session};
 
@@ -36,8 +37,8 @@ pub struct DevServer {
 }
 
 /// Starts a dev server for the options' entrypoint.
-pub async fn start(options: &BuildOptions, sinks: OutputSinks) -> Result<DevServer> {
-    let session = Session::open(options, Purpose::Dev).await?;
+pub async fn start(options: &BuildOptions, sinks: OutputSinks, log: Log) -> Result<DevServer> {
+    let session = Session::open(options, Purpose::Dev, log).await?;
     match session.mode {
         Mode::Handler => start_handler(&session, sinks).await,
         Mode::Server => start_server(&session, sinks).await,

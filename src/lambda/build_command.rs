@@ -16,7 +16,7 @@ pub async fn run(command: &str, session: &Session<'_>, user_server: &Path) -> Re
     env.set("VERCEL_OUTPUT_FILE", user_server.to_string_lossy());
     let work_path = session.work_path();
     let started = SystemTime::now();
-    let out = exec::run_shell(command, work_path, &env).await?;
+    let out = exec::run_shell(command, work_path, &env, &session.log).await?;
     if !out.success {
         return Err(Error::BuildFailed {
             output: format!("`{command}` failed:\n{}", out.combined()),

@@ -5,6 +5,8 @@
 
 mod build_command;
 mod handler;
+mod kept;
+mod one_pass;
 mod standalone;
 
 use std::collections::BTreeMap;
@@ -15,6 +17,7 @@ use serde::Serialize;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::fs_lock::{self, FileLock};
+use crate::log::Log;
 use crate::options::BuildOptions;
 use crate::routes::Route;
 use crate::session::{Mode, Purpose, Session};
@@ -59,16 +62,14 @@ pub struct BuildOutput {
     pub files: BTreeMap<String, OutputFile>,
     /// Directory `config.includeFiles` globs are relative to.
     pub include_files_base: PathBuf,
-    /// Things the user should know (printed by the JS layer).
-    pub notes: Vec<String>,
     /// Routes the build result carries (standalone servers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub routes: Option<Vec<Route>>,
 }
 
-/// Builds the options' entrypoint as its mode says.
-pub async fn build(options: &BuildOptions) -> Result<BuildOutput> {
-    let session = Session::open(options, Purpose::Lambda).await?;
+/// Builds the options' entrypoint as its mode says, logging to `log`.
+pub async fn build(options: &BuildOptions, log: Log) -> Result<BuildOutput> {
+    let session = Session::open(options, Purpose::Lambda, log).await?;
     match session.mode {
         Mode::Handler => handler::build(&session).await,
         Mode::Server => standalone::build(&session).await,
@@ -92,6 +93,30 @@ fn output_dir(env: &Env) -> Result<tempfile::TempDir> {
 async fn stable_output(session: &Session<'_>, name: &str) -> Result<(PathBuf, FileLock)> {
     let lock = fs_lock::lock(&session.slot.join(format!("{name}.lock")), || {}).await?;
     Ok((session.slot.join(name), lock))
+}
+
+/// The function's line in the build log: what, for which runtime, how big,
+/// how long, and whether Go ran for it.
+fn summary(
+    entrypoint: &str,
+    lambda: &LambdaOptions,
+    program: &Path,
+    started: std::time::Instant,
+    reused: bool,
+) -> String {
+    let size = std::fs::metadata(program).map(|m| m.len()).unwrap_or(0);
+    format!(
+        "{entrypoint}: {} {}, {:.1} MB, {} in {:.2} s",
+        lambda.runtime,
+        lambda.architecture,
+        size as f64 / 1e6,
+        if reused {
+            "reused (sources unchanged)"
+        } else {
+            "built"
+        },
+        started.elapsed().as_secs_f64()
+    )
 }
 
 /// Copies a built program into the Lambda's directory.

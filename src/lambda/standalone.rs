@@ -61,7 +61,6 @@ pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
             ),
         ]),
         include_files_base: session.work_path().to_path_buf(),
-        notes: session.notes.clone(),
         routes: routes::standalone_routes(session.options),
     })
 }

@@ -92,11 +92,6 @@ impl GoToolchain {
     }
 }
 
-/// Progress of long steps (downloads), printed to the build log.
-pub fn print_progress(line: &str) {
-    println!("{line}");
-}
-
 /// `name` with the platform's executable suffix.
 pub fn exe(name: &str) -> String {
     format!("{name}{}", std::env::consts::EXE_SUFFIX)

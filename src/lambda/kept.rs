@@ -1,0 +1,110 @@
+//! Programs kept between `build()` calls, each under a content key: the
+//! sources of its module (by content, wherever they are checked out),
+//! go.mod/go.sum, the template, flags, build environment, Go version and
+//! target. A later build of an entrypoint whose key matches returns the
+//! kept program without running Go.
+
+use std::path::PathBuf;
+
+use crate::compile::template::main_name;
+use crate::error::{Error, Result};
+use crate::fingerprint::{self, Fingerprint};
+use crate::fs_lock::{self, FileLock};
+use crate::session::Session;
+
+/// The folder of kept handler programs for the session's module and
+/// target: `<cache>/lambda/<module + target>/<main name>` (plus `.key` and
+/// `.lock` beside each). One folder per module, so one `go build -o
+/// <folder>/` writes all of a pass's programs where lone builds write them,
+/// and Go finds an unchanged one up to date.
+pub struct Kept {
+    pub dir: PathBuf,
+    /// What every key of this session shares (everything but the entrypoint).
+    common: String,
+}
+
+impl Kept {
+    pub fn new(session: &Session<'_>, template: &str, flags: &[String]) -> Kept {
+        let mut folder = Fingerprint::new();
+        folder
+            .value("module", session.module.as_deref().unwrap_or("\u{0}none"))
+            .value("goos", &session.target.goos)
+            .value("goarch", &session.target.goarch);
+        let mut common = Fingerprint::new();
+        common
+            .value("builder", env!("CARGO_PKG_VERSION"))
+            .value("template", template)
+            .value("flags", &flags.join("\u{0}"))
+            .value("go", &session.go.version)
+            .value("goos", &session.target.goos)
+            .value("goarch", &session.target.goarch);
+        for key in fingerprint::BUILD_ENV_KEYS {
+            common.value(key, session.env.get(key).unwrap_or("\u{0}unset"));
+        }
+        for (i, root) in session.source_roots().iter().enumerate() {
+            common.contents(&i.to_string(), root);
+        }
+        Kept {
+            dir: session.cache.join("lambda").join(folder.finish()),
+            common: common.finish(),
+        }
+    }
+
+    /// The key of `entrypoint`'s program.
+    pub fn key(&self, entrypoint: &str) -> String {
+        let mut key = Fingerprint::new();
+        key.value("common", &self.common)
+            .value("entrypoint", entrypoint);
+        key.finish()
+    }
+
+    /// Where `entrypoint`'s program is built and kept.
+    pub fn program(&self, entrypoint: &str) -> PathBuf {
+        self.dir.join(main_name(entrypoint))
+    }
+
+    /// Waits for, and takes, the lock on `entrypoint`'s program.
+    pub async fn lock(&self, entrypoint: &str) -> Result<FileLock> {
+        fs_lock::lock(&self.sidecar(entrypoint, "lock"), || {}).await
+    }
+
+    /// The lock on `entrypoint`'s program, unless someone holds it.
+    pub fn try_lock(&self, entrypoint: &str) -> Result<Option<FileLock>> {
+        fs_lock::try_lock(&self.sidecar(entrypoint, "lock"))
+    }
+
+    /// Whether the kept program of `entrypoint` was built from `key`.
+    pub fn matches(&self, entrypoint: &str, key: &str) -> bool {
+        self.program(entrypoint).is_file()
+            && std::fs::read_to_string(self.sidecar(entrypoint, "key")).is_ok_and(|k| k == key)
+    }
+
+    /// Records that the program of `entrypoint` was built from `key`.
+    pub fn record(&self, entrypoint: &str, key: &str) -> Result<()> {
+        let file = self.sidecar(entrypoint, "key");
+        let partial = self.sidecar(entrypoint, "key.partial");
+        std::fs::write(&partial, key)
+            .and_then(|()| std::fs::rename(&partial, &file))
+            .map_err(|e| Error::io_at("write", &file, e))
+    }
+
+    /// Forgets the key of `entrypoint` (before its program is rebuilt).
+    pub fn forget(&self, entrypoint: &str) {
+        let _ = std::fs::remove_file(self.sidecar(entrypoint, "key"));
+    }
+
+    /// Records that a pass could not build `entrypoint` from `key`, so later
+    /// passes leave it to its own build.
+    pub fn record_failure(&self, entrypoint: &str, key: &str) {
+        let _ = std::fs::write(self.sidecar(entrypoint, "failed"), key);
+    }
+
+    /// Whether a pass already failed to build `entrypoint` from `key`.
+    pub fn failed(&self, entrypoint: &str, key: &str) -> bool {
+        std::fs::read_to_string(self.sidecar(entrypoint, "failed")).is_ok_and(|k| k == key)
+    }
+
+    fn sidecar(&self, entrypoint: &str, ext: &str) -> PathBuf {
+        self.dir.join(format!("{}.{ext}", main_name(entrypoint)))
+    }
+}

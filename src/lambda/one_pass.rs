@@ -1,0 +1,152 @@
+//! Building a project's handlers in one pass: the first `build()` of a
+//! module also builds, in the same `go build`, the project's other handler
+//! entrypoints (those the CLI would route, from `files`) that share its
+//! module and target. Go compiles every shared package once and links the
+//! programs in parallel; each program is kept under its content key
+//! ([`super::kept`]), so the CLI's later `build()` calls find them.
+//!
+//! A sibling never changes the requested function's outcome: when the pass
+//! does not build the requested one, it is built again on its own, so its
+//! error is exactly a lone build's. A sibling that fails is not kept; its
+//! own `build()` reports its error.
+
+use std::time::Instant;
+
+use crate::compile::{self, Handler, Template};
+use crate::entry;
+use crate::env::Env;
+use crate::error::Result;
+use crate::fs_lock::FileLock;
+use crate::gomod::Layout;
+use crate::session::Session;
+use crate::target::Target;
+
+use super::kept::Kept;
+
+/// `GO_BUILDER_ONE_PASS=0` (or `false`, `off`, `no`) builds each function
+/// on its own.
+pub const ONE_PASS_ENV: &str = "GO_BUILDER_ONE_PASS";
+/// `GO_BUILDER_PARALLELISM=N`: how many packages Go builds at once
+/// (default: the machine's cores).
+pub const PARALLELISM_ENV: &str = "GO_BUILDER_PARALLELISM";
+
+/// Builds the session's handler into `kept` (with its siblings when the
+/// pass is on), recording the key of every program built.
+pub async fn build(session: &Session<'_>, kept: &Kept, flags: Vec<String>) -> Result<()> {
+    let requested = &session.entry.rel;
+    if !enabled(&session.env)
+        || session.layout.go_mod().is_none()
+        || kept.failed(requested, &kept.key(requested))
+    {
+        return build_alone(session, kept, flags).await;
+    }
+    let handler = compile::analyze_handler(session, session.entry.clone()).await?;
+    let mut members = vec![handler];
+    let locks = join_siblings(session, kept, &mut members).await?;
+    if members.len() == 1 {
+        return build_alone(session, kept, flags).await;
+    }
+    let started = Instant::now();
+    let (built, _) = compile::compile_handlers(
+        session,
+        Template::Lambda,
+        flags.clone(),
+        &members,
+        &kept.dir,
+        parallelism(&session.env),
+    )
+    .await?;
+    for (member, ok) in members.iter().zip(&built) {
+        let rel = &member.entry.rel;
+        if *ok {
+            kept.record(rel, &kept.key(rel))?;
+        } else {
+            kept.record_failure(rel, &kept.key(rel));
+        }
+    }
+    drop(locks);
+    session.log.line(&format!(
+        "Built {} of {} functions in one pass in {:.1} s",
+        built.iter().filter(|b| **b).count(),
+        members.len(),
+        started.elapsed().as_secs_f64()
+    ));
+    if built[0] {
+        return Ok(());
+    }
+    // Exactly what a lone build gives: its program, or its own error.
+    build_alone(session, kept, flags).await
+}
+
+async fn build_alone(session: &Session<'_>, kept: &Kept, flags: Vec<String>) -> Result<()> {
+    let requested = &session.entry.rel;
+    compile::compile_handler(session, Template::Lambda, flags, &kept.program(requested)).await?;
+    kept.record(requested, &kept.key(requested))
+}
+
+/// Adds to `members` (the requested handler first) the siblings that can
+/// join this pass, each analyzed and locked (the locks are returned): same
+/// module and target as the session, not kept already, not being built by
+/// anyone else, holding a handler, and never two packages in one directory.
+async fn join_siblings(
+    session: &Session<'_>,
+    kept: &Kept,
+    members: &mut Vec<Handler>,
+) -> Result<Vec<FileLock>> {
+    let work_path = session.work_path();
+    let mut locks = Vec::new();
+    for candidate in &session.options.candidates {
+        let rel = candidate.entrypoint.replace('\\', "/");
+        if rel == session.entry.rel
+            || Target::lambda(candidate.architecture.as_deref()) != session.target
+        {
+            continue;
+        }
+        let Ok(entry) = entry::locate(work_path, &rel) else {
+            continue;
+        };
+        let layout = Layout::detect(
+            work_path,
+            &session.repo_root,
+            &entry.dir,
+            work_path,
+            &session.env,
+        );
+        let key = kept.key(&rel);
+        if layout != session.layout || kept.matches(&rel, &key) || kept.failed(&rel, &key) {
+            continue;
+        }
+        let Some(lock) = kept.try_lock(&rel)? else {
+            continue;
+        };
+        let Ok(handler) = compile::analyze_handler(session, entry).await else {
+            continue;
+        };
+        let shares_a_directory_with_another_package = members.iter().any(|m| {
+            m.entry.dir == handler.entry.dir
+                && m.analysis.package_name != handler.analysis.package_name
+        });
+        if shares_a_directory_with_another_package {
+            continue;
+        }
+        kept.forget(&rel);
+        members.push(handler);
+        locks.push(lock);
+    }
+    Ok(locks)
+}
+
+fn enabled(env: &Env) -> bool {
+    !matches!(
+        env.get(ONE_PASS_ENV)
+            .map(|v| v.trim().to_ascii_lowercase())
+            .as_deref(),
+        Some("0" | "false" | "off" | "no")
+    )
+}
+
+fn parallelism(env: &Env) -> Option<usize> {
+    env.get(PARALLELISM_ENV)
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|n| *n > 0)
+}
