@@ -28,11 +28,10 @@ export declare function detectGoEntrypoint(workPath: string, configured?: string
 export declare function newHandlerFunctionName(name: string, entrypoint: string): string
 
 /**
- * `prepareCache({ workPath })`: makes `.vercel/cache/golang` a real
- * directory (a link to the global cache is replaced by a copy) and lists
- * the files to keep, relative to the work path.
+ * `prepareCache({ workPath })`: prepares what the next deploy keeps and
+ * lists those files, relative to the work path.
  */
-export declare function prepareCache(workPath: string): Promise<string>
+export declare function prepareCache(optionsJson: string): Promise<string>
 
 /**
  * Resolves (finds or downloads) the Go toolchain the environment asks for,

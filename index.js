@@ -215,16 +215,23 @@ async function startDevServer(opts) {
   }
 }
 
+/**
+ * The files the next deploy should get back: the Go SDK the builder
+ * downloaded (`.vercel/cache/golang`) and the project's deploy cache
+ * (`.vercel/cache/go`: Go's build and module caches, compiled helpers, kept
+ * programs), within a size budget.
+ */
 async function prepareCache({ workPath, repoRootPath }) {
-  // Native: a link to the global SDK cache becomes a copy (never a move),
-  // and a missing cache is simply empty.
-  const raw = await native.prepareCache(String(workPath))
+  const raw = await native.prepareCache(JSON.stringify({ workPath: String(workPath), env: { ...process.env } }))
   const result = JSON.parse(raw)
   if (result.error) throw buildError(result.error)
   if (result.ok.length === 0) return {}
   const root = repoRootPath || workPath
   const mountpoint = require('path').relative(root, workPath) || undefined
-  return glob('.vercel/cache/golang/**', workPath, mountpoint)
+  return {
+    ...(await glob('.vercel/cache/golang/**', workPath, mountpoint)),
+    ...(await glob('.vercel/cache/go/**', workPath, mountpoint)),
+  }
 }
 
 /** Whether `config.framework` makes the entrypoint a whole server (decided by the core). */

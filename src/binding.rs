@@ -13,11 +13,12 @@ use napi::Status;
 use napi_derive::napi;
 use serde::Serialize;
 
+use crate::env::Env;
 use crate::error::Error;
 use crate::log::Log;
-use crate::options::BuildOptions;
+use crate::options::{BuildOptions, CacheOptions};
 use crate::session::Mode;
-use crate::{dev_server, handler_name, lambda, server};
+use crate::{deploy_cache, dev_server, handler_name, lambda, server};
 
 fn respond<T: Serialize>(result: Result<T, Error>) -> String {
     let value = match result {
@@ -112,17 +113,18 @@ pub fn detect_go_entrypoint(work_path: String, configured: Option<String>) -> Op
     server::detect_entrypoint(std::path::Path::new(&work_path), configured.as_deref())
 }
 
-/// `prepareCache({ workPath })`: makes `.vercel/cache/golang` a real
-/// directory (a link to the global cache is replaced by a copy) and lists
-/// the files to keep, relative to the work path.
+/// `prepareCache({ workPath })`: prepares what the next deploy keeps and
+/// lists those files, relative to the work path.
 #[napi]
-pub async fn prepare_cache(work_path: String) -> String {
-    let listed = tokio::task::spawn_blocking(move || {
-        crate::toolchain::prepare_cache(std::path::Path::new(&work_path))
-    })
-    .await
-    .unwrap_or_else(|e| Err(Error::Internal(format!("prepareCache task failed: {e}"))));
-    respond(listed)
+pub async fn prepare_cache(options_json: String) -> String {
+    let result = match CacheOptions::from_json(&options_json) {
+        Ok(options) => {
+            let env = Env::new(options.env.clone());
+            deploy_cache::prepare(&options.work_path, &env).await
+        }
+        Err(err) => Err(err),
+    };
+    respond(result)
 }
 
 /// Resolves (finds or downloads) the Go toolchain the environment asks for,

@@ -1,18 +1,50 @@
 //! Where the builder keeps what it compiles and downloads for the user.
+//!
+//! On a developer's machine that is the user's cache directory, shared by
+//! every project (so a project's first local build is as warm as the
+//! machine). In a deploy whose project cache was restored — the files
+//! `prepareCache()` returned last time, under `<workPath>/.vercel/cache/go`
+//! — it is that directory, Go's own caches included, so a fresh container
+//! builds warm.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::env::Env;
 
 /// Environment variable that overrides the builder's cache directory.
 pub const CACHE_DIR_ENV: &str = "GO_BUILDER_CACHE_DIR";
 
-/// `$GO_BUILDER_CACHE_DIR`, else the platform's user cache directory joined
-/// with `acme-go-builder` (never the package's own install directory).
-pub fn builder_cache_dir(env: &Env) -> PathBuf {
+/// `<workPath>/` + this is the project's deploy cache.
+pub const PROJECT_CACHE_DIR: [&str; 3] = [".vercel", "cache", "go"];
+
+/// The project's deploy cache folder (it may not exist).
+pub fn project_cache_dir(work_path: &Path) -> PathBuf {
+    PROJECT_CACHE_DIR
+        .iter()
+        .fold(work_path.to_path_buf(), |p, part| p.join(part))
+}
+
+/// Whether the project's deploy cache is there (restored, or made by an
+/// earlier build of this checkout): then the build keeps everything in it.
+pub fn project_cache_in_use(work_path: &Path) -> bool {
+    project_cache_dir(work_path).is_dir()
+}
+
+/// `$GO_BUILDER_CACHE_DIR`; else the project's deploy cache when it is in
+/// use; else the platform's user cache directory joined with
+/// `acme-go-builder` (never the package's own install directory).
+pub fn builder_cache_dir(env: &Env, work_path: &Path) -> PathBuf {
     if let Some(dir) = env.non_empty(CACHE_DIR_ENV) {
         return PathBuf::from(dir);
     }
+    if project_cache_in_use(work_path) {
+        return project_cache_dir(work_path);
+    }
+    global_builder_cache_dir(env)
+}
+
+/// The builder's cache in the user's cache directory.
+pub fn global_builder_cache_dir(env: &Env) -> PathBuf {
     user_cache_dir(env).join("acme-go-builder")
 }
 
@@ -48,7 +80,10 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        assert_eq!(builder_cache_dir(&env), PathBuf::from("/x/cache"));
+        assert_eq!(
+            builder_cache_dir(&env, Path::new("/w")),
+            PathBuf::from("/x/cache")
+        );
     }
 
     #[cfg(target_os = "linux")]
@@ -58,13 +93,19 @@ mod tests {
             .into_iter()
             .collect();
         assert_eq!(
-            builder_cache_dir(&env),
+            builder_cache_dir(&env, Path::new("/nonexistent")),
             PathBuf::from("/home/u/.cache/acme-go-builder")
         );
         env.set("XDG_CACHE_HOME", "/xdg");
         assert_eq!(
-            builder_cache_dir(&env),
+            builder_cache_dir(&env, Path::new("/nonexistent")),
             PathBuf::from("/xdg/acme-go-builder")
+        );
+        let work = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(project_cache_dir(work.path())).unwrap();
+        assert_eq!(
+            builder_cache_dir(&env, work.path()),
+            project_cache_dir(work.path())
         );
     }
 }

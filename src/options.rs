@@ -89,6 +89,22 @@ pub struct Meta {
     pub port: Option<u16>,
 }
 
+/// The options of `prepareCache()`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CacheOptions {
+    pub work_path: PathBuf,
+    /// Snapshot of `process.env` taken by the JS layer.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+impl CacheOptions {
+    pub fn from_json(json: &str) -> Result<Self> {
+        serde_json::from_str(json).map_err(|e| Error::InvalidOptions(e.to_string()))
+    }
+}
+
 impl BuildOptions {
     pub fn from_json(json: &str) -> Result<Self> {
         serde_json::from_str(json).map_err(|e| Error::InvalidOptions(e.to_string()))

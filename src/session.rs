@@ -141,7 +141,7 @@ impl<'a> Session<'a> {
             log.line(note);
         }
         let target = purpose.target(options);
-        let cache = cache_dir::builder_cache_dir(&toolchain.env);
+        let cache = cache_dir::builder_cache_dir(&toolchain.env, work_path);
         let module = layout
             .go_mod()
             .and_then(|m| std::fs::read_to_string(m).ok())

@@ -113,9 +113,9 @@ async fn real_sdk_is_downloaded_verified_installed_and_builds_a_program() {
     )
     .unwrap();
     let mut env = resolved.toolchain.command_env(&sandbox.env);
-    env.extend(toolchain::cache_env(
-        resolved.cache_root.as_deref().expect("cache root"),
-    ));
+    let caches = resolved.cache_root.as_deref().expect("cache root");
+    env.set("GOCACHE", caches.join("cache").to_string_lossy());
+    env.set("GOMODCACHE", caches.join("mod").to_string_lossy());
     env.set("CGO_ENABLED", "0");
     let started = Instant::now();
     let out = Command::new(go)

@@ -6,9 +6,7 @@ mod toolchain_common;
 use std::fs;
 use std::path::Path;
 
-use acme_go_builder::toolchain::{
-    self, cache_env, local_cache_dir, prepare_cache, select, Source, MARKER_FILE,
-};
+use acme_go_builder::toolchain::{self, keep_sdk, local_cache_dir, select, Source, MARKER_FILE};
 use toolchain_common::*;
 
 fn collect_lines(sandbox: &Sandbox) -> impl Fn(&str) + Send + Sync + '_ {
@@ -272,14 +270,14 @@ async fn incomplete_cache_folders_are_never_used() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn prepare_cache_copies_a_linked_sdk_and_lists_it() {
+async fn keep_sdk_copies_a_linked_sdk_and_lists_it() {
     let server = TestServer::start();
     publish_fake(&server, "1.22.3");
     let sandbox = Sandbox::new(&server, &[]);
     let progress = collect_lines(&sandbox);
     let work = sandbox.work("p");
     assert!(
-        prepare_cache(&work).unwrap().is_empty(),
+        keep_sdk(&work).unwrap().is_empty(),
         "no cache yet: empty, no error"
     );
 
@@ -288,14 +286,10 @@ async fn prepare_cache_copies_a_linked_sdk_and_lists_it() {
         .await
         .unwrap();
     let cache_root = got.cache_root.clone().unwrap();
-    let vars = cache_env(&cache_root);
-    assert_eq!(vars[0].0, "GOMODCACHE");
-    assert_eq!(Path::new(&vars[0].1), cache_root.join("mod"));
-    assert_eq!(Path::new(&vars[1].1), cache_root.join("cache"));
     fs::create_dir_all(cache_root.join("mod/example.com")).unwrap();
     fs::write(cache_root.join("mod/example.com/m.go"), "package m").unwrap();
 
-    let files = prepare_cache(&work).unwrap();
+    let files = keep_sdk(&work).unwrap();
     let local = local_cache_dir(&work);
     assert!(!fs::symlink_metadata(&local)
         .unwrap()
@@ -327,15 +321,15 @@ async fn prepare_cache_copies_a_linked_sdk_and_lists_it() {
         version_line("1.22.3")
     );
     // Idempotent on a real directory.
-    assert_eq!(prepare_cache(&work).unwrap(), files);
+    assert_eq!(keep_sdk(&work).unwrap(), files);
 }
 
 #[test]
-fn prepare_cache_drops_a_dangling_link() {
+fn keep_sdk_drops_a_dangling_link() {
     let tmp = tempfile::tempdir().unwrap();
     let local = local_cache_dir(tmp.path());
     fs::create_dir_all(local.parent().unwrap()).unwrap();
     std::os::unix::fs::symlink(tmp.path().join("gone"), &local).unwrap();
-    assert!(prepare_cache(tmp.path()).unwrap().is_empty());
+    assert!(keep_sdk(tmp.path()).unwrap().is_empty());
     assert!(fs::symlink_metadata(&local).is_err());
 }

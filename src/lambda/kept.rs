@@ -4,8 +4,9 @@
 //! target. A later build of an entrypoint whose key matches returns the
 //! kept program without running Go.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use crate::cache_dir::project_cache_dir;
 use crate::compile::template::main_name;
 use crate::error::{Error, Result};
 use crate::fingerprint::{self, Fingerprint};
@@ -44,8 +45,12 @@ impl Kept {
         for (i, root) in session.source_roots().iter().enumerate() {
             common.contents(&i.to_string(), root);
         }
+        let folder = folder.finish();
+        if session.cache != project_cache_dir(session.work_path()) {
+            remember_folder(&session.cache, session.work_path(), &folder);
+        }
         Kept {
-            dir: session.cache.join("lambda").join(folder.finish()),
+            dir: session.cache.join("lambda").join(folder),
             common: common.finish(),
         }
     }
@@ -107,4 +112,42 @@ impl Kept {
     fn sidecar(&self, entrypoint: &str, ext: &str) -> PathBuf {
         self.dir.join(format!("{}.{ext}", main_name(entrypoint)))
     }
+}
+
+/// The file listing the kept-program folders a work path's builds used, in
+/// the builder's shared cache: what `prepareCache()` hands to the next deploy.
+fn index_file(cache: &Path, work_path: &Path) -> PathBuf {
+    let canonical = std::fs::canonicalize(work_path).unwrap_or_else(|_| work_path.to_path_buf());
+    let mut key = Fingerprint::new();
+    key.value("workPath", &canonical.to_string_lossy());
+    cache.join("projects").join(key.finish())
+}
+
+fn remember_folder(cache: &Path, work_path: &Path, folder: &str) {
+    let index = index_file(cache, work_path);
+    let known = std::fs::read_to_string(&index).unwrap_or_default();
+    if known.lines().any(|l| l == folder) {
+        return;
+    }
+    if let Some(dir) = index.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    use std::io::Write;
+    if let Ok(mut file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&index)
+    {
+        let _ = writeln!(file, "{folder}");
+    }
+}
+
+/// The kept-program folders (under `<cache>/lambda/`) the builds of
+/// `work_path` used.
+pub fn folders_of(cache: &Path, work_path: &Path) -> Vec<String> {
+    std::fs::read_to_string(index_file(cache, work_path))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
 }

@@ -5,7 +5,7 @@
 
 mod build_command;
 mod handler;
-mod kept;
+pub mod kept;
 mod one_pass;
 mod standalone;
 

@@ -1,5 +1,13 @@
-//! What a build keeps between deployments: `prepareCache()` and the
-//! GOMODCACHE / GOCACHE locations.
+//! Where Go keeps its build and module caches for a build, and the SDK a
+//! deploy keeps for the next one.
+//!
+//! Go's own defaults (the user's global caches) serve every build on a
+//! developer's machine. When the project's deploy cache is in use
+//! ([`crate::cache_dir::project_cache_in_use`]: restored from the last
+//! deploy's `prepareCache()`), GOCACHE and GOMODCACHE point into it
+//! (`build/`, `mod/`), so a fresh container compiles nothing it compiled
+//! last time and downloads no module again. A user's own GOCACHE,
+//! GOMODCACHE or GOCACHEPROG always wins.
 
 use std::fs;
 use std::io;
@@ -7,30 +15,61 @@ use std::path::{Path, PathBuf};
 
 use super::fsutil;
 use super::resolve::local_cache_dir;
+use crate::cache_dir::{project_cache_dir, project_cache_in_use};
+use crate::env::Env;
 use crate::error::{Error, Result};
 
-/// The environment that keeps Go's module cache (`<cache_root>/mod`) and
-/// build cache (`<cache_root>/cache`) under a cache SDK folder, so they
-/// persist with it. `cache_root` is [`super::Resolved::cache_root`].
-pub fn cache_env(cache_root: &Path) -> Vec<(String, String)> {
-    vec![
-        (
-            "GOMODCACHE".to_string(),
-            cache_root.join("mod").to_string_lossy().into_owned(),
-        ),
-        (
-            "GOCACHE".to_string(),
-            cache_root.join("cache").to_string_lossy().into_owned(),
-        ),
-    ]
+/// The project deploy cache's Go build cache.
+pub fn project_go_build_cache(work_path: &Path) -> PathBuf {
+    project_cache_dir(work_path).join("build")
 }
 
-/// The files to persist for the next build: everything under
+/// The project deploy cache's Go module cache.
+pub fn project_go_module_cache(work_path: &Path) -> PathBuf {
+    project_cache_dir(work_path).join("mod")
+}
+
+/// The variables that point Go's caches into the project's deploy cache,
+/// when it is in use and the user has not chosen their own. Modules are
+/// extracted writable there (`-modcacherw`), so the cache can be trimmed
+/// and the checkout removed like any other folder.
+pub fn go_cache_env(work_path: &Path, env: &Env) -> Vec<(String, String)> {
+    if !project_cache_in_use(work_path) {
+        return Vec::new();
+    }
+    let mut vars = Vec::new();
+    if env.non_empty("GOCACHE").is_none() {
+        vars.push((
+            "GOCACHE".to_string(),
+            project_go_build_cache(work_path)
+                .to_string_lossy()
+                .into_owned(),
+        ));
+    }
+    if env.non_empty("GOMODCACHE").is_none() {
+        vars.push((
+            "GOMODCACHE".to_string(),
+            project_go_module_cache(work_path)
+                .to_string_lossy()
+                .into_owned(),
+        ));
+        let flags = env.get("GOFLAGS").unwrap_or_default();
+        if !flags.contains("-modcacherw") {
+            vars.push((
+                "GOFLAGS".to_string(),
+                format!("{flags} -modcacherw").trim().to_string(),
+            ));
+        }
+    }
+    vars
+}
+
+/// The files of the SDK to persist for the next build: everything under
 /// `<workPath>/.vercel/cache/golang/**`, as paths relative to `work_path`,
 /// sorted. A missing cache is an empty list. When the local cache is a
 /// symlink (to a global-cache SDK), it is first replaced by a copy of its
 /// target — never moved, other projects may use that SDK.
-pub fn prepare_cache(work_path: &Path) -> Result<Vec<PathBuf>> {
+pub fn keep_sdk(work_path: &Path) -> Result<Vec<PathBuf>> {
     let local = local_cache_dir(work_path);
     let meta = match fs::symlink_metadata(&local) {
         Ok(meta) => meta,

@@ -2,8 +2,8 @@
 //!
 //! Knows nothing of Lambdas: it decides which Go version a project wants
 //! ([`select`]), finds or downloads that SDK ([`resolve`]), says how to run
-//! its `go` command ([`GoToolchain::command_env`], [`cache_env`]) and what to
-//! keep between builds ([`prepare_cache`]).
+//! its `go` command ([`GoToolchain::command_env`], [`go_cache_env`]) and
+//! which SDK to keep between builds ([`keep_sdk`]).
 //!
 //! Downloads come from `https://dl.google.com/go/` unless the environment
 //! sets [`DOWNLOAD_BASE_URL_ENV`] (`GO_BUILDER_DOWNLOAD_BASE_URL`).
@@ -11,7 +11,7 @@
 mod archive;
 mod cache;
 pub mod download;
-mod fsutil;
+pub mod fsutil;
 pub mod install;
 mod lock;
 pub mod platform;
@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use crate::env::Env;
 use crate::error::{Error, Result};
 
-pub use cache::{cache_env, prepare_cache};
+pub use cache::{go_cache_env, keep_sdk, project_go_build_cache, project_go_module_cache};
 pub use download::{DownloadOptions, Progress, DEFAULT_DOWNLOAD_BASE_URL, DOWNLOAD_BASE_URL_ENV};
 pub use install::MARKER_FILE;
 pub use platform::{ArchiveKind, Platform};
@@ -123,8 +123,8 @@ pub fn find_on_path(env: &Env) -> Result<GoToolchain> {
 #[derive(Debug, Clone)]
 pub struct BuildToolchain {
     pub go: GoToolchain,
-    /// The build's environment plus Go's caches under the SDK's cache folder
-    /// (unless the user set them), so modules and build outputs persist with it.
+    /// The build's environment plus, when the project's deploy cache is in
+    /// use, Go's caches inside it (see [`go_cache_env`]).
     pub env: Env,
     /// What was selected and why, for the build log.
     pub notes: Vec<String>,
@@ -144,10 +144,8 @@ pub async fn for_build(
     let version = select(mod_text.as_deref(), work_text.as_deref(), env)?;
     let resolved = resolve(&ResolveRequest::new(version, env, work_path, progress)).await?;
     let mut env = env.clone();
-    if let Some(root) = &resolved.cache_root {
-        for (key, value) in cache_env(root) {
-            env.set_default(&key, value);
-        }
+    for (key, value) in go_cache_env(work_path, &env) {
+        env.set(key, value);
     }
     Ok(BuildToolchain {
         go: resolved.toolchain,
