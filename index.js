@@ -17,21 +17,30 @@ const {
   shouldServe: defaultShouldServe,
 } = require('@vercel/build-utils')
 
+const fs = require('fs')
+const path = require('path')
+
 const native = loadNative()
+
+/** napi-rs' name for this platform, e.g. `linux-x64-gnu`, `darwin-arm64`, `win32-x64-msvc`. */
+function platformTriple() {
+  const { platform, arch } = process
+  const abi =
+    platform === 'linux'
+      ? process.report.getReport().header.glibcVersionRuntime ? '-gnu' : '-musl'
+      : platform === 'win32' ? '-msvc' : ''
+  return `${platform}-${arch}${abi}`
+}
 
 /** The native core; when no prebuilt binary fits, says which package to install. */
 function loadNative() {
   try {
     return require('./binding.js')
   } catch (err) {
-    const { platform, arch } = process
-    const abi =
-      platform === 'linux'
-        ? process.report.getReport().header.glibcVersionRuntime ? '-gnu' : '-musl'
-        : platform === 'win32' ? '-msvc' : ''
-    const pkg = `@acme/go-builder-${platform}-${arch}${abi}`
+    const triple = platformTriple()
+    const pkg = `@acme/go-builder-${triple}`
     throw new Error(
-      `@acme/go-builder has no native binary for ${platform}-${arch}${abi}. ` +
+      `@acme/go-builder has no native binary for ${triple}. ` +
         `Install the matching package (\`npm install ${pkg}\`), or reinstall without ` +
         `--no-optional / --omit=optional. Supported: linux x64/arm64 (gnu, musl), ` +
         `darwin x64/arm64, win32 x64.\nCause: ${err.message}`,
@@ -40,6 +49,22 @@ function loadNative() {
 }
 
 const version = 3
+
+/**
+ * The prebuilt helper programs (analyzer, standalone proxy): `helpers/`
+ * beside this file in a checkout that built them, else in the platform
+ * package. The core checks each against the digest it recorded at build
+ * time before running it, and compiles from source when none fits.
+ */
+const helpersDir = (() => {
+  const local = path.join(__dirname, 'helpers')
+  if (fs.existsSync(path.join(local, 'helpers.json'))) return local
+  try {
+    return path.join(path.dirname(require.resolve(`@acme/go-builder-${platformTriple()}/package.json`)), 'helpers')
+  } catch {
+    return null
+  }
+})()
 
 /** Calls a native function with JSON options and unwraps `{ ok } | { error }`. */
 async function callNative(fn, options) {
@@ -77,6 +102,7 @@ function nativeOptions({ entrypoint, workPath, repoRootPath, config, meta, servi
       port: meta && Number.isInteger(meta.port) ? meta.port : null,
     },
     env: { ...process.env },
+    helpersDir,
   }
 }
 
@@ -227,7 +253,7 @@ async function prepareCache({ workPath, repoRootPath }) {
   if (result.error) throw buildError(result.error)
   if (result.ok.length === 0) return {}
   const root = repoRootPath || workPath
-  const mountpoint = require('path').relative(root, workPath) || undefined
+  const mountpoint = path.relative(root, workPath) || undefined
   return {
     ...(await glob('.vercel/cache/golang/**', workPath, mountpoint)),
     ...(await glob('.vercel/cache/go/**', workPath, mountpoint)),

@@ -5,7 +5,10 @@
 // files; restored into a fresh checkout at another path, in another empty
 // container, the next build's `go build -x` compiles nothing (every package
 // comes from the restored cache), while the same build without the
-// restored files compiles. The budget trims rather than fails.
+// restored files compiles. The budget trims rather than fails. A shared Go
+// cache (GOCACHEPROG, a real implementation pointed at a local directory)
+// reaches the builder's go: a build at a new path with an empty GOCACHE
+// compiles nothing the shared cache holds.
 
 const { describe, it, before } = require('node:test')
 const assert = require('node:assert/strict')
@@ -147,5 +150,28 @@ describe('prepareCache round trip', () => {
       .reduce((sum, [, [fsPath]]) => sum + fs.statSync(fsPath).size, 0)
     assert.ok(bytes <= 1024 * 1024, `${bytes} bytes kept`)
     assert.ok(Object.keys(small).length > 0, 'something fits')
+  })
+})
+
+/** A GOCACHEPROG implementation, installed from the module proxy into a directory of the test's own. */
+const GO_CACHER = 'github.com/bradfitz/go-tool-cache/cmd/go-cacher@v0.0.0-20260722201841-0bb331e19f64'
+
+describe('GOCACHEPROG', () => {
+  it('a build at a new checkout path with an empty GOCACHE compiles nothing the shared cache holds', () => {
+    const gobin = tempDir('go-builder-gobin-')
+    const install = spawnSync('go', ['install', GO_CACHER], {
+      env: { ...process.env, GOBIN: gobin, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' },
+      encoding: 'utf8',
+    })
+    assert.equal(install.status, 0, install.stderr)
+    const shared = tempDir('go-builder-shared-cache-')
+    const cacheprog = `${path.join(gobin, 'go-cacher')} --verbose --cache-dir ${shared}`
+    const env = { GOCACHEPROG: cacheprog, GO_BUILD_FLAGS: '-x -ldflags "-s -w"' }
+    const first = inContainer(tempDir('go-builder-home-f-'), buildScript(checkout('f')), env)
+    assert.ok(compiles(first).length > 0, 'the first build compiles (and fills the shared cache)')
+    const second = inContainer(tempDir('go-builder-home-g-'), buildScript(checkout('g')), env)
+    assert.deepEqual(compiles(second), [], `compiled despite the shared cache:\n${second}`)
+    const stats = /cacher: closing; \d+ gets \((\d+) hits/.exec(second)
+    assert.ok(stats && Number(stats[1]) > 0, `the shared cache answered: ${second}`)
   })
 })

@@ -2,21 +2,18 @@
 // Packs the package the way it is published: the main tarball (JS only) and
 // the tarball of this machine's per-platform package holding the addon.
 // Usage: node scripts/pack.js [outDir]   (prints the two tarball paths as JSON)
-const { copyFileSync, existsSync, mkdirSync } = require('fs')
+const fs = require('fs')
+const { copyFileSync, cpSync, existsSync, mkdirSync, rmSync } = fs
 const { join, resolve } = require('path')
 const { execFileSync } = require('child_process')
 
 const root = join(__dirname, '..')
 
-/** napi-rs' name for this platform, e.g. `linux-x64-gnu`. */
+/** The platform of the addon that was built (`go-builder.<triple>.node`), e.g. `linux-x64-gnu`. */
 function platformTriple() {
-  const { platform, arch } = process
-  if (platform === 'linux') {
-    const glibc = process.report.getReport().header.glibcVersionRuntime
-    return `linux-${arch}-${glibc ? 'gnu' : 'musl'}`
-  }
-  if (platform === 'win32') return `win32-${arch}-msvc`
-  return `${platform}-${arch}`
+  const built = fs.readdirSync(root).find((f) => /^go-builder\..+\.node$/.test(f))
+  if (!built) throw new Error('the addon is not built: run `npm run build` first')
+  return built.slice('go-builder.'.length, -'.node'.length)
 }
 
 function npmPack(dir, outDir) {
@@ -32,10 +29,12 @@ function pack(outDir) {
   const triple = platformTriple()
   const binary = `go-builder.${triple}.node`
   const platformDir = join(root, 'npm', triple)
-  if (!existsSync(join(root, binary))) {
-    throw new Error(`${binary} is not built: run \`npm run build\` first`)
-  }
   copyFileSync(join(root, binary), join(platformDir, binary))
+  // The prebuilt helpers whose digests this addon recorded.
+  rmSync(join(platformDir, 'helpers'), { recursive: true, force: true })
+  if (existsSync(join(root, 'helpers'))) {
+    cpSync(join(root, 'helpers'), join(platformDir, 'helpers'), { recursive: true })
+  }
   return { main: npmPack(root, outDir), platform: npmPack(platformDir, outDir) }
 }
 

@@ -4,6 +4,7 @@
 const { existsSync } = require('fs')
 const { join } = require('path')
 const { run } = require('./run')
+const { buildHelpers } = require('./build-helpers')
 
 const root = join(__dirname, '..')
 
@@ -14,6 +15,8 @@ function setup({ release = true } = {}) {
     // @napi-rs/lzma in the lock, which npm itself does not record).
     run('npm', ['install', '--no-audit', '--no-fund'], { cwd: root })
   }
+  // The helper programs first: the addon's build records their digests.
+  buildHelpers()
   const args = ['napi', 'build', '--platform', '--js', 'binding.js', '--dts', 'binding.d.ts']
   if (release) args.push('--release')
   run('npx', args, { cwd: root })

@@ -5,12 +5,10 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::assets;
-use crate::embedded_program::{self, Program};
-use crate::env::Env;
+use crate::embedded_program::{self, Helpers, Program};
 use crate::error::{Error, Result};
 use crate::exec;
 use crate::target::Target;
-use crate::toolchain::GoToolchain;
 
 const ANALYZER: Program = Program {
     name: "analyze",
@@ -53,17 +51,10 @@ struct RawParseError {
 }
 
 /// Analyzes `file` (shown to the user as `display_name`).
-pub async fn analyze(
-    file: &Path,
-    display_name: &str,
-    go: &GoToolchain,
-    cache: &Path,
-    env: &Env,
-) -> Result<Analysis> {
-    let analyzer =
-        embedded_program::ensure_compiled(&ANALYZER, go, &Target::host(), cache, env).await?;
+pub async fn analyze(file: &Path, display_name: &str, helpers: &Helpers<'_>) -> Result<Analysis> {
+    let analyzer = embedded_program::ensure(&ANALYZER, &Target::host(), helpers).await?;
     let cwd = file.parent().unwrap_or(Path::new("."));
-    let out = exec::run(&analyzer, &exec::args([file]), cwd, env).await?;
+    let out = exec::run(&analyzer, &exec::args([file]), cwd, helpers.env).await?;
     if !out.success {
         return Err(Error::Internal(format!(
             "the analyzer failed on {display_name}: {}",

@@ -1,7 +1,12 @@
-//! The builder's own Go programs (the analyzer, the standalone proxy):
-//! compiled from the embedded sources on first use with the selected Go, and
-//! cached under the user's cache directory, keyed by source hash, Go version
-//! and target. Never written into the package's install directory.
+//! The builder's own Go programs (the analyzer, the standalone proxy).
+//!
+//! Released packages ship them prebuilt (`helpers/` beside the addon, see
+//! `scripts/build-helpers.js`); one is used only when its SHA-256 matches
+//! the digest recorded when the addon was built. Otherwise — a source
+//! checkout, an unknown platform, a file that does not match — the program
+//! is compiled from the embedded sources on first use with the selected Go
+//! and cached under the builder's cache, keyed by source hash, Go version
+//! and target. Nothing is ever written into the package's install directory.
 
 use std::path::{Path, PathBuf};
 
@@ -43,8 +48,82 @@ pub fn cached_path(program: &Program, go: &GoToolchain, target: &Target, cache: 
         .join(format!("{}-{key}{}", program.name, target.exe_suffix()))
 }
 
+/// The digests of the prebuilt helpers, recorded when the addon was built.
+const PREBUILT_DIGESTS: &str = env!("GO_BUILDER_HELPER_DIGESTS");
+
+/// Where a build finds or makes its helper programs.
+pub struct Helpers<'a> {
+    /// The directory of prebuilt helpers, if the package has one.
+    pub prebuilt: Option<&'a Path>,
+    /// The builder's cache (compiled helpers go to `bin/`).
+    pub cache: &'a Path,
+    pub go: &'a GoToolchain,
+    pub env: &'a Env,
+    pub log: &'a Log,
+}
+
+/// The program for `target`: the prebuilt one when it matches its digest,
+/// else compiled (once, then cached).
+pub async fn ensure(program: &Program, target: &Target, helpers: &Helpers<'_>) -> Result<PathBuf> {
+    if let Some(path) = verified_prebuilt(program, target, helpers).await {
+        return Ok(path);
+    }
+    ensure_compiled(program, helpers.go, target, helpers.cache, helpers.env).await
+}
+
+/// The prebuilt `program` for `target`, if there is one whose bytes match
+/// the recorded digest. A mismatch is logged and never run.
+async fn verified_prebuilt(
+    program: &Program,
+    target: &Target,
+    helpers: &Helpers<'_>,
+) -> Option<PathBuf> {
+    let name = prebuilt_name(program, target);
+    let expected = serde_json::from_str::<serde_json::Value>(PREBUILT_DIGESTS)
+        .ok()?
+        .get(&name)?
+        .as_str()?
+        .to_string();
+    let path = helpers.prebuilt?.join(&name);
+    let file = path.clone();
+    let actual = tokio::task::spawn_blocking(move || sha256_of(&file))
+        .await
+        .ok()?
+        .ok()?;
+    if actual == expected {
+        return Some(path);
+    }
+    helpers.log.line(&format!(
+        "The prebuilt {name} does not match the digest recorded when the builder was built; \
+         compiling it from source instead."
+    ));
+    None
+}
+
+/// `analyze-linux-amd64`, `executable-linux-arm64`, `analyze-windows-amd64.exe`.
+fn prebuilt_name(program: &Program, target: &Target) -> String {
+    format!(
+        "{}-{}-{}{}",
+        program.name,
+        target.goos,
+        target.goarch,
+        target.exe_suffix()
+    )
+}
+
+fn sha256_of(path: &Path) -> std::io::Result<String> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
 /// Returns the compiled program, compiling it first when it is not cached.
-pub async fn ensure_compiled(
+async fn ensure_compiled(
     program: &Program,
     go: &GoToolchain,
     target: &Target,

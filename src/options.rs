@@ -38,6 +38,10 @@ pub struct BuildOptions {
     /// build together with this one.
     #[serde(default)]
     pub candidates: Vec<Candidate>,
+    /// The directory of the prebuilt helper programs shipped with the
+    /// package (set by the JS layer when it has one).
+    #[serde(default)]
+    pub helpers_dir: Option<PathBuf>,
 }
 
 /// Another handler entrypoint of the project.

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::cache_dir;
+use crate::embedded_program::Helpers;
 use crate::entry::{self, Entry};
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -176,6 +177,17 @@ impl<'a> Session<'a> {
     /// A directory this session may write to; removed with the session.
     pub fn scratch(&self) -> &Path {
         self.scratch.path()
+    }
+
+    /// Where the builder's own programs come from for this session.
+    pub fn helpers(&self) -> Helpers<'_> {
+        Helpers {
+            prebuilt: self.options.helpers_dir.as_deref(),
+            cache: &self.cache,
+            go: &self.go,
+            env: &self.env,
+            log: &self.log,
+        }
     }
 
     /// A fresh scratch directory of its own (removed when dropped).

@@ -43,14 +43,7 @@ pub async fn analyze_handler(session: &Session<'_>, entry: Entry) -> Result<Hand
     if !has_go_mod && has_vendor_dir(&entry, session.work_path()) {
         return Err(Error::VendorWithoutGoMod);
     }
-    let analysis = analyze::analyze(
-        &entry.path,
-        &entry.rel,
-        &session.go,
-        &session.cache,
-        &session.env,
-    )
-    .await?;
+    let analysis = analyze::analyze(&entry.path, &entry.rel, &session.helpers()).await?;
     check_handler(&entry, &analysis, has_go_mod)?;
     Ok(Handler { entry, analysis })
 }

@@ -32,14 +32,7 @@ pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
             super::copy_output(&stable, &user_server)?;
         }
     }
-    let proxy = embedded_program::ensure_compiled(
-        &EXECUTABLE,
-        &session.go,
-        &session.target,
-        &session.cache,
-        &session.env,
-    )
-    .await?;
+    let proxy = embedded_program::ensure(&EXECUTABLE, &session.target, &session.helpers()).await?;
     let executable = out_dir.path().join("executable");
     std::fs::copy(&proxy, &executable).map_err(|e| Error::io_at("copy", &proxy, e))?;
     let _ = out_dir.keep();
