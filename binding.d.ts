@@ -43,5 +43,8 @@ export declare function resolveGoToolchain(optionsJson: string, onLog?: (((arg: 
 /** `startDevServer(options)` of the builder API. */
 export declare function startDevServer(optionsJson: string, onStdout?: (((arg: Buffer) => void)) | undefined | null, onStderr?: (((arg: Buffer) => void)) | undefined | null, onLog?: (((arg: string) => void)) | undefined | null): Promise<string>
 
-/** Stops a standalone dev server's whole process group. */
-export declare function stopDevServer(pid: number): Promise<void>
+/**
+ * Stops a standalone dev server's whole process group; `false` (and no
+ * signal) for a pid this addon did not start.
+ */
+export declare function stopDevServer(pid: number): Promise<boolean>

@@ -103,6 +103,7 @@ function nativeOptions({ entrypoint, workPath, repoRootPath, config, meta, servi
     },
     env: { ...process.env },
     helpersDir,
+    nodePath: process.execPath,
   }
 }
 

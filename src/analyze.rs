@@ -15,6 +15,10 @@ const ANALYZER: Program = Program {
     main_go: assets::ANALYZER_MAIN,
 };
 
+/// The analyzer parses a few files: far less than this, unless a file it
+/// must read never ends.
+const ANALYZER_DEADLINE: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// What the analyzer learned about an entrypoint.
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -54,7 +58,14 @@ struct RawParseError {
 pub async fn analyze(file: &Path, display_name: &str, helpers: &Helpers<'_>) -> Result<Analysis> {
     let analyzer = embedded_program::ensure(&ANALYZER, &Target::host(), helpers).await?;
     let cwd = file.parent().unwrap_or(Path::new("."));
-    let out = exec::run(&analyzer, &exec::args([file]), cwd, helpers.env).await?;
+    let out = exec::run_within(
+        &analyzer,
+        &exec::args([file]),
+        cwd,
+        helpers.env,
+        ANALYZER_DEADLINE,
+    )
+    .await?;
     if !out.success {
         return Err(Error::Internal(format!(
             "the analyzer failed on {display_name}: {}",

@@ -93,10 +93,11 @@ pub async fn start_dev_server(
     respond(result)
 }
 
-/// Stops a standalone dev server's whole process group.
+/// Stops a standalone dev server's whole process group; `false` (and no
+/// signal) for a pid this addon did not start.
 #[napi]
-pub async fn stop_dev_server(pid: u32) {
-    dev_server::shutdown(pid).await;
+pub async fn stop_dev_server(pid: u32) -> bool {
+    dev_server::shutdown(pid).await
 }
 
 /// `"handler"` or `"server"`: what the project's `framework` makes of an

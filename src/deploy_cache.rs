@@ -101,7 +101,8 @@ async fn shared_go_caches(work_path: &Path, env: &Env) -> GoCaches {
         let mut env = env.clone();
         env.set("GOTOOLCHAIN", "local");
         let args = exec::args(["env", "GOCACHE", "GOMODCACHE"]);
-        if let Ok(out) = exec::run(&go, &args, work_path, &env).await {
+        let deadline = std::time::Duration::from_secs(60);
+        if let Ok(out) = exec::run_within(&go, &args, work_path, &env, deadline).await {
             let mut lines = out.stdout.lines().map(str::trim);
             if let (true, Some(build), Some(modules)) = (out.success, lines.next(), lines.next()) {
                 if !build.is_empty() && !modules.is_empty() {

@@ -60,7 +60,7 @@ pub fn locate(work_path: &Path, entrypoint: &str) -> Result<Entry> {
     if !real.starts_with(&real_root) {
         return Err(outside());
     }
-    let source = std::fs::read_to_string(&path).map_err(|e| unreadable(e.to_string()))?;
+    let source = read_regular_file(&real).map_err(|e| unreadable(e.to_string()))?;
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -73,6 +73,30 @@ pub fn locate(work_path: &Path, entrypoint: &str) -> Result<Entry> {
         file_name,
         source,
     })
+}
+
+/// Reads a file that must be a regular file. Anything else (a FIFO, a
+/// socket, a device) is refused without waiting: it is opened
+/// non-blocking and checked before any read, so a FIFO cannot hang the build.
+pub fn read_regular_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    let mut file = options.open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file (a FIFO, socket or device is never read)",
+        ));
+    }
+    let mut text = String::new();
+    file.read_to_string(&mut text)?;
+    Ok(text)
 }
 
 #[cfg(test)]
@@ -92,5 +116,18 @@ mod tests {
         let entry = locate(dir.path(), "api/x.go").unwrap();
         assert_eq!(entry.source, "package x");
         assert_eq!(entry.file_name, "x.go");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_fifo_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("f.go");
+        let c = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).unwrap();
+        // SAFETY: mkfifo on a path we own.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        let err = locate(dir.path(), "f.go").unwrap_err();
+        assert_eq!(err.code(), "GO_ENTRYPOINT_UNREADABLE");
+        assert!(err.to_string().contains("not a regular file"), "{err}");
     }
 }

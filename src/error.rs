@@ -79,6 +79,11 @@ pub enum Error {
         message: String,
         output: String,
     },
+    /// A program the build runs did not finish in time (and was stopped).
+    Timeout {
+        what: String,
+        after: std::time::Duration,
+    },
     /// A helper program of the builder itself (analyzer, proxy) failed to compile or run.
     Internal(String),
     Io {
@@ -111,6 +116,7 @@ impl Error {
             Error::ChecksumMismatch { .. } => "GO_TOOLCHAIN_CHECKSUM_MISMATCH",
             Error::ToolchainArchive { .. } => "GO_TOOLCHAIN_ARCHIVE_INVALID",
             Error::DevServerFailed { .. } => "GO_DEV_SERVER_FAILED",
+            Error::Timeout { .. } => "GO_BUILDER_TIMEOUT",
             Error::Internal(_) => "GO_BUILDER_INTERNAL",
             Error::Io { .. } => "GO_BUILDER_IO",
         }
@@ -240,6 +246,13 @@ impl fmt::Display for Error {
             Error::DevServerFailed { message, output } => {
                 write!(f, "{message}\n{}", output.trim_end())
             }
+            Error::Timeout { what, after } => write!(
+                f,
+                "{what} did not finish within {} s and was stopped. Is a file it reads a \
+                 FIFO or on a hung network drive? (GO_BUILDER_BUILD_TIMEOUT sets the limit \
+                 of `go build`, in seconds.)",
+                after.as_secs()
+            ),
             Error::Internal(msg) => write!(f, "Internal builder error: {msg}"),
             Error::Io { context, source } => write!(f, "Failed to {context}: {source}"),
         }

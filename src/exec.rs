@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::process::Stdio;
+use std::time::Duration;
 
 use tokio::process::Command;
 
@@ -53,16 +54,51 @@ pub async fn run(program: &Path, args: &[String], cwd: &Path, env: &Env) -> Resu
     collect(command(program, args, cwd, env), program).await
 }
 
+/// [`run`], killing the program if it has not finished within `deadline`.
+pub async fn run_within(
+    program: &Path,
+    args: &[String],
+    cwd: &Path,
+    env: &Env,
+    deadline: Duration,
+) -> Result<Output> {
+    within(deadline, program, run(program, args, cwd, env)).await
+}
+
+/// Awaits `work` (which owns a child that is killed when dropped) for at
+/// most `deadline`.
+async fn within(
+    deadline: Duration,
+    program: &Path,
+    work: impl std::future::Future<Output = Result<Output>>,
+) -> Result<Output> {
+    tokio::time::timeout(deadline, work)
+        .await
+        .unwrap_or_else(|_| {
+            Err(Error::Timeout {
+                what: program.display().to_string(),
+                after: deadline,
+            })
+        })
+}
+
 /// Runs a program to completion, writing each line it prints to `log` as
-/// it comes, and captures its output.
+/// it comes, and captures its output; it is killed if it has not finished
+/// within `deadline`.
 pub async fn run_logged(
     program: &Path,
     args: &[String],
     cwd: &Path,
     env: &Env,
     log: &Log,
+    deadline: Duration,
 ) -> Result<Output> {
-    stream(command(program, args, cwd, env), program, log).await
+    within(
+        deadline,
+        program,
+        stream(command(program, args, cwd, env), program, log),
+    )
+    .await
 }
 
 /// Runs a command line through the platform's shell (`sh -c`, or `cmd /C`

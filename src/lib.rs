@@ -9,6 +9,7 @@
 pub mod analyze;
 pub mod assets;
 pub mod binding;
+pub mod blocking;
 pub mod cache_dir;
 pub mod compile;
 pub mod deploy_cache;

@@ -42,6 +42,9 @@ pub struct BuildOptions {
     /// package (set by the JS layer when it has one).
     #[serde(default)]
     pub helpers_dir: Option<PathBuf>,
+    /// The Node running the builder (git's credential helper runs with it).
+    #[serde(default)]
+    pub node_path: Option<PathBuf>,
 }
 
 /// Another handler entrypoint of the project.
@@ -121,6 +124,14 @@ impl BuildOptions {
             zero_config: None,
         };
         self.config.as_ref().unwrap_or(&DEFAULT)
+    }
+
+    /// The Node to run small helper scripts with: the one running the
+    /// builder, else `node` from PATH.
+    pub fn node(&self) -> PathBuf {
+        self.node_path
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("node"))
     }
 
     /// The repository root (upper bound for go.work), defaulting to the work path.

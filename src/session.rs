@@ -129,7 +129,10 @@ impl<'a> Session<'a> {
         };
         let layout = Layout::detect(work_path, &repo_root, &entry.dir, go_mod_stop, &env);
         let scratch = scratch::create(&env)?;
-        git_credentials::scope_to_build(&mut env, scratch.path())?;
+        git_credentials::scope_to_build(&mut env, &options.node());
+        if let Some(netrc) = project_netrc(work_path, &env) {
+            env.set("NETRC", netrc.to_string_lossy());
+        }
         let toolchain = toolchain::for_build(
             layout.go_mod(),
             layout.go_work(),
@@ -208,6 +211,13 @@ impl<'a> Session<'a> {
         };
         self.layout.source_roots(detached)
     }
+}
+
+/// A `.netrc` at the project root, for private modules, unless `NETRC` is
+/// set (Go's own default is the user's `~/.netrc`).
+fn project_netrc(work_path: &Path, env: &Env) -> Option<PathBuf> {
+    let netrc = work_path.join(".netrc");
+    (env.get("NETRC").is_none() && netrc.is_file()).then_some(netrc)
 }
 
 fn split_flags(env: &Env, default: &[&str]) -> Result<Vec<String>> {

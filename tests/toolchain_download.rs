@@ -162,6 +162,37 @@ async fn a_connection_cut_every_time_fails_cleanly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_mirror_fails_after_two_short_stalls_and_is_named() {
+    let server = TestServer::start();
+    let name = publish_fake(&server, "1.22.3");
+    for _ in 0..4 {
+        server.fault(&name, Fault::Stall(100));
+    }
+    let sandbox = Sandbox::new(&server, &[]);
+    let work = sandbox.work("p");
+    let version = select(Some("go 1.22.3\n"), None, &sandbox.env).unwrap();
+    let mut req = request_for(&sandbox, &work, version);
+    req.download.read_timeout = Duration::from_millis(300);
+    // The harness's own limit: a hang fails the test instead of blocking it.
+    let err = tokio::time::timeout(Duration::from_secs(20), toolchain::resolve(&req))
+        .await
+        .expect("gave up on the stalled mirror in bounded time")
+        .unwrap_err();
+    assert_eq!(err.code(), "GO_TOOLCHAIN_DOWNLOAD_FAILED", "{err}");
+    let text = err.to_string();
+    assert!(text.contains(&server.base_url), "names the mirror: {text}");
+    assert!(
+        text.contains("stalled: no data for 0.3 s, 2 times"),
+        "{text}"
+    );
+    assert_eq!(server.hits(&name), 2, "two stalls, no more tries");
+    assert_nothing_installed(&sandbox, &work);
+
+    server.clear_faults(&name);
+    assert_recovers(&sandbox, &work, "1.22.3").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_errors_are_retried() {
     let server = TestServer::start();
     let name = publish_fake(&server, "1.22.3");

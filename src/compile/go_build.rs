@@ -2,6 +2,7 @@
 //! environment, runs it, and says what kind of failure it was.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -82,7 +83,8 @@ impl GoBuild {
     /// classified by what Go printed.
     pub async fn run(&self, go: &GoToolchain, target: &Target, log: &Log) -> Result<()> {
         let env = go_env(go, &self.env, target, self.cgo);
-        let out = exec::run_logged(&go.go, &self.args(), &self.cwd, &env, log).await?;
+        let deadline = build_deadline(&self.env);
+        let out = exec::run_logged(&go.go, &self.args(), &self.cwd, &env, log, deadline).await?;
         if out.success {
             Ok(())
         } else {
@@ -102,6 +104,18 @@ pub fn failed_packages(output: &str) -> Vec<String> {
         .collect();
     failed.dedup();
     failed
+}
+
+/// `GO_BUILDER_BUILD_TIMEOUT` (seconds): how long one `go build` may run.
+pub const BUILD_TIMEOUT_ENV: &str = "GO_BUILDER_BUILD_TIMEOUT";
+const DEFAULT_BUILD_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+fn build_deadline(env: &Env) -> Duration {
+    env.get(BUILD_TIMEOUT_ENV)
+        .and_then(|v| v.trim().parse().ok())
+        .filter(|s| *s > 0)
+        .map(Duration::from_secs)
+        .unwrap_or(DEFAULT_BUILD_TIMEOUT)
 }
 
 /// `-tags`, `--tags`, `-tags=…`.

@@ -103,11 +103,12 @@ async fn download(
     env.set("GOFLAGS", "-mod=mod");
     env.set("GOWORK", "off");
     let spec = format!("{}@{}", module.path, module.version);
-    let out = exec::run(
+    let out = exec::run_within(
         &go.go,
         &exec::args(["mod", "download", "-json", &spec]),
         cwd,
         &env,
+        std::time::Duration::from_secs(10 * 60),
     )
     .await?;
     let dir = serde_json::from_str::<serde_json::Value>(&out.stdout)
@@ -168,6 +169,9 @@ fn mirror(from: &Path, to: &Path, root: bool) -> Result<()> {
             continue;
         } else if kind.is_symlink() {
             link_symlink(&source, &target)?;
+        } else if !kind.is_file() {
+            // A FIFO or device is never opened (reading one could block forever).
+            continue;
         } else if std::fs::hard_link(&source, &target).is_err() {
             std::fs::copy(&source, &target).map_err(|e| Error::io_at("copy", &source, e))?;
         }

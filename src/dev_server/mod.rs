@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::blocking::blocking;
 use crate::compile::{self, Template};
 use crate::error::{Error, Result};
 use crate::fingerprint::{self, Fingerprint};
@@ -71,7 +72,7 @@ fn binary_path(session: &Session<'_>, name: &str) -> PathBuf {
 }
 
 async fn start_handler(session: &Session<'_>, sinks: OutputSinks) -> Result<DevServer> {
-    let binary = binary_path(session, "handler");
+    let binary = blocking(|| binary_path(session, "handler"));
     let reused_build = ensure_binary(&binary, |output| async move {
         let flags = session.build_flags(&[])?;
         compile::compile_handler(session, Template::Dev, flags, &output).await
@@ -101,7 +102,7 @@ async fn start_handler(session: &Session<'_>, sinks: OutputSinks) -> Result<DevS
 }
 
 async fn start_server(session: &Session<'_>, sinks: OutputSinks) -> Result<DevServer> {
-    let binary = binary_path(session, "server");
+    let binary = blocking(|| binary_path(session, "server"));
     let reused_build = ensure_binary(&binary, |output| async move {
         let flags = session.build_flags(&[])?;
         compile::compile_server(session, flags, &output).await
@@ -169,7 +170,25 @@ fn remove_stale_builds(slot: &Path, keep: &Path) {
     }
 }
 
-/// Stops a standalone dev server and everything it started.
-pub async fn shutdown(pid: u32) {
+/// Stops a standalone dev server and everything it started. Only a group
+/// this addon started is ever signalled; any other pid is ignored.
+pub async fn shutdown(pid: u32) -> bool {
+    if !process::started_groups::owns(pid) {
+        return false;
+    }
     process::stop_process_group(pid, Duration::from_secs(5)).await;
+    process::started_groups::remove(pid);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn shutdown_refuses_what_it_did_not_start() {
+        for pid in [0, 1, u32::MAX, std::process::id()] {
+            assert!(!shutdown(pid).await, "{pid}");
+        }
+    }
 }

@@ -95,6 +95,9 @@ pub fn spawn(spec: SpawnSpec<'_>) -> Result<Started> {
     // Only the child may hold the write end, so the read sees EOF when it exits.
     let port_reader = pipe.map(|(reader, _writer)| reader);
     let pid = child.id().unwrap_or(0);
+    if spec.own_process_group {
+        started_groups::add(pid);
+    }
     let tail = OutputTail::default();
     if let Some(stdout) = child.stdout.take() {
         forward(Stream::Out(stdout), spec.sinks.stdout.clone(), tail.clone());
@@ -111,6 +114,34 @@ pub fn spawn(spec: SpawnSpec<'_>) -> Result<Started> {
     })
 }
 
+/// The process groups this addon started (dev servers that lead a group of
+/// their own): the only ones it ever signals. A process-wide record, like
+/// the OS's own table of our children: a pid handed back by JS is checked
+/// against it.
+pub mod started_groups {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+
+    static GROUPS: Mutex<BTreeSet<u32>> = Mutex::new(BTreeSet::new());
+
+    pub fn add(pid: u32) {
+        if let Ok(mut groups) = GROUPS.lock() {
+            groups.insert(pid);
+        }
+    }
+
+    pub fn remove(pid: u32) {
+        if let Ok(mut groups) = GROUPS.lock() {
+            groups.remove(&pid);
+        }
+    }
+
+    /// Whether `pid` leads a group this addon started (never 0 or 1).
+    pub fn owns(pid: u32) -> bool {
+        pid > 1 && GROUPS.lock().is_ok_and(|groups| groups.contains(&pid))
+    }
+}
+
 #[cfg(unix)]
 fn configure_unix(
     cmd: &mut tokio::process::Command,
@@ -122,6 +153,7 @@ fn configure_unix(
     if own_process_group {
         cmd.process_group(0);
     }
+    die_with_parent(cmd);
     if let Some(fd) = port_fd {
         // SAFETY: dup2 is async-signal-safe; it runs in the forked child
         // before exec and touches nothing but file descriptors.
@@ -135,6 +167,31 @@ fn configure_unix(
         }
     }
 }
+
+/// Linux: the child gets SIGTERM when the process that started it dies
+/// (a crashed or killed Node), so a dev server never outlives its host.
+/// SIGTERM, so a proxy can still stop what it started.
+#[cfg(target_os = "linux")]
+fn die_with_parent(cmd: &mut tokio::process::Command) {
+    // SAFETY: getpid before the fork; prctl and getppid are
+    // async-signal-safe and touch only the forked child.
+    let parent = unsafe { libc::getpid() };
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // The parent died before the prctl: do not start at all.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::other("the builder exited"));
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn die_with_parent(_cmd: &mut tokio::process::Command) {}
 
 enum Stream {
     Out(ChildStdout),
@@ -232,6 +289,7 @@ async fn settle<T: Send + 'static>(
                 // group goes with it: no orphans.
                 if started.group_leader {
                     stop_process_group(pid, Duration::from_secs(2)).await;
+                    started_groups::remove(pid);
                 }
                 drop(keep_alive);
             });
@@ -248,6 +306,7 @@ async fn settle<T: Send + 'static>(
         PortEvent::TimedOut => {
             if started.group_leader {
                 stop_process_group(started.pid, Duration::from_secs(2)).await;
+                started_groups::remove(started.pid);
             }
             let _ = started.child.kill().await;
             Err(Error::DevServerFailed {
@@ -369,7 +428,8 @@ pub fn free_port() -> Result<u16> {
 /// SIGKILL after `grace`.
 #[cfg(unix)]
 pub async fn stop_process_group(pid: u32, grace: Duration) {
-    let Ok(pgid) = i32::try_from(pid) else {
+    // Never 0 (our own group), 1 (kill(-1) is everyone) or a negative id.
+    let Some(pgid) = i32::try_from(pid).ok().filter(|p| *p > 1) else {
         return;
     };
     // SAFETY: plain syscalls on a process group id we created.

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use crate::blocking::blocking;
 use crate::compile::{go_build::RELEASE_FLAGS, Template};
 use crate::error::Result;
 use crate::session::Session;
@@ -17,7 +18,8 @@ pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
     let out_dir = super::output_dir(&session.env)?;
     let bootstrap = out_dir.path().join("bootstrap");
     let flags = session.build_flags(RELEASE_FLAGS)?;
-    let kept = Kept::new(session, Template::Lambda.source(), &flags);
+    // Hashing the module's sources is file work: off the async workers.
+    let kept = blocking(|| Kept::new(session, Template::Lambda.source(), &flags));
     let entrypoint = &session.entry.rel;
     let lock = kept.lock(entrypoint).await?;
     let reused = kept.matches(entrypoint, &kept.key(entrypoint));

@@ -52,8 +52,11 @@ pub struct DownloadOptions {
     /// Wait before the first retry; doubled for each further one.
     pub retry_delay: Duration,
     pub connect_timeout: Duration,
-    /// Longest silence while reading a response.
+    /// Longest silence while reading a response: longer is a stall.
     pub read_timeout: Duration,
+    /// Stalls after which the download fails (a stalled mirror rarely
+    /// recovers; each stall already cost `read_timeout`).
+    pub stall_attempts: u32,
 }
 
 impl DownloadOptions {
@@ -66,8 +69,9 @@ impl DownloadOptions {
             base_url: with_trailing_slash(base),
             attempts: 4,
             retry_delay: Duration::from_millis(500),
-            connect_timeout: Duration::from_secs(30),
-            read_timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(15),
+            read_timeout: Duration::from_secs(15),
+            stall_attempts: 2,
         }
     }
 
@@ -129,6 +133,8 @@ fn proxies(env: &Env) -> Result<Vec<reqwest::Proxy>> {
 struct Failure {
     reason: String,
     transient: bool,
+    /// The server went silent (no byte for the read timeout).
+    stalled: bool,
 }
 
 impl Failure {
@@ -136,6 +142,7 @@ impl Failure {
         Failure {
             reason: reason.into(),
             transient: false,
+            stalled: false,
         }
     }
 
@@ -143,6 +150,7 @@ impl Failure {
         Failure {
             reason: reason.into(),
             transient: true,
+            stalled: false,
         }
     }
 
@@ -154,6 +162,28 @@ impl Failure {
         Failure {
             reason,
             transient: retry,
+            stalled: false,
+        }
+    }
+
+    /// Whether to give up now: a final failure, the tries (`tries`, or
+    /// `stalls` of them stalls) used up.
+    fn ends(&self, tries: u32, stalls: u32, options: &DownloadOptions) -> bool {
+        !self.transient || tries >= options.attempts || stalls >= options.stall_attempts
+    }
+
+    /// The reason reported when giving up.
+    fn final_reason(&self, tries: u32, stalls: u32, options: &DownloadOptions) -> String {
+        if stalls >= options.stall_attempts {
+            format!(
+                "the server stalled: no data for {} s, {stalls} times ({})",
+                options.read_timeout.as_secs_f64(),
+                self.reason
+            )
+        } else if self.transient {
+            format!("{} (after {tries} tries)", self.reason)
+        } else {
+            self.reason.clone()
         }
     }
 
@@ -167,7 +197,10 @@ impl Failure {
         if err.is_builder() {
             return Failure::fatal(reason);
         }
-        Failure::transient(reason)
+        Failure {
+            stalled: err.is_timeout(),
+            ..Failure::transient(reason)
+        }
     }
 }
 
@@ -211,32 +244,27 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = std::result::Result<T, Failure>>,
 {
-    let mut tries = 0;
+    let (mut tries, mut stalls) = (0, 0);
     loop {
         tries += 1;
-        match attempt().await {
+        let f = match attempt().await {
             Ok(value) => return Ok(value),
-            Err(f) if f.transient && tries < options.attempts => {
-                progress(&format!(
-                    "Download of {url} failed ({}); retrying ({}/{})",
-                    f.reason,
-                    tries + 1,
-                    options.attempts
-                ));
-                tokio::time::sleep(backoff(options, tries)).await;
-            }
-            Err(f) => {
-                let reason = if f.transient {
-                    format!("{} (after {tries} tries)", f.reason)
-                } else {
-                    f.reason
-                };
-                return Err(Error::ToolchainDownload {
-                    url: url.to_string(),
-                    reason,
-                });
-            }
+            Err(f) => f,
+        };
+        stalls += u32::from(f.stalled);
+        if f.ends(tries, stalls, options) {
+            return Err(Error::ToolchainDownload {
+                url: url.to_string(),
+                reason: f.final_reason(tries, stalls, options),
+            });
         }
+        progress(&format!(
+            "Download of {url} failed ({}); retrying ({}/{})",
+            f.reason,
+            tries + 1,
+            options.attempts
+        ));
+        tokio::time::sleep(backoff(options, tries)).await;
     }
 }
 
@@ -364,7 +392,7 @@ impl Feeder<'_> {
         // attempt that delivered bytes resets that count, and the total is
         // capped too.
         let max_requests = options.attempts.saturating_mul(4);
-        let (mut tries, mut stalled) = (0, 0);
+        let (mut tries, mut without_progress, mut stalls) = (0, 0, 0);
         loop {
             tries += 1;
             let before = self.delivered;
@@ -373,17 +401,14 @@ impl Feeder<'_> {
                 Err(AttemptError::ConsumerGone) => return Err(FeedError::ConsumerGone),
                 Err(AttemptError::Failed(f)) => f,
             };
-            stalled = if self.delivered > before {
+            without_progress = if self.delivered > before {
                 1
             } else {
-                stalled + 1
+                without_progress + 1
             };
-            if !failure.transient || stalled >= options.attempts || tries >= max_requests {
-                let reason = if failure.transient {
-                    format!("{} (after {tries} tries)", failure.reason)
-                } else {
-                    failure.reason
-                };
+            stalls += u32::from(failure.stalled);
+            if failure.ends(without_progress, stalls, options) || tries >= max_requests {
+                let reason = failure.final_reason(tries, stalls, options);
                 // Stop the extractor with an error rather than a clean end.
                 let _ = self.tx.send(Err(io::Error::other(reason.clone()))).await;
                 return Err(FeedError::Failed(Error::ToolchainDownload {
@@ -397,7 +422,7 @@ impl Feeder<'_> {
                 failure.reason,
                 megabytes(self.delivered),
             ));
-            tokio::time::sleep(backoff(options, stalled)).await;
+            tokio::time::sleep(backoff(options, without_progress)).await;
         }
     }
 

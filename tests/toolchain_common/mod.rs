@@ -26,6 +26,9 @@ pub enum Fault {
     Cut(usize),
     /// Answer with this status and an empty body.
     Status(u16),
+    /// Send the headers (full length) and this many body bytes, then go
+    /// silent with the connection open (a stalled mirror).
+    Stall(usize),
 }
 
 #[derive(Debug, Clone)]
@@ -204,8 +207,14 @@ fn handle(mut conn: TcpStream, state: &Mutex<State>) {
         return;
     }
     let mut body = &route.body[start..];
-    if let Some(Fault::Cut(n)) = fault {
+    if let Some(Fault::Cut(n) | Fault::Stall(n)) = fault {
         body = &body[..n.min(body.len())];
+    }
+    if let Some(Fault::Stall(_)) = fault {
+        let _ = conn.write_all(body);
+        let _ = conn.flush();
+        thread::sleep(Duration::from_secs(30));
+        return;
     }
     for piece in body.chunks(64 * 1024) {
         if conn.write_all(piece).is_err() {
