@@ -150,7 +150,7 @@ pub fn classify(output: String) -> Error {
         "go: updates to go.mod needed",
         "module lookup disabled",
     ];
-    if output.contains("errors parsing go.mod") {
+    if output.contains("go: errors parsing") {
         Error::GoModInvalid { output }
     } else if MODULE_MARKERS.iter().any(|m| output.contains(m)) {
         Error::ModTidyFailed { output }

@@ -18,7 +18,7 @@ pub mod overlay;
 pub mod template;
 pub mod vendor;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::analyze::{self, Analysis};
 use crate::entry::Entry;
@@ -101,8 +101,8 @@ struct HandlersBuild {
     /// Import paths of the generated mains and of the handlers' packages.
     mains: Vec<String>,
     handler_packages: Vec<Option<String>>,
-    /// (scratch copy of a renamed entry, the entrypoint as the user knows it)
-    renamed: Vec<(String, String)>,
+    /// Scratch files Go may name in its output, and the user's names for them.
+    user_paths: UserPaths,
 }
 
 impl HandlersBuild {
@@ -125,16 +125,53 @@ impl HandlersBuild {
             .collect()
     }
 
-    /// Go names the scratch copy of an entry; the user knows it by its path.
+    /// Go names the scratch copies (the renamed entry, the alternate
+    /// go.mod); the user knows them by their own paths.
     fn with_user_paths(&self, err: Error) -> Error {
-        err.map_output(|out| {
-            self.renamed
-                .iter()
-                .fold(out.to_string(), |out, (scratch, user)| {
-                    out.replace(scratch, user)
-                })
-        })
+        err.map_output(|out| self.user_paths.apply(out))
     }
+}
+
+/// Scratch files and what the user calls them (paths relative to the work
+/// path). Go prints a path absolute, or relative to its working directory
+/// when that is shorter (a TMPDIR near the project): both are mapped.
+struct UserPaths {
+    cwd: PathBuf,
+    pairs: Vec<(PathBuf, String)>,
+}
+
+impl UserPaths {
+    fn apply(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for (scratch, user) in &self.pairs {
+            let forms = [
+                Some(scratch.to_string_lossy().into_owned()),
+                relative_path(scratch, &self.cwd),
+            ];
+            for form in forms.into_iter().flatten() {
+                text = text.replace(&form, user);
+            }
+        }
+        text
+    }
+}
+
+/// `path` relative to `base` (`../t/x.go`), when both are absolute.
+fn relative_path(path: &Path, base: &Path) -> Option<String> {
+    if !path.is_absolute() || !base.is_absolute() {
+        return None;
+    }
+    let path: Vec<_> = path.components().collect();
+    let base: Vec<_> = base.components().collect();
+    let common = path.iter().zip(&base).take_while(|(a, b)| a == b).count();
+    let mut rel = PathBuf::new();
+    for _ in common..base.len() {
+        rel.push("..");
+    }
+    for part in &path[common..] {
+        rel.push(part);
+    }
+    Some(rel.to_string_lossy().into_owned())
 }
 
 /// Renames each handler, lays the module out and assembles the `go build`:
@@ -177,18 +214,25 @@ async fn handlers_build(
         .iter()
         .map(|p| main_import_path(session, p))
         .collect();
+    let mut pairs: Vec<(PathBuf, String)> = sources
+        .iter()
+        .map(|s| (s.renamed.clone(), s.entry.rel.clone()))
+        .collect();
+    if let Some(go_mod) = session.layout.go_mod() {
+        let user = go_mod
+            .strip_prefix(session.work_path())
+            .unwrap_or(go_mod)
+            .to_string_lossy()
+            .replace('\\', "/");
+        pairs.push((session.scratch().join("go.mod"), user));
+    }
     Ok(HandlersBuild {
         mains,
         handler_packages: view.handler_packages,
-        renamed: sources
-            .iter()
-            .map(|s| {
-                (
-                    s.renamed.to_string_lossy().into_owned(),
-                    s.entry.rel.clone(),
-                )
-            })
-            .collect(),
+        user_paths: UserPaths {
+            cwd: view.cwd.clone(),
+            pairs,
+        },
         go: GoBuild {
             cwd: view.cwd,
             env: view.env,
@@ -262,4 +306,38 @@ fn check_handler(entry: &Entry, analysis: &Analysis, has_go_mod: bool) -> Result
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scratch_paths_become_the_users_absolute_or_relative() {
+        let map = UserPaths {
+            cwd: PathBuf::from("/w/proj"),
+            pairs: vec![
+                (
+                    PathBuf::from("/w/t/go-builder-scratch-1/entries/m.go"),
+                    "api/te.go".into(),
+                ),
+                (
+                    PathBuf::from("/w/t/go-builder-scratch-1/go.mod"),
+                    "go.mod".into(),
+                ),
+            ],
+        };
+        assert_eq!(
+            map.apply("../t/go-builder-scratch-1/entries/m.go:4:2: undefined: x"),
+            "api/te.go:4:2: undefined: x"
+        );
+        assert_eq!(
+            map.apply("/w/t/go-builder-scratch-1/entries/m.go:4:2: y"),
+            "api/te.go:4:2: y"
+        );
+        assert_eq!(
+            map.apply("go: errors parsing ../t/go-builder-scratch-1/go.mod:\n../t/go-builder-scratch-1/go.mod:3: invalid go version"),
+            "go: errors parsing go.mod:\ngo.mod:3: invalid go version"
+        );
+    }
 }
