@@ -21,13 +21,37 @@
 // Without $VERCEL_IPC_PATH it still serves, silently (useful for local runs).
 // $VERCEL_EXECUTABLE_PORT overrides the listening port (tests).
 //
-// Standard library only: it is compiled by the builder for GOOS=linux with
-// CGO_ENABLED=0 from a throw-away module.
+// Dev mode (the builder's dev server), through the environment:
+//
+//   - VERCEL_EXECUTABLE_USER_SERVER=<path>: the server binary (default
+//     ./user-server beside this binary);
+//   - VERCEL_EXECUTABLE_READY_TIMEOUT=<Go duration>: the readiness wait
+//     (default 30s);
+//   - VERCEL_EXECUTABLE_CONTROL=stdin: commands on stdin, one per line.
+//     "swap <path>" starts <path> as a new user server, switches new
+//     requests to it once it accepts connections, and stops the old one
+//     when its in-flight requests are done. Each command is answered by one
+//     line on stdout ("executable: swapped to <path> (pid N, port P)",
+//     "executable: swap to <path> failed: <reason>"); the user servers'
+//     stdout is passed through so that these lines always start a line;
+//   - VERCEL_EXECUTABLE_ERROR_FILE=<file>: start no user server and answer
+//     every request but /_vercel/ping with 500 and the file's contents
+//     (until a swap starts one).
+//
+// On Linux the user server is started with Pdeathsig SIGKILL
+// (pdeathsig_linux.go), so it never outlives this process.
+//
+// Standard library only, Go 1.20 or newer: it is compiled by the builder for
+// GOOS=linux with CGO_ENABLED=0 from a throw-away module, and for the
+// developer's own platform in dev.
 package main
 
 import (
+	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -52,7 +76,18 @@ const (
 	internalPrefix   = "x-vercel-internal-"
 	invocationHeader = "x-vercel-internal-invocation-id"
 	requestHeader    = "x-vercel-internal-request-id"
+
+	// drainGrace bounds the wait for the in-flight requests (upgraded
+	// connections included) of a server that a swap replaced.
+	drainGrace = 10 * time.Second
+	// stopGrace is the time between SIGTERM and SIGKILL.
+	stopGrace = 5 * time.Second
 )
+
+// startProcess starts a user server. pdeathsig_linux.go replaces it with a
+// start that asks the kernel to kill the child when this process dies; main.go
+// alone (other systems) starts it plainly.
+var startProcess = func(cmd *exec.Cmd) error { return cmd.Start() }
 
 // ipc is the connection to the platform; nil when $VERCEL_IPC_PATH is unset.
 type ipc struct {
@@ -87,8 +122,13 @@ func logf(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "executable: "+format+"\n", args...)
 }
 
+// failing is locked by the first fail and never unlocked: a second
+// concurrent fail waits for the first one's exit.
+var failing sync.Mutex
+
 // fail reports an unrecoverable error to the platform and exits non-zero.
 func fail(c *ipc, format string, args ...any) {
+	failing.Lock()
 	msg := fmt.Sprintf(format, args...)
 	logf("%s", msg)
 	c.send("unrecoverable-error", map[string]string{"message": msg})
@@ -120,84 +160,527 @@ func main() {
 		listenPort = p
 	}
 
-	self, err := os.Executable()
-	if err != nil {
-		fail(platform, "locate executable: %v", err)
+	s := &supervisor{platform: platform, readyTimeout: readyTimeout, live: map[*backend]bool{}}
+	if v := os.Getenv("VERCEL_EXECUTABLE_READY_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			fail(platform, "invalid VERCEL_EXECUTABLE_READY_TIMEOUT %q", v)
+		}
+		s.readyTimeout = d
 	}
-	userServer := filepath.Join(filepath.Dir(self), "user-server")
-
-	upstreamPort, err := freePort()
-	if err != nil {
-		fail(platform, "pick a port for user-server: %v", err)
+	control := false
+	switch v := os.Getenv("VERCEL_EXECUTABLE_CONTROL"); v {
+	case "":
+	case "stdin":
+		control = true
+		s.out = &lineWriter{w: os.Stdout, atLineStart: true}
+	default:
+		fail(platform, "invalid VERCEL_EXECUTABLE_CONTROL %q (the only control is stdin)", v)
 	}
-	upstream := net.JoinHostPort("127.0.0.1", strconv.Itoa(upstreamPort))
-
-	cmd := exec.Command(userServer)
-	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(upstreamPort))
-	cmd.Stdin = nil
-	cmd.Stdout = os.Stdout
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		fail(platform, "start user server: %v", err)
+	if path := os.Getenv("VERCEL_EXECUTABLE_ERROR_FILE"); path != "" {
+		page := &errorPage{path: path}
+		if _, err := page.body(); err != nil {
+			fail(platform, "read VERCEL_EXECUTABLE_ERROR_FILE: %v", err)
+		}
+		s.errorPage = page
 	}
 
-	// exited is closed once user-server has exited; cmd.ProcessState is then set.
-	exited := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(exited)
-	}()
+	userServer := os.Getenv("VERCEL_EXECUTABLE_USER_SERVER")
+	if userServer == "" {
+		self, err := os.Executable()
+		if err != nil {
+			fail(platform, "locate executable: %v", err)
+		}
+		userServer = filepath.Join(filepath.Dir(self), "user-server")
+	}
 
 	// On SIGTERM/SIGINT pass the signal on and leave quietly once the user
-	// server is gone: a requested shutdown is not an unrecoverable error.
-	var stopping atomic.Bool
+	// servers are gone: a requested shutdown is not an unrecoverable error.
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	go func() {
-		sig := <-sigs
-		stopping.Store(true)
-		_ = cmd.Process.Signal(sig)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-		os.Exit(0)
-	}()
+	go func() { s.shutdown(<-sigs) }()
 
-	if err := waitReady(upstream, exited); err != nil {
-		_ = cmd.Process.Kill()
-		fail(platform, "%v", err)
+	if s.errorPage == nil {
+		b, err := s.launch(userServer)
+		if err != nil {
+			fail(platform, "%v", err)
+		}
+		if err := waitReady(b.addr, b.exited, s.readyTimeout, nil, nil); err != nil {
+			_ = b.cmd.Process.Kill()
+			fail(platform, "%v", err)
+		}
+		s.current.Store(b)
 	}
 
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(listenPort)))
 	if err != nil {
-		_ = cmd.Process.Kill()
+		s.killAll()
 		fail(platform, "listen: %v", err)
 	}
 
-	// From here on the user server must stay up for the function to work.
-	go func() {
-		<-exited
-		if stopping.Load() {
-			return // the signal goroutine exits the process
-		}
-		fail(platform, "user server exited: %s", cmd.ProcessState)
-	}()
+	// From here on the current user server must stay up for the function
+	// to work.
+	s.arm()
 
 	platform.send("server-started", map[string]int64{
 		"initDuration": time.Since(start).Milliseconds(),
 		"httpPort":     int64(ln.Addr().(*net.TCPAddr).Port),
 	})
 
+	if control {
+		s.status(fmt.Sprintf("executable: listening on %s", ln.Addr()))
+		go s.control(os.Stdin)
+	}
+
 	prefix := routePrefix(os.Getenv("VERCEL_SERVICE_ROUTE_PREFIX"), os.Getenv("VERCEL_SERVICE_ROUTE_PREFIX_STRIP"))
-	srv := &http.Server{Handler: handler(newProxy(upstream), platform, prefix)}
+	srv := &http.Server{Handler: handler(s, platform, prefix)}
 	if err := srv.Serve(ln); err != nil {
-		_ = cmd.Process.Kill()
+		s.killAll()
 		fail(platform, "serve: %v", err)
 	}
 }
+
+// ---- user servers ----
+
+// backend is one user server process and the proxy to it.
+type backend struct {
+	path      string
+	cmd       *exec.Cmd
+	port      int
+	addr      string
+	proxy     *httputil.ReverseProxy
+	transport *http.Transport
+	exited    chan struct{} // closed once the process has exited; cmd.ProcessState is then set
+
+	mu      sync.Mutex
+	active  int           // requests being proxied to it
+	retired bool          // replaced: takes no new requests
+	idle    chan struct{} // closed once retired with no active request
+}
+
+// acquire counts a request in, unless the backend has been replaced.
+func (b *backend) acquire() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.retired {
+		return false
+	}
+	b.active++
+	return true
+}
+
+func (b *backend) release() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.active--
+	if b.retired && b.active == 0 {
+		close(b.idle)
+	}
+}
+
+// retire stops new requests from reaching b; the returned channel is closed
+// once its last in-flight request is done.
+func (b *backend) retire() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.retired {
+		b.retired = true
+		if b.active == 0 {
+			close(b.idle)
+		}
+	}
+	return b.idle
+}
+
+// stop sends SIGTERM (a kill where signals are not supported), then SIGKILL
+// after stopGrace, and returns once the process has exited.
+func (b *backend) stop() {
+	if err := b.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		_ = b.cmd.Process.Kill()
+	}
+	select {
+	case <-b.exited:
+	case <-time.After(stopGrace):
+		_ = b.cmd.Process.Kill()
+		<-b.exited
+	}
+}
+
+// supervisor owns the user server processes and routes requests to the
+// current one.
+type supervisor struct {
+	platform     *ipc
+	readyTimeout time.Duration
+	out          *lineWriter // stdout in control mode (status lines); nil otherwise
+	errorPage    *errorPage  // error mode; nil otherwise
+
+	current  atomic.Pointer[backend] // nil only in error mode
+	armed    atomic.Bool             // an exit of the current server is fatal
+	stopping atomic.Bool             // a signal asked us to leave
+
+	mu   sync.Mutex
+	live map[*backend]bool // started and not yet exited
+}
+
+// launch starts path as a user server on a free port. Error texts are the
+// ones production has always reported.
+func (s *supervisor) launch(path string) (*backend, error) {
+	if !filepath.IsAbs(path) {
+		// A bare name must not be looked up in $PATH.
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, fmt.Errorf("pick a port for user-server: %v", err)
+	}
+	cmd := exec.Command(path)
+	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port))
+	cmd.Stdin = nil
+	cmd.Stdout = os.Stdout
+	cmd.Stderr = os.Stderr
+	var stdout *os.File
+	if s.out != nil {
+		// Through a pipe, so that status lines never land mid-line.
+		r, w, err := os.Pipe()
+		if err != nil {
+			return nil, fmt.Errorf("start user server: %v", err)
+		}
+		defer w.Close()
+		cmd.Stdout = w
+		stdout = r
+	}
+	s.mu.Lock()
+	if s.stopping.Load() {
+		s.mu.Unlock()
+		if stdout != nil {
+			stdout.Close()
+		}
+		return nil, errors.New("start user server: shutting down")
+	}
+	if err := startProcess(cmd); err != nil {
+		s.mu.Unlock()
+		if stdout != nil {
+			stdout.Close()
+		}
+		return nil, fmt.Errorf("start user server: %v", err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	proxy := newProxy(addr)
+	b := &backend{
+		path:      path,
+		cmd:       cmd,
+		port:      port,
+		addr:      addr,
+		proxy:     proxy,
+		transport: proxy.Transport.(*http.Transport),
+		exited:    make(chan struct{}),
+		idle:      make(chan struct{}),
+	}
+	s.live[b] = true
+	s.mu.Unlock()
+
+	if stdout != nil {
+		go func() {
+			_, _ = io.Copy(s.out, stdout)
+			stdout.Close()
+		}()
+	}
+	go func() {
+		_ = cmd.Wait()
+		close(b.exited)
+		s.mu.Lock()
+		delete(s.live, b)
+		s.mu.Unlock()
+		s.checkExit(b)
+	}()
+	return b, nil
+}
+
+// checkExit ends the proxy when the server that serves requests is gone.
+// Servers being replaced or still starting may exit; a requested shutdown
+// is no error either.
+func (s *supervisor) checkExit(b *backend) {
+	if !s.armed.Load() || s.stopping.Load() || s.current.Load() != b {
+		return
+	}
+	select {
+	case <-b.exited:
+		fail(s.platform, "user server exited: %s", b.cmd.ProcessState)
+	default:
+	}
+}
+
+// arm makes an exit of the current server fatal from now on, including one
+// that happened before.
+func (s *supervisor) arm() {
+	s.armed.Store(true)
+	if b := s.current.Load(); b != nil {
+		s.checkExit(b)
+	}
+}
+
+// shutdown passes sig to every user server, waits up to stopGrace for them
+// to exit, kills the rest and exits 0.
+func (s *supervisor) shutdown(sig os.Signal) {
+	s.mu.Lock()
+	s.stopping.Store(true)
+	var live []*backend
+	for b := range s.live {
+		live = append(live, b)
+	}
+	s.mu.Unlock()
+	for _, b := range live {
+		_ = b.cmd.Process.Signal(sig)
+	}
+	timeout := time.After(stopGrace)
+	for _, b := range live {
+		select {
+		case <-b.exited:
+		case <-timeout:
+			for _, b := range live {
+				_ = b.cmd.Process.Kill()
+			}
+			for _, b := range live {
+				<-b.exited
+			}
+			os.Exit(0)
+		}
+	}
+	os.Exit(0)
+}
+
+// killAll kills every user server (before a fatal error).
+func (s *supervisor) killAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for b := range s.live {
+		_ = b.cmd.Process.Kill()
+	}
+}
+
+// ServeHTTP sends the request to the current user server, or answers with
+// the error page in error mode.
+func (s *supervisor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	for {
+		b := s.current.Load()
+		if b == nil {
+			s.serveError(w)
+			return
+		}
+		// A swap stores the new server before it retires the old one, so
+		// a failed acquire finds the new one on the next round.
+		if b.acquire() {
+			defer b.release()
+			b.proxy.ServeHTTP(w, r)
+			return
+		}
+	}
+}
+
+func (s *supervisor) serveError(w http.ResponseWriter) {
+	var body []byte
+	if s.errorPage != nil {
+		body, _ = s.errorPage.body()
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = w.Write(body)
+}
+
+// errorPage is the body of every response in error mode: the file's
+// contents, read for each request so that it can be replaced while the
+// proxy runs; the last good read when it cannot be read.
+type errorPage struct {
+	path string
+	mu   sync.Mutex
+	last []byte
+}
+
+func (e *errorPage) body() ([]byte, error) {
+	b, err := os.ReadFile(e.path)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err == nil {
+		e.last = b
+	}
+	return e.last, err
+}
+
+// ---- control (dev) ----
+
+// lineWriter is stdout in control mode: the user servers' output and the
+// status lines, which always start at the beginning of a line.
+type lineWriter struct {
+	mu          sync.Mutex
+	w           io.Writer
+	atLineStart bool
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n, err := l.w.Write(p)
+	if n > 0 {
+		l.atLineStart = p[n-1] == '\n'
+	}
+	return n, err
+}
+
+// Line writes text as one line, after a newline if the last output ended
+// mid-line.
+func (l *lineWriter) Line(text string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := make([]byte, 0, len(text)+2)
+	if !l.atLineStart {
+		b = append(b, '\n')
+	}
+	b = append(b, text...)
+	b = append(b, '\n')
+	_, _ = l.w.Write(b)
+	l.atLineStart = true
+}
+
+// status prints a status line on stdout (control mode only).
+func (s *supervisor) status(text string) {
+	if s.out != nil {
+		s.out.Line(text)
+	}
+}
+
+// control reads commands from in, one per line, and runs them in order.
+// EOF ends the commands, nothing else.
+func (s *supervisor) control(in io.Reader) {
+	lines := make(chan string)
+	go func() {
+		r := bufio.NewReader(in)
+		for {
+			line, err := r.ReadString('\n')
+			if line != "" {
+				lines <- line
+			}
+			if err != nil {
+				close(lines)
+				return
+			}
+		}
+	}()
+	c := &controller{s: s, lines: lines}
+	for {
+		line, ok := c.next()
+		if !ok {
+			return
+		}
+		c.run(line)
+	}
+}
+
+type controller struct {
+	s       *supervisor
+	lines   <-chan string // nil after EOF
+	pending []string      // read during a swap, not run yet
+}
+
+func (c *controller) next() (string, bool) {
+	if len(c.pending) > 0 {
+		line := c.pending[0]
+		c.pending = c.pending[1:]
+		return line, true
+	}
+	if c.lines == nil {
+		return "", false
+	}
+	line, ok := <-c.lines
+	if !ok {
+		c.lines = nil
+	}
+	return line, ok
+}
+
+// swapPath returns the path of a "swap <path>" command.
+func swapPath(line string) (string, bool) {
+	line = strings.TrimSpace(line)
+	if !strings.HasPrefix(line, "swap ") {
+		return "", false
+	}
+	path := strings.TrimSpace(line[len("swap "):])
+	return path, path != ""
+}
+
+func (c *controller) run(line string) {
+	if strings.TrimSpace(line) == "" {
+		return
+	}
+	if path, ok := swapPath(line); ok {
+		c.swap(path)
+		return
+	}
+	text := "unknown command: " + strings.TrimSpace(line)
+	logf("%s", text)
+	c.s.status("executable: " + text)
+}
+
+// swap starts path as a new user server and, once it accepts connections,
+// makes it the current one; the old one is stopped when its in-flight
+// requests are done. When the new one fails (it exits, times out, or a
+// newer swap arrives first) the old one keeps serving.
+func (c *controller) swap(path string) {
+	s := c.s
+	b, err := s.launch(path)
+	if err == nil {
+		err = waitReady(b.addr, b.exited, s.readyTimeout, c.lines, c.duringSwap)
+		if err != nil {
+			_ = b.cmd.Process.Kill()
+			<-b.exited
+			if errors.Is(err, errExitedEarly) {
+				err = fmt.Errorf("%v (%s)", err, b.cmd.ProcessState)
+			}
+		}
+	}
+	if err != nil {
+		text := fmt.Sprintf("swap to %s failed: %v", path, err)
+		logf("%s", text)
+		s.status("executable: " + text)
+		return
+	}
+	old := s.current.Swap(b)
+	s.status(fmt.Sprintf("executable: swapped to %s (pid %d, port %d)", path, b.cmd.Process.Pid, b.port))
+	if old != nil {
+		go s.retire(old)
+	}
+	// An exit between the readiness check and the switch went unwatched.
+	s.checkExit(b)
+}
+
+// duringSwap keeps a command that arrives while a swap waits for its server;
+// a newer swap makes the waiting one give up.
+func (c *controller) duringSwap(line string, ok bool) error {
+	if !ok {
+		c.lines = nil
+		return nil
+	}
+	c.pending = append(c.pending, line)
+	if _, isSwap := swapPath(line); isSwap {
+		return errors.New("superseded by a newer swap")
+	}
+	return nil
+}
+
+// retire stops a replaced server once its in-flight requests are done, or
+// after drainGrace.
+func (s *supervisor) retire(b *backend) {
+	select {
+	case <-b.retire():
+	case <-b.exited:
+	case <-time.After(drainGrace):
+	}
+	b.stop()
+	b.transport.CloseIdleConnections()
+}
+
+// ---- networking ----
 
 // freePort asks the kernel for an unused port on 127.0.0.1. The port is
 // released before user-server binds it; the window for a race is tiny.
@@ -210,21 +693,31 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
+var errExitedEarly = errors.New("user server exited before accepting connections")
+
 // waitReady polls addr until it accepts a TCP connection, the user server
-// exits, or readyTimeout passes.
-func waitReady(addr string, exited <-chan struct{}) error {
-	deadline := time.Now().Add(readyTimeout)
+// exits, or timeout passes. Lines arriving on interrupt (nil: none) are
+// handed to onLine, which may end the wait with an error.
+func waitReady(addr string, exited <-chan struct{}, timeout time.Duration, interrupt <-chan string, onLine func(line string, ok bool) error) error {
+	deadline := time.Now().Add(timeout)
 	for {
 		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			c.Close()
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("user server did not accept connections on %s within %s", addr, readyTimeout)
+			return fmt.Errorf("user server did not accept connections on %s within %s", addr, timeout)
 		}
 		select {
 		case <-exited:
-			return fmt.Errorf("user server exited before accepting connections")
+			return errExitedEarly
+		case line, ok := <-interrupt:
+			if !ok {
+				interrupt = nil
+			}
+			if err := onLine(line, ok); err != nil {
+				return err
+			}
 		case <-time.After(readyPoll):
 		}
 	}
@@ -232,7 +725,8 @@ func waitReady(addr string, exited <-chan struct{}) error {
 
 // newProxy returns a transparent reverse proxy to addr. Responses are flushed
 // as they arrive (FlushInterval -1) so streaming works, and ReverseProxy
-// itself passes protocol upgrades (WebSocket) through after a 101.
+// itself passes protocol upgrades (WebSocket) through after a 101. The
+// request rules are applied before, by handler.
 func newProxy(addr string) *httputil.ReverseProxy {
 	target := &url.URL{Scheme: "http", Host: addr}
 	transport := http.DefaultTransport.(*http.Transport).Clone()
@@ -247,21 +741,13 @@ func newProxy(addr string) *httputil.ReverseProxy {
 			// The query byte for byte: ReverseProxy re-encodes it (sorted,
 			// %20 as +) under older GODEBUG defaults or with a ';' in it.
 			r.Out.URL.RawQuery = r.In.URL.RawQuery
-			// The public Host: the platform's forwarded one when it sends it.
+			// The Host that handler chose.
 			r.Out.Host = r.In.Host
-			if host := r.In.Header.Get("X-Forwarded-Host"); host != "" {
-				r.Out.Host = host
-			}
 			// Rewrite drops inbound X-Forwarded-*; the platform's are the
 			// true ones, so keep them unchanged instead of adding our own.
 			for _, h := range []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
 				if v, ok := r.In.Header[h]; ok {
 					r.Out.Header[h] = v
-				}
-			}
-			for name := range r.Out.Header {
-				if strings.HasPrefix(strings.ToLower(name), internalPrefix) {
-					delete(r.Out.Header, name)
 				}
 			}
 		},
@@ -317,10 +803,19 @@ func stripPrefix(path, prefix string) string {
 	return path
 }
 
-// handler answers the platform's health check itself and proxies everything
-// else (without the service's route prefix), reporting the end of each
-// request to the platform.
-func handler(proxy http.Handler, platform *ipc, prefix string) http.Handler {
+// handler applies the platform's per-request rules, the same in production
+// and in dev, and hands the request to upstream (the current user server):
+//
+//   - /_vercel/ping is answered here, before any prefix is cut, with no end
+//     message;
+//   - the x-vercel-internal-* headers are read (invocation and request ids)
+//     and removed;
+//   - Host becomes X-Forwarded-Host when that is set;
+//   - the service's route prefix is cut from the path (RawPath dropped, so
+//     an escaped slash reaches the server decoded); the raw query is kept;
+//   - the end of each request is reported to the platform once the response
+//     (or upgraded connection) has been fully relayed.
+func handler(upstream http.Handler, platform *ipc, prefix string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The health check is the platform's own path, before any prefix.
 		if r.URL.Path == pingPath {
@@ -329,17 +824,26 @@ func handler(proxy http.Handler, platform *ipc, prefix string) http.Handler {
 			_, _ = w.Write([]byte("OK"))
 			return
 		}
+		invocationID := r.Header.Get(invocationHeader)
+		requestID := r.Header.Get(requestHeader)
+		for name := range r.Header {
+			if strings.HasPrefix(strings.ToLower(name), internalPrefix) {
+				delete(r.Header, name)
+			}
+		}
+		// The public Host: the platform's forwarded one when it sends it.
+		if host := r.Header.Get("X-Forwarded-Host"); host != "" {
+			r.Host = host
+		}
 		if prefix != "" {
 			if stripped := stripPrefix(r.URL.Path, prefix); stripped != r.URL.Path {
 				r.URL.Path = stripped
 				r.URL.RawPath = ""
 			}
 		}
-		invocationID := r.Header.Get(invocationHeader)
-		requestID := r.Header.Get(requestHeader)
 		// ServeHTTP returns once the response body (or upgraded connection)
 		// has been fully relayed.
-		proxy.ServeHTTP(w, r)
+		upstream.ServeHTTP(w, r)
 		platform.send("end", map[string]any{
 			"context": map[string]any{
 				"invocationId": invocationID,

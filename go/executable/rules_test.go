@@ -1,0 +1,498 @@
+package main
+
+// Unit tests of the per-request rules (handler + newProxy) against an
+// in-process upstream, and of the small pieces of the dev mode.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// seen is what the upstream server received.
+type seen struct {
+	RequestURI string
+	Path       string
+	Host       string
+	Header     http.Header
+}
+
+// upstream records every request and answers with it as JSON. Paths under
+// /stream and /upgrade behave specially (see the tests using them).
+type upstream struct {
+	srv     *httptest.Server
+	mu      sync.Mutex
+	got     []seen
+	release chan struct{}
+}
+
+func newUpstream(t *testing.T) *upstream {
+	u := &upstream{release: make(chan struct{})}
+	u.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s := seen{RequestURI: r.RequestURI, Path: r.URL.Path, Host: r.Host, Header: r.Header.Clone()}
+		u.mu.Lock()
+		u.got = append(u.got, s)
+		u.mu.Unlock()
+		switch r.URL.Path {
+		case "/stream":
+			io.WriteString(w, "chunk-1|")
+			w.(http.Flusher).Flush()
+			<-u.release
+			io.WriteString(w, "chunk-2|")
+		case "/upgrade":
+			conn, rw, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				return
+			}
+			defer conn.Close()
+			rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
+			rw.Flush()
+			for {
+				line, err := rw.ReadString('\n')
+				if err != nil {
+					return
+				}
+				rw.WriteString("echo " + line)
+				rw.Flush()
+			}
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			json.NewEncoder(w).Encode(s)
+		}
+	}))
+	t.Cleanup(u.srv.Close)
+	return u
+}
+
+func (u *upstream) addr() string { return strings.TrimPrefix(u.srv.URL, "http://") }
+
+func (u *upstream) requests() []seen {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return append([]seen(nil), u.got...)
+}
+
+// platformConn is the platform's end of the IPC connection: it collects the
+// NUL-terminated messages.
+type platformConn struct {
+	msgs chan map[string]any
+}
+
+func newPlatform(t *testing.T) (*ipc, *platformConn) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	client, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close(); server.Close() })
+	p := &platformConn{msgs: make(chan map[string]any, 100)}
+	go func() {
+		r := bufio.NewReader(server)
+		for {
+			b, err := r.ReadBytes(0)
+			if err != nil {
+				return
+			}
+			var m map[string]any
+			if err := json.Unmarshal(b[:len(b)-1], &m); err != nil {
+				panic(err)
+			}
+			p.msgs <- m
+		}
+	}()
+	return &ipc{conn: client}, p
+}
+
+func (p *platformConn) next(t *testing.T) map[string]any {
+	t.Helper()
+	select {
+	case m := <-p.msgs:
+		return m
+	case <-time.After(30 * time.Second):
+		t.Fatal("no IPC message")
+		return nil
+	}
+}
+
+// serveRules puts handler (with newProxy to up) behind a test server.
+func serveRules(t *testing.T, up http.Handler, platform *ipc, prefix string) string {
+	srv := httptest.NewServer(handler(up, platform, prefix))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// rawRequest sends the request line and headers exactly as written.
+func rawRequest(t *testing.T, addr, method, target string, headers ...string) (*http.Response, string) {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\n", method, target)
+	hasHost := false
+	for _, h := range headers {
+		if strings.HasPrefix(strings.ToLower(h), "host:") {
+			hasHost = true
+		}
+		b.WriteString(h + "\r\n")
+	}
+	if !hasHost {
+		b.WriteString("Host: incoming.example\r\n")
+	}
+	b.WriteString("Connection: close\r\n\r\n")
+	io.WriteString(conn, b.String())
+	res, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, string(body)
+}
+
+func TestUpstreamPath(t *testing.T) {
+	cases := []struct {
+		name, target, prefix, strip, want string
+	}{
+		{"no strip switch", "/api/users?b=2&a=1", "/api", "", "/api/users?b=2&a=1"},
+		{"strip 1", "/api/users", "/api", "1", "/users"},
+		{"strip TRUE", "/api", "/api", "TRUE", "/"},
+		{"strip with spaces, prefix without slash", "/api/", " api/ ", " true ", "/"},
+		{"yes does not strip", "/api/x", "/api", "yes", "/api/x"},
+		{"outside the prefix", "/apix/y", "/api", "1", "/apix/y"},
+		{"nested prefix", "/a/b/c", "/a/b/", "1", "/c"},
+		{"root prefix", "/x/y", "/", "1", "/x/y"},
+		{"escaped slash when stripped", "/api/a%2Fb", "/api", "1", "/a/b"},
+		{"escaped slash kept without strip", "/api/a%2Fb", "/api", "0", "/api/a%2Fb"},
+		{"escaped slash outside prefix", "/other/a%2Fb", "/api", "1", "/other/a%2Fb"},
+		{"raw query byte for byte", "/api/q?z=1&a=%20+x;y&&b", "/api", "1", "/q?z=1&a=%20+x;y&&b"},
+		{"ping inside the prefix", "/api/_vercel/ping", "/api", "1", "/_vercel/ping"},
+		{"ping-like path", "/_vercel/ping/x", "/api", "1", "/_vercel/ping/x"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			up := newUpstream(t)
+			addr := serveRules(t, newProxy(up.addr()), nil, routePrefix(c.prefix, c.strip))
+			res, _ := rawRequest(t, addr, "GET", c.target)
+			got := up.requests()
+			if res.StatusCode != 200 || len(got) != 1 {
+				t.Fatalf("status %d, %d upstream requests", res.StatusCode, len(got))
+			}
+			if got[0].RequestURI != c.want {
+				t.Fatalf("upstream got %q, want %q", got[0].RequestURI, c.want)
+			}
+		})
+	}
+}
+
+func TestPingIsAnsweredBeforeThePrefix(t *testing.T) {
+	up := newUpstream(t)
+	platform, msgs := newPlatform(t)
+	addr := serveRules(t, newProxy(up.addr()), platform, routePrefix("/api", "1"))
+	for _, method := range []string{"GET", "HEAD", "POST"} {
+		res, body := rawRequest(t, addr, method, "/_vercel/ping")
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/plain; charset=utf-8" {
+			t.Fatalf("%s: %d %q", method, res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		if method != "HEAD" && body != "OK" {
+			t.Fatalf("%s: body %q", method, body)
+		}
+	}
+	if n := len(up.requests()); n != 0 {
+		t.Fatalf("ping reached the user server %d times", n)
+	}
+	// No end message for pings: the next message belongs to this request.
+	rawRequest(t, addr, "GET", "/api/x", "X-Vercel-Internal-Request-Id: after-ping")
+	ctx := msgs.next(t)["payload"].(map[string]any)["context"].(map[string]any)
+	if ctx["requestId"] != "after-ping" {
+		t.Fatalf("first message after pings: %v", ctx)
+	}
+}
+
+func TestHeaders(t *testing.T) {
+	up := newUpstream(t)
+	platform, msgs := newPlatform(t)
+	addr := serveRules(t, newProxy(up.addr()), platform, "")
+	rawRequest(t, addr, "GET", "/h",
+		"X-Vercel-Internal-Invocation-Id: inv-1",
+		"X-Vercel-Internal-Request-Id: 42",
+		"X-VERCEL-INTERNAL-SECRET: s",
+		"x-vercel-internal-other: o",
+		"X-Vercel-Id: keep-me",
+		"X-Forwarded-Host: public.example",
+		"X-Forwarded-For: 203.0.113.7",
+		"X-Forwarded-Proto: https",
+		"Accept-Encoding: gzip",
+	)
+	got := up.requests()[0]
+	for name := range got.Header {
+		if strings.HasPrefix(strings.ToLower(name), "x-vercel-internal-") {
+			t.Errorf("%s reached the user server", name)
+		}
+	}
+	want := map[string]string{
+		"X-Vercel-Id":       "keep-me",
+		"X-Forwarded-For":   "203.0.113.7",
+		"X-Forwarded-Host":  "public.example",
+		"X-Forwarded-Proto": "https",
+		"Accept-Encoding":   "gzip",
+	}
+	for name, value := range want {
+		if v := got.Header.Values(name); len(v) != 1 || v[0] != value {
+			t.Errorf("%s = %q, want %q", name, v, value)
+		}
+	}
+	if got.Host != "public.example" {
+		t.Errorf("Host %q, want the forwarded one", got.Host)
+	}
+	m := msgs.next(t)
+	if m["type"] != "end" {
+		t.Fatalf("message %v", m)
+	}
+	ctx := m["payload"].(map[string]any)["context"].(map[string]any)
+	if ctx["invocationId"] != "inv-1" || ctx["requestId"] != float64(42) {
+		t.Fatalf("end context %v", ctx)
+	}
+
+	// Without X-Forwarded-Host the incoming Host is kept, and no
+	// X-Forwarded-* of the proxy's own is added.
+	rawRequest(t, addr, "GET", "/h2", "Host: direct.example:8080")
+	got = up.requests()[1]
+	if got.Host != "direct.example:8080" {
+		t.Errorf("Host %q", got.Host)
+	}
+	for _, h := range []string{"X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto"} {
+		if v := got.Header.Values(h); len(v) != 0 {
+			t.Errorf("%s added: %q", h, v)
+		}
+	}
+}
+
+func TestRequestIDValue(t *testing.T) {
+	if v := requestIDValue("123"); v != uint64(123) {
+		t.Errorf("%v %T", v, v)
+	}
+	for _, id := range []string{"", "abc", "-1", "1.5", "99999999999999999999999"} {
+		if v := requestIDValue(id); v != id {
+			t.Errorf("%q → %v", id, v)
+		}
+	}
+}
+
+func TestStreamingIsNotBuffered(t *testing.T) {
+	up := newUpstream(t)
+	addr := serveRules(t, newProxy(up.addr()), nil, "")
+	res, err := http.Get("http://" + addr + "/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	r := bufio.NewReader(res.Body)
+	// The upstream handler is blocked on release: chunk 1 arrives only if
+	// the proxy forwards the flush.
+	if chunk, err := r.ReadString('|'); err != nil || chunk != "chunk-1|" {
+		t.Fatalf("%q %v", chunk, err)
+	}
+	close(up.release)
+	if rest, err := io.ReadAll(r); err != nil || string(rest) != "chunk-2|" {
+		t.Fatalf("%q %v", rest, err)
+	}
+}
+
+func TestUpgradePassesThrough(t *testing.T) {
+	up := newUpstream(t)
+	platform, msgs := newPlatform(t)
+	addr := serveRules(t, newProxy(up.addr()), platform, routePrefix("/api", "1"))
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	io.WriteString(conn, "GET /api/upgrade HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\nX-Vercel-Internal-Request-Id: ws\r\n\r\n")
+	br := bufio.NewReader(conn)
+	res, err := http.ReadResponse(br, nil)
+	if err != nil || res.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("%v %v", res, err)
+	}
+	for _, word := range []string{"one", "two"} {
+		io.WriteString(conn, word+"\n")
+		if line, err := br.ReadString('\n'); err != nil || line != "echo "+word+"\n" {
+			t.Fatalf("%q %v", line, err)
+		}
+	}
+	if got := up.requests()[0].Path; got != "/upgrade" {
+		t.Fatalf("upstream path %q", got)
+	}
+	conn.Close()
+	ctx := msgs.next(t)["payload"].(map[string]any)["context"].(map[string]any)
+	if ctx["requestId"] != "ws" {
+		t.Fatalf("%v", ctx)
+	}
+}
+
+func TestErrorPage(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "error.txt")
+	if err := os.WriteFile(file, []byte("compile error:\nmain.go:3: oops\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := &supervisor{errorPage: &errorPage{path: file}, live: map[*backend]bool{}}
+	addr := serveRules(t, s, nil, "")
+	for _, target := range []string{"/", "/api/x?y=1", "/_vercel/ping"} {
+		res, body := rawRequest(t, addr, "POST", target)
+		if target == "/_vercel/ping" {
+			if res.StatusCode != 200 || body != "OK" {
+				t.Fatalf("ping: %d %q", res.StatusCode, body)
+			}
+			continue
+		}
+		if res.StatusCode != 500 || res.Header.Get("Content-Type") != "text/plain; charset=utf-8" ||
+			body != "compile error:\nmain.go:3: oops\n" {
+			t.Fatalf("%s: %d %q %q", target, res.StatusCode, res.Header.Get("Content-Type"), body)
+		}
+	}
+	// Read for every request; the last good contents when it is gone.
+	os.WriteFile(file, []byte("fixed? no"), 0o644)
+	if _, body := rawRequest(t, addr, "GET", "/"); body != "fixed? no" {
+		t.Fatalf("%q", body)
+	}
+	os.Remove(file)
+	if _, body := rawRequest(t, addr, "GET", "/"); body != "fixed? no" {
+		t.Fatalf("%q", body)
+	}
+}
+
+func TestBackendRetire(t *testing.T) {
+	b := &backend{idle: make(chan struct{})}
+	if !b.acquire() || !b.acquire() {
+		t.Fatal("acquire failed")
+	}
+	idle := b.retire()
+	if b.acquire() {
+		t.Fatal("acquired after retire")
+	}
+	b.release()
+	select {
+	case <-idle:
+		t.Fatal("idle with a request in flight")
+	default:
+	}
+	b.release()
+	<-idle
+	if b.retire() != idle {
+		t.Fatal("second retire")
+	}
+	// Retired with nothing in flight: idle at once.
+	b2 := &backend{idle: make(chan struct{})}
+	<-b2.retire()
+}
+
+func TestSupervisorRoutesToTheNewBackendAfterASwap(t *testing.T) {
+	a, b := newUpstream(t), newUpstream(t)
+	mk := func(u *upstream) *backend {
+		return &backend{proxy: newProxy(u.addr()), idle: make(chan struct{})}
+	}
+	ba, bb := mk(a), mk(b)
+	s := &supervisor{live: map[*backend]bool{}}
+	s.current.Store(ba)
+	addr := serveRules(t, s, nil, "")
+	rawRequest(t, addr, "GET", "/1")
+	old := s.current.Swap(bb)
+	old.retire()
+	rawRequest(t, addr, "GET", "/2")
+	if len(a.requests()) != 1 || len(b.requests()) != 1 || b.requests()[0].Path != "/2" {
+		t.Fatalf("a %v, b %v", a.requests(), b.requests())
+	}
+}
+
+func TestLineWriter(t *testing.T) {
+	var buf bytes.Buffer
+	l := &lineWriter{w: &buf, atLineStart: true}
+	l.Line("executable: one")
+	l.Write([]byte("user output without newline"))
+	l.Line("executable: two")
+	l.Write([]byte("line\n"))
+	l.Line("executable: three")
+	want := "executable: one\nuser output without newline\nexecutable: two\nline\nexecutable: three\n"
+	if buf.String() != want {
+		t.Fatalf("%q", buf.String())
+	}
+}
+
+func TestSwapPath(t *testing.T) {
+	cases := map[string]string{
+		"swap /a/b\n":              "/a/b",
+		"swap /a/b c\r\n":          "/a/b c",
+		"  swap   ./x  \n":         "./x",
+		"swap\n":                   "",
+		"swap \n":                  "",
+		"swapx /a\n":               "",
+		"SWAP /a\n":                "",
+		"restart\n":                "",
+		"swap C:\\dev\\server.exe": "C:\\dev\\server.exe",
+	}
+	for line, want := range cases {
+		got, ok := swapPath(line)
+		if got != want || ok != (want != "") {
+			t.Errorf("%q → %q %v", line, got, ok)
+		}
+	}
+}
+
+func TestRoutePrefixAndStrip(t *testing.T) {
+	prefixes := []struct{ prefix, strip, want string }{
+		{"/api", "1", "/api"},
+		{"api/", "true", "/api"},
+		{"/", "1", ""},
+		{"", "1", ""},
+		{"/api", "", ""},
+		{"/api", "yes", ""},
+		{"/api", "0", ""},
+		{"/a/b//", "True", "/a/b"},
+	}
+	for _, c := range prefixes {
+		if got := routePrefix(c.prefix, c.strip); got != c.want {
+			t.Errorf("routePrefix(%q, %q) = %q, want %q", c.prefix, c.strip, got, c.want)
+		}
+	}
+	paths := []struct{ path, prefix, want string }{
+		{"*", "/api", "*"},
+		{"", "/api", "/"},
+		{"x", "", "/x"},
+		{"/api", "/api", "/"},
+		{"/api/", "/api", "/"},
+		{"/api/x/y", "/api", "/x/y"},
+		{"/apix", "/api", "/apix"},
+		{"/x/api", "/api", "/x/api"},
+		{"/x", "", "/x"},
+	}
+	for _, c := range paths {
+		if got := stripPrefix(c.path, c.prefix); got != c.want {
+			t.Errorf("stripPrefix(%q, %q) = %q, want %q", c.path, c.prefix, got, c.want)
+		}
+	}
+}
