@@ -209,13 +209,22 @@ async function startNativeDevServer(options, { onStdout, onStderr }) {
   return out
 }
 
+/** Handlers whose sources are watched (rebuild on save): one watcher each, for this process's life. */
+const watchedHandlers = new Set()
+
 async function startDevServer(opts) {
   const options = nativeOptions(opts || {})
   if (!isStandalone(options.config)) {
-    // A handler: the CLI kills the process after each response.
+    // A handler: the CLI kills the process after each response; the first
+    // start also watches its sources, so the next start finds a rebuilt binary.
+    const key = `${options.workPath}\0${options.entrypoint}`
+    options.meta.watch = !watchedHandlers.has(key)
+    watchedHandlers.add(key)
     const out = await startNativeDevServer(options, opts)
     return { port: out.port, pid: out.pid }
   }
+  // Rebuilt on save and swapped by its proxy, for as long as it runs.
+  options.meta.watch = true
   // A standalone server: one persistent process per work path + entrypoint.
   // The map holds the start in flight too, so concurrent calls share it.
   const key = `${options.workPath}\0${options.entrypoint}`

@@ -102,7 +102,8 @@ describe('crash during build', () => {
       const builder = require(${JSON.stringify(ROOT)});
       builder.build({
         files: {}, entrypoint: 'api/index.go', workPath: process.argv[1], config: {},
-        meta: { skipDownload: true, env: { GOCACHE: process.argv[2], TMPDIR: process.argv[3] } },
+        meta: { skipDownload: true, env: { GOCACHE: process.argv[2], TMPDIR: process.argv[3],
+          GO_BUILDER_CACHE_DIR: process.argv[2] + '-builder' } },
       }).then(() => console.log('BUILD DONE'), (e) => console.log('BUILD FAILED', e.code, e.message));
     `;
     const child = spawn(process.execPath, ['-e', script, ws.workPath, gocache, tmp], {

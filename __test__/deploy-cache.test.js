@@ -104,7 +104,9 @@ describe('prepareCache round trip', () => {
     assert.ok(keys.some((k) => k.startsWith('.vercel/cache/go/build/')), 'the Go build cache')
     assert.ok(keys.some((k) => k.startsWith('.vercel/cache/go/mod/cache/download/github.com/vercel/go-bridge/')),
       'the module downloads')
-    assert.ok(keys.some((k) => k.startsWith('.vercel/cache/go/bin/analyze-')), 'the compiled analyzer')
+    assert.ok(keys.some((k) => k.startsWith('.vercel/cache/go/lambda/')), 'the kept program')
+    // The helper programs ship prebuilt: nothing of the builder's was compiled to keep.
+    assert.ok(!keys.some((k) => k.startsWith('.vercel/cache/go/bin/')), 'no compiled helper')
     assert.ok(keys.every((k) => k.startsWith('.vercel/cache/')))
   })
 

@@ -16,7 +16,7 @@ const path = require('node:path');
 const { startPlatform, freePort } = require('./helpers/ipc-platform');
 
 const ROOT = path.resolve(__dirname, '..');
-const EXECUTABLE_SRC = path.join(ROOT, 'go', 'executable', 'main.go');
+const EXECUTABLE_SRC = path.join(ROOT, 'go', 'executable');
 
 // The user's server: listens on $PORT and exposes what the tests need.
 const USER_SERVER_SRC = String.raw`package main
@@ -265,7 +265,9 @@ describe('go/executable (standalone-mode proxy)', () => {
     // Built exactly as the builder does: a throw-away module around main.go.
     const exeMod = path.join(work, 'executable-src');
     fs.mkdirSync(exeMod);
-    fs.copyFileSync(EXECUTABLE_SRC, path.join(exeMod, 'main.go'));
+    for (const f of fs.readdirSync(EXECUTABLE_SRC).filter((n) => n.endsWith('.go') && !n.endsWith('_test.go'))) {
+      fs.copyFileSync(path.join(EXECUTABLE_SRC, f), path.join(exeMod, f));
+    }
     fs.writeFileSync(path.join(exeMod, 'go.mod'), 'module vc-executable\n\ngo 1.22\n');
     goBuild(exeMod, path.join(binDir, 'executable'));
 

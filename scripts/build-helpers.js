@@ -34,7 +34,10 @@ function goPlatform(triple) {
 function compile(program, { goos, goarch }, out) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `go-builder-helper-${program}-`))
   try {
-    fs.copyFileSync(path.join(root, 'go', program, 'main.go'), path.join(work, 'main.go'))
+    const dir = path.join(root, 'go', program)
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.go') && !f.endsWith('_test.go'))) {
+      fs.copyFileSync(path.join(dir, file), path.join(work, file))
+    }
     fs.writeFileSync(path.join(work, 'go.mod'), `module ${program}\n\ngo 1.21\n`)
     const env = { ...process.env, GOOS: goos, GOARCH: goarch, CGO_ENABLED: '0', GOWORK: 'off', GOFLAGS: '' }
     execFileSync('go', ['build', '-trimpath', '-buildvcs=false', '-ldflags', '-s -w', '-o', out, '.'], {

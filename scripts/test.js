@@ -1,6 +1,7 @@
 'use strict'
 // Runs every test: installs what is missing, builds the addon, checks the
-// generated binding files are committed, then `cargo test` and the JS suite.
+// generated binding files are committed, then `cargo test`, the Go
+// programs' tests and the JS suite.
 const { spawnSync } = require('child_process')
 const { readdirSync } = require('fs')
 const { join } = require('path')
@@ -16,6 +17,12 @@ if (inGit) {
 }
 
 run('cargo', ['test', '--all-targets'], { cwd: root })
+
+// The builder's own Go programs (analyzer, templates, proxy): their tests
+// build and run them with the machine's Go.
+const goEnv = { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '', GOWORK: 'off' }
+run('go', ['vet', './...'], { cwd: join(root, 'go'), env: goEnv })
+run('go', ['test', './...'], { cwd: join(root, 'go'), env: goEnv })
 
 const only = process.argv.slice(2)
 const files = only.length

@@ -1,6 +1,8 @@
-//! The AST step: Go's own `go/parser`, through the embedded analyzer program.
+//! The AST step: Go's own `go/parser`, through the embedded analyzer
+//! program (`go/analyze`, whose README is the contract): one run analyzes
+//! any number of entrypoints for one target.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -12,7 +14,7 @@ use crate::target::Target;
 
 const ANALYZER: Program = Program {
     name: "analyze",
-    main_go: assets::ANALYZER_MAIN,
+    files: &[("main.go", assets::ANALYZER_MAIN)],
 };
 
 /// The analyzer parses a few files: far less than this, unless a file it
@@ -30,6 +32,13 @@ pub struct Analysis {
     pub rename_offsets: Vec<usize>,
     /// The other non-test `.go` files of the entry's directory.
     pub siblings: Vec<Sibling>,
+    /// Why `go build` would leave the file out for the target, if it would.
+    #[serde(default)]
+    pub ignored: Option<String>,
+    /// Where the handler's package (or a package of its module it imports)
+    /// streams its response, if anywhere.
+    #[serde(default)]
+    pub streaming: Option<Streaming>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
@@ -37,10 +46,41 @@ pub struct Analysis {
 pub struct Sibling {
     pub file: String,
     pub package_name: String,
+    /// `false` for a FIFO, socket, device or dangling link: never opened,
+    /// and hidden from the build.
+    #[serde(default = "yes")]
+    pub regular: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A use of response streaming: `http.Flusher`, `http.ResponseController`,
+/// `http.NewResponseController` or a `text/event-stream` literal.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct Streaming {
+    pub file: String,
+    pub line: u32,
+    pub what: String,
+}
+
+/// What one run is for: the target (for build constraints), the build tags
+/// and the module (to follow the handler's imports into it).
+pub struct Request<'a> {
+    pub target: &'a Target,
+    pub tags: &'a [String],
+    /// The module's directory and path.
+    pub module: Option<(&'a Path, &'a str)>,
 }
 
 #[derive(Deserialize)]
 struct RawOutput {
+    files: Vec<RawFile>,
+}
+
+#[derive(Deserialize)]
+struct RawFile {
     ok: Option<Analysis>,
     error: Option<RawParseError>,
 }
@@ -54,40 +94,76 @@ struct RawParseError {
     column: u32,
 }
 
-/// Analyzes `file` (shown to the user as `display_name`).
-pub async fn analyze(file: &Path, display_name: &str, helpers: &Helpers<'_>) -> Result<Analysis> {
+/// Analyzes each of `files` (absolute paths, shown to the user as the
+/// paired display names) in one run of the analyzer.
+pub async fn analyze(
+    files: &[(PathBuf, String)],
+    request: &Request<'_>,
+    helpers: &Helpers<'_>,
+) -> Result<Vec<Result<Analysis>>> {
     let analyzer = embedded_program::ensure(&ANALYZER, &Target::host(), helpers).await?;
-    let cwd = file.parent().unwrap_or(Path::new("."));
-    let out = exec::run_within(
-        &analyzer,
-        &exec::args([file]),
-        cwd,
-        helpers.env,
-        ANALYZER_DEADLINE,
-    )
-    .await?;
+    let mut args = vec![
+        "-goos".to_string(),
+        request.target.goos.clone(),
+        "-goarch".to_string(),
+        request.target.goarch.clone(),
+    ];
+    if !request.tags.is_empty() {
+        args.push("-tags".to_string());
+        args.push(request.tags.join(","));
+    }
+    if let Some((root, path)) = request.module {
+        args.push("-module-root".to_string());
+        args.push(root.to_string_lossy().into_owned());
+        args.push("-module-path".to_string());
+        args.push(path.to_string());
+    }
+    args.push("--".to_string());
+    args.extend(files.iter().map(|(f, _)| f.to_string_lossy().into_owned()));
+    let cwd = files
+        .first()
+        .and_then(|(f, _)| f.parent())
+        .unwrap_or(Path::new("."));
+    let out = exec::run_within(&analyzer, &args, cwd, helpers.env, ANALYZER_DEADLINE).await?;
     if !out.success {
         return Err(Error::Internal(format!(
-            "the analyzer failed on {display_name}: {}",
+            "the analyzer failed: {}",
             out.combined()
         )));
     }
-    parse_output(&out.stdout, display_name)
+    let names: Vec<&str> = files.iter().map(|(_, name)| name.as_str()).collect();
+    parse_output(&out.stdout, &names)
 }
 
-fn parse_output(stdout: &str, display_name: &str) -> Result<Analysis> {
+fn parse_output(stdout: &str, names: &[&str]) -> Result<Vec<Result<Analysis>>> {
     let raw: RawOutput = serde_json::from_str(stdout)
         .map_err(|e| Error::Internal(format!("unreadable analyzer output: {e}")))?;
-    match (raw.ok, raw.error) {
-        (Some(analysis), _) => Ok(analysis),
-        (None, Some(err)) => Err(Error::ParseError {
-            file: display_name.to_string(),
-            line: err.line,
-            column: err.column,
-            message: err.message,
-        }),
-        (None, None) => Err(Error::Internal("empty analyzer output".to_string())),
+    if raw.files.len() != names.len() {
+        return Err(Error::Internal(format!(
+            "the analyzer answered for {} of {} files",
+            raw.files.len(),
+            names.len()
+        )));
     }
+    Ok(raw
+        .files
+        .into_iter()
+        .zip(names)
+        .map(|(file, name)| match (file.ok, file.error) {
+            (Some(analysis), _) => Ok(analysis),
+            (None, Some(err)) if err.line == 0 => Err(Error::EntrypointUnreadable {
+                entrypoint: name.to_string(),
+                reason: err.message,
+            }),
+            (None, Some(err)) => Err(Error::ParseError {
+                file: name.to_string(),
+                line: err.line,
+                column: err.column,
+                message: err.message,
+            }),
+            (None, None) => Err(Error::Internal("empty analyzer output".to_string())),
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -96,23 +172,42 @@ mod tests {
 
     #[test]
     fn parse_error_becomes_typed_error() {
-        let err = parse_output(
-            r#"{"error":{"message":"expected 'package'","line":1,"column":1}}"#,
-            "api/x.go",
+        let out = parse_output(
+            r#"{"files":[{"file":"/w/api/x.go","error":{"message":"expected 'package'","line":1,"column":1}}]}"#,
+            &["api/x.go"],
         )
-        .unwrap_err();
+        .unwrap();
+        let err = out.into_iter().next().unwrap().unwrap_err();
         assert_eq!(err.code(), "GO_PARSE_ERROR");
         assert!(err.to_string().contains("api/x.go\" at 1:1"));
     }
 
     #[test]
-    fn ok_output() {
-        let a = parse_output(
-            r#"{"ok":{"packageName":"handler","functionName":"H","renameOffsets":[5],"siblings":[{"file":"b.go","packageName":"other"}]}}"#,
-            "x",
+    fn ok_output_in_order() {
+        let out = parse_output(
+            r#"{"files":[
+              {"file":"a","ok":{"packageName":"handler","functionName":"H","renameOffsets":[5],
+                "siblings":[{"file":"b.go","packageName":"other","regular":true},
+                            {"file":"f.go","packageName":"","regular":false}],
+                "ignored":null,"streaming":{"file":"lib/s.go","line":3,"what":"http.Flusher"}}},
+              {"file":"p","error":{"message":"p is not a regular file","line":0,"column":0}}]}"#,
+            &["a", "p"],
         )
         .unwrap();
+        let a = out[0].as_ref().unwrap();
         assert_eq!(a.function_name, "H");
         assert_eq!(a.siblings[0].package_name, "other");
+        assert!(!a.siblings[1].regular);
+        assert_eq!(a.streaming.as_ref().unwrap().what, "http.Flusher");
+        assert_eq!(
+            out[1].as_ref().unwrap_err().code(),
+            "GO_ENTRYPOINT_UNREADABLE"
+        );
+    }
+
+    #[test]
+    fn a_short_answer_is_an_internal_error() {
+        let err = parse_output(r#"{"files":[]}"#, &["a"]).unwrap_err();
+        assert_eq!(err.code(), "GO_BUILDER_INTERNAL");
     }
 }

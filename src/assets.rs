@@ -7,15 +7,22 @@ use crate::compile::vendor::VendoredModule;
 pub const ANALYZER_MAIN: &str = include_str!("../go/analyze/main.go");
 
 /// The standalone proxy (`go/executable`): speaks the platform's IPC
-/// protocol and forwards requests to the user's server.
-pub const EXECUTABLE_MAIN: &str = include_str!("../go/executable/main.go");
+/// protocol and forwards requests to the user's server (in dev too).
+pub const EXECUTABLE_FILES: &[(&str, &str)] = &[
+    ("main.go", include_str!("../go/executable/main.go")),
+    (
+        "pdeathsig_linux.go",
+        include_str!("../go/executable/pdeathsig_linux.go"),
+    ),
+];
 
 /// The generated `main` of a deployed handler (AWS Lambda runtime + go-bridge).
 pub const HANDLER_MAIN_TEMPLATE: &str = include_str!("../go/templates/handler_main.go.tmpl");
 
-/// The generated `main` of a dev server: serves the handler on a free port
-/// and reports it on fd 3 (or `VERCEL_DEV_PORT_FILE`).
-pub const DEV_MAIN_TEMPLATE: &str = include_str!("../go/templates/dev_main.go.tmpl");
+/// The generated `main` that serves a handler with net/http: on `$PORT`
+/// (a streaming function behind the proxy), else on a free port reported
+/// on fd 3 or in `VERCEL_DEV_PORT_FILE` (a dev server).
+pub const HTTP_MAIN_TEMPLATE: &str = include_str!("../go/templates/http_main.go.tmpl");
 
 /// The modules every generated handler main needs, pinned so builds are
 /// reproducible and resolving them needs no version lookup.

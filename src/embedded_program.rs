@@ -19,17 +19,22 @@ use crate::log::Log;
 use crate::target::Target;
 use crate::toolchain::GoToolchain;
 
-/// An embedded single-file Go program.
+/// An embedded Go program: its files (name, source), a `main` package.
 pub struct Program {
     pub name: &'static str,
-    pub main_go: &'static str,
+    pub files: &'static [(&'static str, &'static str)],
 }
 
 /// Where `program` lives once compiled for `target` with `go`.
 pub fn cached_path(program: &Program, go: &GoToolchain, target: &Target, cache: &Path) -> PathBuf {
     let mut hasher = Sha256::new();
+    for (name, source) in program.files {
+        hasher.update(name.as_bytes());
+        hasher.update([0]);
+        hasher.update(source.as_bytes());
+        hasher.update([0]);
+    }
     for part in [
-        program.main_go,
         go.version.as_str(),
         target.goos.as_str(),
         target.goarch.as_str(),
@@ -140,7 +145,9 @@ async fn ensure_compiled(
         .prefix(".compile-")
         .tempdir_in(bin_dir)
         .map_err(|e| Error::io_at("create a temporary directory in", bin_dir, e))?;
-    write(&work.path().join("main.go"), program.main_go)?;
+    for (name, source) in program.files {
+        write(&work.path().join(name), source)?;
+    }
     write(
         &work.path().join("go.mod"),
         &format!("module {}\n\ngo 1.21\n", program.name),

@@ -31,6 +31,11 @@ pub enum Error {
     HandlerNotFound {
         entrypoint: String,
     },
+    /// `go build` would leave the entrypoint out (its name, a build constraint).
+    EntrypointIgnored {
+        entrypoint: String,
+        reason: String,
+    },
     PackageMainWithGoMod {
         entrypoint: String,
     },
@@ -103,6 +108,7 @@ impl Error {
             Error::EntrypointUnreadable { .. } => "GO_ENTRYPOINT_UNREADABLE",
             Error::ParseError { .. } => "GO_PARSE_ERROR",
             Error::HandlerNotFound { .. } => "GO_HANDLER_NOT_FOUND",
+            Error::EntrypointIgnored { .. } => "GO_ENTRYPOINT_IGNORED",
             Error::PackageMainWithGoMod { .. } => "GO_PACKAGE_MAIN_WITH_GO_MOD",
             Error::VendorWithoutGoMod => "GO_VENDOR_WITHOUT_GO_MOD",
             Error::EntrypointNotFound { .. } => "GO_ENTRYPOINT_NOT_FOUND",
@@ -193,6 +199,11 @@ impl fmt::Display for Error {
                 "Could not find an exported function in \"{entrypoint}\". \
                  Export a function with the signature \
                  `func Handler(w http.ResponseWriter, r *http.Request)`."
+            ),
+            Error::EntrypointIgnored { entrypoint, reason } => write!(
+                f,
+                "\"{entrypoint}\" cannot be a function: {reason}. Rename the file, or \
+                 change its build constraint."
             ),
             Error::PackageMainWithGoMod { entrypoint } => write!(
                 f,

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use crate::env::Env;
 use crate::error::{Error, Result};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BuildOptions {
     pub entrypoint: String,
@@ -56,7 +56,7 @@ pub struct Candidate {
     pub architecture: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Config {
     #[serde(default)]
@@ -71,7 +71,7 @@ pub struct Config {
 
 /// The `service` build option: `type` is set for the CLI's first services
 /// layout (whose routes the CLI writes itself), absent for the second.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Service {
     #[serde(default)]
@@ -82,7 +82,7 @@ pub struct Service {
     pub route_prefix: Option<String>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Meta {
     #[serde(default)]
@@ -94,6 +94,9 @@ pub struct Meta {
     /// Port for a standalone dev server (`vercel dev` may choose one).
     #[serde(default)]
     pub port: Option<u16>,
+    /// Rebuild on save: the JS layer asks for it once per dev server.
+    #[serde(default)]
+    pub watch: Option<bool>,
 }
 
 /// The options of `prepareCache()`.

@@ -551,8 +551,11 @@ func (s *supervisor) status(text string) {
 }
 
 // control reads commands from in, one per line, and runs them in order.
-// EOF ends the commands, nothing else.
+// EOF means the process that controls us is gone (the builder's Node
+// exited or crashed): every user server is stopped and the proxy exits, so
+// a dev server never outlives its host, on any platform.
 func (s *supervisor) control(in io.Reader) {
+	defer s.shutdown(syscall.SIGTERM)
 	lines := make(chan string)
 	go func() {
 		r := bufio.NewReader(in)

@@ -37,15 +37,57 @@ pub struct Handler {
     pub analysis: Analysis,
 }
 
-/// Analyzes `entry` and checks it holds a handler the builder can wrap.
-pub async fn analyze_handler(session: &Session<'_>, entry: Entry) -> Result<Handler> {
+/// Analyzes `entry` and checks it holds a handler the builder can wrap
+/// into `template`.
+pub async fn analyze_handler(
+    session: &Session<'_>,
+    template: Template,
+    build_flags: &[String],
+    entry: Entry,
+) -> Result<Handler> {
+    analyze_handlers(session, template, build_flags, vec![entry])
+        .await?
+        .pop()
+        .unwrap_or_else(|| Err(Error::Internal("no analysis".to_string())))
+}
+
+/// [`analyze_handler`] for several entries of the session's module, in one
+/// run of the analyzer; one result per entry, in order.
+pub async fn analyze_handlers(
+    session: &Session<'_>,
+    template: Template,
+    build_flags: &[String],
+    entries: Vec<Entry>,
+) -> Result<Vec<Result<Handler>>> {
     let has_go_mod = session.layout.go_mod().is_some();
-    if !has_go_mod && has_vendor_dir(&entry, session.work_path()) {
+    if !has_go_mod
+        && entries
+            .iter()
+            .any(|e| has_vendor_dir(e, session.work_path()))
+    {
         return Err(Error::VendorWithoutGoMod);
     }
-    let analysis = analyze::analyze(&entry.path, &entry.rel, &session.helpers()).await?;
-    check_handler(&entry, &analysis, has_go_mod)?;
-    Ok(Handler { entry, analysis })
+    let files: Vec<(PathBuf, String)> = entries
+        .iter()
+        .map(|e| (e.path.clone(), e.rel.clone()))
+        .collect();
+    let tags = go_build::effective_tags(build_flags, &template.tags());
+    let module = session.layout.module_dir().zip(session.module.as_deref());
+    let request = analyze::Request {
+        target: &session.target,
+        tags: &tags,
+        module,
+    };
+    let analyses = analyze::analyze(&files, &request, &session.helpers()).await?;
+    Ok(entries
+        .into_iter()
+        .zip(analyses)
+        .map(|(entry, analysis)| {
+            let analysis = analysis?;
+            check_handler(&entry, &analysis, has_go_mod)?;
+            Ok(Handler { entry, analysis })
+        })
+        .collect())
 }
 
 /// Compiles the session's handler wrapped in `template` to `output`, with
@@ -56,7 +98,7 @@ pub async fn compile_handler(
     build_flags: Vec<String>,
     output: &Path,
 ) -> Result<()> {
-    let handler = analyze_handler(session, session.entry.clone()).await?;
+    let handler = analyze_handler(session, template, &build_flags, session.entry.clone()).await?;
     let build = handlers_build(session, template, build_flags, &[handler], output).await?;
     build
         .go
@@ -295,6 +337,12 @@ fn has_vendor_dir(entry: &Entry, work_path: &Path) -> bool {
 }
 
 fn check_handler(entry: &Entry, analysis: &Analysis, has_go_mod: bool) -> Result<()> {
+    if let Some(reason) = &analysis.ignored {
+        return Err(Error::EntrypointIgnored {
+            entrypoint: entry.rel.clone(),
+            reason: reason.replace(&*entry.path.to_string_lossy(), &entry.rel),
+        });
+    }
     if analysis.function_name.is_empty() {
         return Err(Error::HandlerNotFound {
             entrypoint: entry.rel.clone(),

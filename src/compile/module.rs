@@ -259,8 +259,9 @@ fn detached(
 
 /// Overlay entries for the handlers' directories (`as_seen` maps a user
 /// directory to where Go sees it): bracket-named siblings under Go-safe
-/// names, files of other packages hidden so several packages can share a
-/// directory, and — over those — each renamed entry under its Go-safe name.
+/// names, files of other packages (and anything but regular files) hidden
+/// so several packages can share a directory, and — over those — each
+/// renamed entry under its Go-safe name.
 fn handlers_overlay(
     handlers: &[HandlerSources<'_>],
     as_seen: &dyn Fn(&Path) -> PathBuf,
@@ -272,7 +273,9 @@ fn handlers_overlay(
         for sibling in &handler.analysis.siblings {
             let path = dir.join(&sibling.file);
             let safe = overlay::go_safe_file_name(&sibling.file);
-            if &sibling.package_name != package || safe != sibling.file {
+            // A FIFO or device named like a Go file is hidden: Go would
+            // block reading it.
+            if !sibling.regular || &sibling.package_name != package || safe != sibling.file {
                 overlay.hide(path.clone());
             }
             if &sibling.package_name == package && safe != sibling.file {

@@ -41,7 +41,7 @@ impl Template {
     pub fn source(self) -> &'static str {
         match self {
             Template::Lambda => assets::HANDLER_MAIN_TEMPLATE,
-            Template::Dev => assets::DEV_MAIN_TEMPLATE,
+            Template::Dev => assets::HTTP_MAIN_TEMPLATE,
         }
     }
 

@@ -1,16 +1,29 @@
 //! `startDevServer()`: compiles the handler (or standalone server) for this
 //! machine, reusing the binary while its inputs are unchanged, starts it
 //! and learns its port.
+//!
+//! A standalone server runs behind the same proxy as in production
+//! (`go/executable`, in its dev mode), so every request passes the same
+//! rules (internal headers dropped, route prefix stripped, ping answered,
+//! forwarded host). With rebuild on save, a change to the sources rebuilds
+//! at once: a server is swapped by the proxy only once the new one listens
+//! (the old one serves until then, and keeps serving when the build fails);
+//! a handler's next start finds the new binary ready. A handler whose
+//! sources do not compile answers 500 with the compiler's message.
 
 pub mod process;
+pub mod watch;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Serialize;
+use tokio::io::AsyncWriteExt;
 
+use crate::assets;
 use crate::blocking::blocking;
 use crate::compile::{self, Template};
+use crate::embedded_program::{self, Program};
 use crate::error::{Error, Result};
 use crate::fingerprint::{self, Fingerprint};
 use crate::fs_lock;
@@ -24,6 +37,12 @@ pub use process::OutputSinks;
 const HANDLER_START_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a standalone server may take to accept connections.
 const SERVER_START_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The proxy in front of a standalone dev server (and the error page).
+const PROXY: Program = Program {
+    name: "executable",
+    files: assets::EXECUTABLE_FILES,
+};
 
 /// A running dev server.
 #[derive(Debug, Serialize)]
@@ -46,6 +65,11 @@ pub async fn start(options: &BuildOptions, sinks: OutputSinks, log: Log) -> Resu
     }
 }
 
+/// Whether the JS layer asked this start to rebuild on save.
+fn watching(options: &BuildOptions) -> bool {
+    options.meta.as_ref().and_then(|m| m.watch).unwrap_or(false)
+}
+
 /// `<slot>/<fingerprint>/<name>`: the fingerprint covers everything that
 /// can change a dev binary — the sources, Go, the target, the flags and the
 /// build's environment.
@@ -53,7 +77,7 @@ fn binary_path(session: &Session<'_>, name: &str) -> PathBuf {
     let mut fp = Fingerprint::new();
     fp.value("builder", env!("CARGO_PKG_VERSION"))
         .value("kind", session.mode.name())
-        .value("template", crate::assets::DEV_MAIN_TEMPLATE)
+        .value("template", assets::HTTP_MAIN_TEMPLATE)
         .value("entrypoint", &session.entry.rel)
         .value("go", &session.go.version)
         .value("goroot", &session.go.goroot.to_string_lossy())
@@ -71,17 +95,52 @@ fn binary_path(session: &Session<'_>, name: &str) -> PathBuf {
         .join(format!("{name}{}", session.target.exe_suffix()))
 }
 
-async fn start_handler(session: &Session<'_>, sinks: OutputSinks) -> Result<DevServer> {
-    let binary = blocking(|| binary_path(session, "handler"));
-    let reused_build = ensure_binary(&binary, |output| async move {
-        let flags = session.build_flags(&[])?;
-        compile::compile_handler(session, Template::Dev, flags, &output).await
+/// The session's program, compiled when its sources changed: its path and
+/// whether an existing binary was reused.
+async fn program(session: &Session<'_>) -> Result<(PathBuf, bool)> {
+    let (name, flags) = (session.mode.name(), session.build_flags(&[])?);
+    let binary = blocking(|| binary_path(session, name));
+    let reused = ensure_binary(&binary, |output| async move {
+        match session.mode {
+            Mode::Handler => compile::compile_handler(session, Template::Dev, flags, &output).await,
+            Mode::Server => compile::compile_server(session, flags, &output).await,
+        }
     })
     .await?;
+    Ok((binary, reused))
+}
+
+/// Whether `err` is the user's code not building (shown as the dev error
+/// page), rather than a problem of the builder or the machine.
+fn is_source_error(err: &Error) -> bool {
+    matches!(
+        err.code(),
+        "GO_BUILD_FAILED"
+            | "GO_PARSE_ERROR"
+            | "GO_HANDLER_NOT_FOUND"
+            | "GO_PACKAGE_MAIN_WITH_GO_MOD"
+            | "GO_MOD_TIDY_FAILED"
+            | "GO_MOD_INVALID"
+            | "GO_ENTRYPOINT_IGNORED"
+    )
+}
+
+async fn start_handler(session: &Session<'_>, sinks: OutputSinks) -> Result<DevServer> {
+    if watching(session.options) {
+        spawn_rebuilds(session, None);
+    }
+    let (binary, reused_build) = match program(session).await {
+        Ok(found) => found,
+        Err(err) if is_source_error(&err) => return error_page(session, sinks, &err).await,
+        Err(err) => return Err(err),
+    };
     let port_dir = session.new_scratch()?;
     let port_file = port_dir.path().join("port");
     let mut env = session.env.clone();
     env.set("VERCEL_DEV_PORT_FILE", port_file.to_string_lossy());
+    // The generated main serves on $PORT when it is set: a PORT from the
+    // user's shell must not stop it from choosing and reporting its own.
+    env.remove("PORT");
     let started = process::spawn(process::SpawnSpec {
         program: &binary,
         cwd: session.work_path(),
@@ -89,6 +148,7 @@ async fn start_handler(session: &Session<'_>, sinks: OutputSinks) -> Result<DevS
         sinks,
         port_pipe: true,
         own_process_group: false,
+        control_stdin: false,
     })?;
     let (pid, port) =
         process::wait_for_reported_port(started, port_file, HANDLER_START_TIMEOUT, port_dir)
@@ -101,34 +161,154 @@ async fn start_handler(session: &Session<'_>, sinks: OutputSinks) -> Result<DevS
     })
 }
 
-async fn start_server(session: &Session<'_>, sinks: OutputSinks) -> Result<DevServer> {
-    let binary = blocking(|| binary_path(session, "server"));
-    let reused_build = ensure_binary(&binary, |output| async move {
-        let flags = session.build_flags(&[])?;
-        compile::compile_server(session, flags, &output).await
+/// Serves `err` (the compiler's message) as a 500 page for this request,
+/// from the proxy's error mode, and prints it.
+async fn error_page(session: &Session<'_>, sinks: OutputSinks, err: &Error) -> Result<DevServer> {
+    session.log.line(&err.to_string());
+    let proxy = embedded_program::ensure(&PROXY, &session.target, &session.helpers()).await?;
+    let page_dir = session.new_scratch()?;
+    let page = page_dir.path().join("error.txt");
+    std::fs::write(&page, err.to_string()).map_err(|e| Error::io_at("write", &page, e))?;
+    let port = process::free_port()?;
+    let mut env = session.env.clone();
+    env.remove("VERCEL_IPC_PATH");
+    env.set("VERCEL_EXECUTABLE_ERROR_FILE", page.to_string_lossy());
+    env.set("VERCEL_EXECUTABLE_PORT", port.to_string());
+    let started = process::spawn(process::SpawnSpec {
+        program: &proxy,
+        cwd: session.work_path(),
+        env: &env,
+        sinks,
+        port_pipe: false,
+        own_process_group: false,
+        control_stdin: false,
+    })?;
+    let (pid, port) =
+        process::wait_for_listening(started, port, HANDLER_START_TIMEOUT, page_dir).await?;
+    Ok(DevServer {
+        port,
+        pid,
+        persistent: false,
+        reused_build: true,
     })
-    .await?;
+}
+
+async fn start_server(session: &Session<'_>, sinks: OutputSinks) -> Result<DevServer> {
+    let (binary, reused_build) = program(session).await?;
+    let proxy = embedded_program::ensure(&PROXY, &session.target, &session.helpers()).await?;
     let port = match session.options.meta.as_ref().and_then(|m| m.port) {
         Some(port) => process::ensure_port_free(port)?,
         None => process::free_port()?,
     };
     let mut env = session.env.clone();
-    env.set("PORT", port.to_string());
-    let started = process::spawn(process::SpawnSpec {
-        program: &binary,
+    env.remove("VERCEL_IPC_PATH");
+    env.set("VERCEL_EXECUTABLE_PORT", port.to_string());
+    env.set("VERCEL_EXECUTABLE_USER_SERVER", binary.to_string_lossy());
+    env.set(
+        "VERCEL_EXECUTABLE_READY_TIMEOUT",
+        format!("{}s", SERVER_START_TIMEOUT.as_secs()),
+    );
+    env.set("VERCEL_EXECUTABLE_CONTROL", "stdin");
+    let mut started = process::spawn(process::SpawnSpec {
+        program: &proxy,
         cwd: session.work_path(),
         env: &env,
         sinks,
         port_pipe: false,
         own_process_group: true,
+        control_stdin: true,
     })?;
-    let (pid, port) = process::wait_for_listening(started, port, SERVER_START_TIMEOUT, ()).await?;
+    // The proxy's control pipe: swaps go down it, and its end (this
+    // process gone) stops the proxy and its servers.
+    let control = started.stdin.take();
+    let (exited_tx, exited_rx) = tokio::sync::oneshot::channel::<()>();
+    // Dropped when the proxy has exited: that ends what serves it.
+    let (pid, port) =
+        process::wait_for_listening(started, port, SERVER_START_TIMEOUT, exited_tx).await?;
+    if let Some(control) = control {
+        if watching(session.options) {
+            spawn_rebuilds(session, Some((control, exited_rx)));
+        } else {
+            // Held until the proxy exits, so it does not see the end of its
+            // control channel while it serves.
+            tokio::spawn(async move {
+                let _ = exited_rx.await;
+                drop(control);
+            });
+        }
+    }
     Ok(DevServer {
         port,
         pid,
         persistent: true,
         reused_build,
     })
+}
+
+/// Rebuilds on save for the session's entrypoint: a handler's binary is
+/// made ready for its next start; a server's new binary is handed to its
+/// proxy (`control`), which swaps once it listens. Runs until the server
+/// exits (a handler's watcher lives as long as this process).
+fn spawn_rebuilds(
+    session: &Session<'_>,
+    control: Option<(
+        tokio::process::ChildStdin,
+        tokio::sync::oneshot::Receiver<()>,
+    )>,
+) {
+    let options = session.options.clone();
+    let log = session.log.clone();
+    let roots = session.source_roots();
+    let (mut control, exited) = match control {
+        Some((stdin, exited)) => (Some(stdin), Some(exited)),
+        None => (None, None),
+    };
+    tokio::spawn(async move {
+        let Some(mut changes) = watch::Changes::start(&roots, &log) else {
+            return;
+        };
+        // Until the server exits; a handler's watcher, for good.
+        let mut stop = Box::pin(async move {
+            match exited {
+                Some(exited) => {
+                    let _ = exited.await;
+                }
+                None => std::future::pending().await,
+            }
+        });
+        let mut last_error: Option<String> = None;
+        loop {
+            tokio::select! {
+                _ = &mut stop => break,
+                burst = changes.next() => if burst.is_none() { break },
+            }
+            match rebuild(&options, &log).await {
+                Ok((binary, false)) => {
+                    last_error = None;
+                    if let Some(stdin) = control.as_mut() {
+                        let line = format!("swap {}\n", binary.display());
+                        let _ = stdin.write_all(line.as_bytes()).await;
+                    }
+                }
+                Ok((_, true)) => {}
+                Err(err) => {
+                    // Printed once per distinct error, not on every save.
+                    let text = err.to_string();
+                    if last_error.as_deref() != Some(text.as_str()) {
+                        log.line(&text);
+                        last_error = Some(text);
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// One rebuild of the program the options describe (a fresh session: the
+/// sources, go.mod or toolchain may have changed).
+async fn rebuild(options: &BuildOptions, log: &Log) -> Result<(PathBuf, bool)> {
+    let session = Session::open(options, Purpose::Dev, log.clone()).await?;
+    program(&session).await
 }
 
 /// Makes sure `binary` exists, compiling it with `compile(temp_output)` if

@@ -59,6 +59,9 @@ pub struct SpawnSpec<'a> {
     /// Start the child in a process group of its own, so it can be stopped
     /// with everything it started.
     pub own_process_group: bool,
+    /// Give the child a pipe on stdin (the proxy's control channel; its
+    /// end also tells the child that its host is gone).
+    pub control_stdin: bool,
 }
 
 /// A started child whose output is being forwarded.
@@ -70,6 +73,8 @@ pub struct Started {
     pub tail: OutputTail,
     /// Read end of the fd 3 pipe, when one was requested.
     pub port_reader: Option<std::io::PipeReader>,
+    /// The child's stdin, when a control pipe was requested.
+    pub stdin: Option<tokio::process::ChildStdin>,
 }
 
 /// Spawns the child and starts forwarding its output.
@@ -78,6 +83,9 @@ pub fn spawn(spec: SpawnSpec<'_>) -> Result<Started> {
     cmd.kill_on_drop(false)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    if spec.control_stdin {
+        cmd.stdin(Stdio::piped());
+    }
     let pipe = if spec.port_pipe && cfg!(unix) {
         Some(std::io::pipe().map_err(|e| Error::io("create the port pipe", e))?)
     } else {
@@ -95,6 +103,7 @@ pub fn spawn(spec: SpawnSpec<'_>) -> Result<Started> {
     // Only the child may hold the write end, so the read sees EOF when it exits.
     let port_reader = pipe.map(|(reader, _writer)| reader);
     let pid = child.id().unwrap_or(0);
+    let stdin = child.stdin.take();
     if spec.own_process_group {
         started_groups::add(pid);
     }
@@ -111,6 +120,7 @@ pub fn spawn(spec: SpawnSpec<'_>) -> Result<Started> {
         group_leader: spec.own_process_group,
         tail,
         port_reader,
+        stdin,
     })
 }
 

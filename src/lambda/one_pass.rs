@@ -40,9 +40,10 @@ pub async fn build(session: &Session<'_>, kept: &Kept, flags: Vec<String>) -> Re
     {
         return build_alone(session, kept, flags).await;
     }
-    let handler = compile::analyze_handler(session, session.entry.clone()).await?;
+    let handler =
+        compile::analyze_handler(session, Template::Lambda, &flags, session.entry.clone()).await?;
     let mut members = vec![handler];
-    let locks = join_siblings(session, kept, &mut members).await?;
+    let locks = join_siblings(session, kept, &flags, &mut members).await?;
     if members.len() == 1 {
         return build_alone(session, kept, flags).await;
     }
@@ -85,15 +86,18 @@ async fn build_alone(session: &Session<'_>, kept: &Kept, flags: Vec<String>) -> 
 }
 
 /// Adds to `members` (the requested handler first) the siblings that can
-/// join this pass, each analyzed and locked (the locks are returned): same
-/// module and target as the session, not kept already, not being built by
-/// anyone else, holding a handler, and never two packages in one directory.
+/// join this pass, each analyzed (all in one run of the analyzer) and
+/// locked (the locks are returned): same module and target as the session,
+/// not kept already, not being built by anyone else, holding a handler, and
+/// never two packages in one directory.
 async fn join_siblings(
     session: &Session<'_>,
     kept: &Kept,
+    flags: &[String],
     members: &mut Vec<Handler>,
 ) -> Result<Vec<FileLock>> {
     let work_path = session.work_path();
+    let mut entries = Vec::new();
     let mut locks = Vec::new();
     for candidate in &session.options.candidates {
         let rel = candidate.entrypoint.replace('\\', "/");
@@ -119,7 +123,16 @@ async fn join_siblings(
         let Some(lock) = kept.try_lock(&rel)? else {
             continue;
         };
-        let Ok(handler) = compile::analyze_handler(session, entry).await else {
+        entries.push(entry);
+        locks.push(Some(lock));
+    }
+    if entries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let analyzed = compile::analyze_handlers(session, Template::Lambda, flags, entries).await?;
+    for (handler, lock) in analyzed.into_iter().zip(locks.iter_mut()) {
+        let Ok(handler) = handler else {
+            *lock = None;
             continue;
         };
         let shares_a_directory_with_another_package = members.iter().any(|m| {
@@ -127,13 +140,13 @@ async fn join_siblings(
                 && m.analysis.package_name != handler.analysis.package_name
         });
         if shares_a_directory_with_another_package {
+            *lock = None;
             continue;
         }
-        kept.forget(&rel);
+        kept.forget(&handler.entry.rel);
         members.push(handler);
-        locks.push(lock);
     }
-    Ok(locks)
+    Ok(locks.into_iter().flatten().collect())
 }
 
 fn enabled(env: &Env) -> bool {

@@ -15,7 +15,7 @@ use super::{build_command, BuildOutput, LambdaOptions, OutputFile};
 
 const EXECUTABLE: Program = Program {
     name: "executable",
-    main_go: assets::EXECUTABLE_MAIN,
+    files: assets::EXECUTABLE_FILES,
 };
 
 pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
