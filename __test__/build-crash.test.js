@@ -27,8 +27,8 @@ const {
   assertHandlerLambda,
   invokeLambda,
   assertResponse,
-} = require('./helpers/build-lambda');
-const { snapshotTree } = require('./helpers/tree');
+  snapshotTree,
+} = require('./helpers');
 
 let builder;
 before(() => {
@@ -93,11 +93,11 @@ after(() => {
 
 describe('crash during build', () => {
   it('SIGKILL of the building process during `go build` leaves the tree identical; the next build works', async () => {
-    const ws = copyFixture('no-go-mod-third-party');
+    const ws = copyFixture('handler/no-go-mod-third-party');
     const before = snapshotTree(ws.root);
-    const gocache = tempDir('go-builder-cold-gocache-');
+    const gocache = tempDir('cold-gocache');
     // A private TMPDIR: the killed build's scratch and output dirs land (and stay) there.
-    const tmp = tempDir('go-builder-test-tmpdir-');
+    const tmp = tempDir('tmpdir');
     const script = `
       const builder = require(${JSON.stringify(ROOT)});
       builder.build({
@@ -170,7 +170,7 @@ describe('crash during build', () => {
 
 describe('concurrent builds on one workPath', () => {
   it('two entrypoints of the same package at once', async () => {
-    const ws = copyFixture('three-handlers');
+    const ws = copyFixture('handler/three-handlers');
     const before = snapshotTree(ws.root);
     const [alpha, beta] = await Promise.all([
       buildOk(ws, 'api/alpha.go', { builder }),
@@ -191,7 +191,7 @@ describe('concurrent builds on one workPath', () => {
   });
 
   it('the same entrypoint twice at once', async () => {
-    const ws = copyFixture('three-handlers');
+    const ws = copyFixture('handler/three-handlers');
     const before = snapshotTree(ws.root);
     const [first, second] = await Promise.all([
       buildOk(ws, 'api/gamma.go', { builder }),

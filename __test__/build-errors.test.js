@@ -15,8 +15,9 @@ const {
   copyFixture,
   buildIn,
   tempDir,
-} = require('./helpers/build-lambda');
-const { snapshotTree, diffSnapshots } = require('./helpers/tree');
+  snapshotTree,
+  diffSnapshots,
+} = require('./helpers');
 
 const GO_DOCS = 'https://vercel.com/docs/functions/runtimes/go';
 
@@ -33,9 +34,9 @@ before(() => {
  * must be empty afterwards: a failed build leaves no scratch or output dir.
  */
 async function expectBuildError(fixture, entrypoint, code, opts = {}) {
-  const ws = copyFixture(fixture);
+  const ws = copyFixture(`handler/${fixture}`);
   if (opts.prepare) opts.prepare(ws);
-  const tmp = tempDir('go-builder-test-tmpdir-');
+  const tmp = tempDir('tmpdir');
   const env = { TMPDIR: tmp, ...opts.env };
   const { output, error } = await buildIn(ws, entrypoint, { builder, ...opts, env });
   assert.equal(output, undefined, `build(${entrypoint}) of ${fixture} must fail`);
@@ -74,7 +75,7 @@ describe('build() errors', () => {
   });
 
   it('`go` missing (PATH is an empty directory) → GO_NOT_FOUND', async () => {
-    const empty = tempDir('go-builder-empty-path-');
+    const empty = tempDir('empty-path');
     const err = await expectBuildError('basic', 'api/index.go', 'GO_NOT_FOUND', {
       env: { PATH: empty },
     });
@@ -144,7 +145,7 @@ describe('build() errors', () => {
   });
 
   it('bad input types are rejections, not synchronous throws', async () => {
-    const ws = copyFixture('basic');
+    const ws = copyFixture('handler/basic');
     const before = snapshotTree(ws.root);
     const bad = [
       { files: {}, entrypoint: 5, workPath: ws.workPath, config: {}, meta: { skipDownload: true } },

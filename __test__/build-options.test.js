@@ -21,7 +21,7 @@ const {
   assertResponse,
   elfMachine,
   tempDir,
-} = require('./helpers/build-lambda');
+} = require('./helpers');
 
 let builder;
 before(() => {
@@ -30,7 +30,7 @@ before(() => {
 
 describe('GO_BUILD_FLAGS', () => {
   it('without GO_BUILD_FLAGS the default build (no tags) is used', async () => {
-    const ws = copyFixture('build-tags');
+    const ws = copyFixture('handler/build-tags');
     const lambda = await buildOk(ws, 'api/index.go', { builder });
     assertHandlerLambda(lambda);
     assertResponse(await invokeLambda(lambda, {}), {
@@ -40,7 +40,7 @@ describe('GO_BUILD_FLAGS', () => {
   });
 
   it('GO_BUILD_FLAGS=`-tags special -ldflags "-s -w"` from meta.env selects the tagged file', async () => {
-    const ws = copyFixture('build-tags');
+    const ws = copyFixture('handler/build-tags');
     const lambda = await buildOk(ws, 'api/index.go', {
       builder,
       env: { GO_BUILD_FLAGS: '-tags special -ldflags "-s -w"' },
@@ -55,7 +55,7 @@ describe('GO_BUILD_FLAGS', () => {
 
 describe('environment', () => {
   it('a 100 KB meta.env value does not break the build and does not leak into the Lambda', async () => {
-    const ws = copyFixture('basic');
+    const ws = copyFixture('handler/basic');
     const huge = 'v'.repeat(100 * 1024);
     const lambda = await buildOk(ws, 'api/index.go', {
       builder,
@@ -73,8 +73,8 @@ describe('environment', () => {
 
 describe('temporary files', () => {
   it('a successful build leaves only its output directory (holding the Lambda files) in TMPDIR', async () => {
-    const ws = copyFixture('basic');
-    const tmp = tempDir('go-builder-test-tmpdir-');
+    const ws = copyFixture('handler/basic');
+    const tmp = tempDir('tmpdir');
     const lambda = await buildOk(ws, 'api/index.go', { builder, env: { TMPDIR: tmp } });
     assertHandlerLambda(lambda);
     const left = fs.readdirSync(tmp);
@@ -85,7 +85,7 @@ describe('temporary files', () => {
 
 describe('architecture', () => {
   it('config.functions {"api/*.go": {architecture: "arm64"}} → arm64 Lambda with an AArch64 bootstrap', async () => {
-    const ws = copyFixture('basic');
+    const ws = copyFixture('handler/basic');
     const lambda = await buildOk(ws, 'api/index.go', {
       builder,
       config: { functions: { 'api/*.go': { architecture: 'arm64', memory: 1024 } } },
@@ -95,7 +95,7 @@ describe('architecture', () => {
   });
 
   it('a config.functions glob that does not match keeps x86_64', async () => {
-    const ws = copyFixture('basic');
+    const ws = copyFixture('handler/basic');
     const lambda = await buildOk(ws, 'api/index.go', {
       builder,
       config: { functions: { 'other/*.go': { architecture: 'arm64' } } },
@@ -175,7 +175,7 @@ describe('GIT_CREDENTIALS', () => {
   it('builds, leaves ~/.git-credentials and the global git config untouched, and leaves no credentials behind', async () => {
     const token = `tok-${crypto.randomBytes(8).toString('hex')}`;
     const before = gitUserState();
-    const ws = copyFixture('basic');
+    const ws = copyFixture('handler/basic');
     const lambda = await buildOk(ws, 'api/index.go', {
       builder,
       env: { GIT_CREDENTIALS: `https://user:${token}@github.com` },

@@ -26,7 +26,7 @@ const {
   assertHandlerLambda,
   invokeLambda,
   assertResponse,
-} = require('./helpers/build-lambda');
+} = require('./helpers');
 
 let builder;
 before(() => {
@@ -68,7 +68,7 @@ async function buildAndServe(ws, entrypoint, checks, opts = {}) {
 
 describe('handler mode: module layouts', () => {
   it('no go.mod, with a third-party import (resolved through the module proxy)', async () => {
-    const ws = copyFixture('no-go-mod-third-party');
+    const ws = copyFixture('handler/no-go-mod-third-party');
     const expected = nameUUID('sha1', NS.URL, 'https://vercel.com/abc');
     await buildAndServe(ws, 'api/index.go', [
       {
@@ -80,7 +80,7 @@ describe('handler mode: module layouts', () => {
   });
 
   it('go.mod in a sub-directory above two entries (two packages of one module)', async () => {
-    const ws = copyFixture('gomod-subdir');
+    const ws = copyFixture('handler/gomod-subdir');
     await buildAndServe(ws, 'app/api/one.go', [
       {
         status: 201,
@@ -99,7 +99,7 @@ describe('handler mode: module layouts', () => {
   });
 
   it('go.mod without a `go` line', async () => {
-    const ws = copyFixture('gomod-no-go-line');
+    const ws = copyFixture('handler/gomod-no-go-line');
     await buildAndServe(ws, 'api/index.go', [
       {
         request: { method: 'POST', body: 'x' },
@@ -110,7 +110,7 @@ describe('handler mode: module layouts', () => {
   });
 
   it('root module with api/ importing a shared package of the same module (+ third-party dep, go.sum)', async () => {
-    const ws = copyFixture('shared-package');
+    const ws = copyFixture('handler/shared-package');
     await buildAndServe(ws, 'api/index.go', [
       {
         handler: 'shared-package/api/index.go#Handler',
@@ -120,7 +120,7 @@ describe('handler mode: module layouts', () => {
   });
 
   it('two independent modules', async () => {
-    const ws = copyFixture('two-modules');
+    const ws = copyFixture('handler/two-modules');
     for (const m of ['one', 'two']) {
       await buildAndServe(ws, `${m}/api/index.go`, [
         { handler: `two-modules/${m}/api/index.go#Handler`, body: `module=example.com/${m}` },
@@ -129,7 +129,7 @@ describe('handler mode: module layouts', () => {
   });
 
   it('nested entry api/v1/users/index.go (with a sibling file)', async () => {
-    const ws = copyFixture('nested-entry');
+    const ws = copyFixture('handler/nested-entry');
     await buildAndServe(ws, 'api/v1/users/index.go', [
       {
         request: { path: '/api/v1/users' },
@@ -141,14 +141,14 @@ describe('handler mode: module layouts', () => {
   });
 
   it('entry outside any module while a sibling directory has one', async () => {
-    const ws = copyFixture('outside-module');
+    const ws = copyFixture('handler/outside-module');
     await buildAndServe(ws, 'api/index.go', [
       { handler: 'outside-module/api/index.go#Handler', body: 'outside any module' },
     ]);
   });
 
   it('go.mod inside api/ with a self-require, `replace => ./` and `replace => ./extra`', async () => {
-    const ws = copyFixture('api-gomod-replace');
+    const ws = copyFixture('handler/api-gomod-replace');
     await buildAndServe(ws, 'api/index.go', [
       {
         handler: 'api-gomod-replace/api/index.go#Handler',
@@ -158,7 +158,7 @@ describe('handler mode: module layouts', () => {
   });
 
   it('go.work with a shared module (api requires it; go.work uses both, versioned replace)', async () => {
-    const ws = copyFixture('go-work');
+    const ws = copyFixture('handler/go-work');
     await buildAndServe(ws, 'api/index.go', [
       {
         handler: 'go-work/api/index.go#Handler',
@@ -168,14 +168,14 @@ describe('handler mode: module layouts', () => {
   });
 
   it('go.work with a shared module required without any replace', async () => {
-    const ws = copyFixture('go-work-plain');
+    const ws = copyFixture('handler/go-work-plain');
     await buildAndServe(ws, 'api/index.go', [
       { handler: 'go-work-plain/api/index.go#Handler', body: 'plain workspace module example.com/shared' },
     ]);
   });
 
   it('a broken root main.go does not affect api/', async () => {
-    const ws = copyFixture('broken-root-main');
+    const ws = copyFixture('handler/broken-root-main');
     await buildAndServe(ws, 'api/index.go', [
       {
         handler: 'broken-root-main/api/index.go#Handler',
@@ -185,7 +185,7 @@ describe('handler mode: module layouts', () => {
   });
 
   it('vendored module (go.mod + vendor/ from `go mod vendor`) builds and serves', async () => {
-    const ws = copyFixture('vendored');
+    const ws = copyFixture('handler/vendored');
     await buildAndServe(ws, 'api/index.go', [
       {
         handler: 'vendored/api/index.go#Handler',
@@ -197,7 +197,7 @@ describe('handler mode: module layouts', () => {
   it(
     'vendored module: the vendored sources are the ones compiled (as `go build` does locally)',
     async () => {
-      const ws = copyFixture('vendored');
+      const ws = copyFixture('handler/vendored');
       // A marker only the vendored copy has: with -mod=vendor the init panics.
       fs.appendFileSync(
         path.join(ws.workPath, 'vendor/github.com/google/uuid/uuid.go'),
@@ -213,7 +213,7 @@ describe('handler mode: module layouts', () => {
 describe('handler mode: Go versions and go.mod formatting', () => {
   let go121;
   it('`go 1.21` in go.mod still builds and serves', async () => {
-    const ws = copyFixture('go-version-121');
+    const ws = copyFixture('handler/go-version-121');
     go121 = await buildAndServe(ws, 'api/index.go', [
       { handler: 'go-version-121/api/index.go#Handler', body: /^loopvars=\d,\d,\d$/ },
     ]);
@@ -226,14 +226,14 @@ describe('handler mode: Go versions and go.mod formatting', () => {
   });
 
   it('exact patch version `go 1.22.5`', async () => {
-    const ws = copyFixture('patch-version');
+    const ws = copyFixture('handler/patch-version');
     await buildAndServe(ws, 'api/index.go', [
       { handler: 'patch-version/api/index.go#Handler', body: 'built with go 1.22.5 in go.mod' },
     ]);
   });
 
   it('go.mod without a final newline (last line is a require)', async () => {
-    const ws = copyFixture('gomod-no-final-newline');
+    const ws = copyFixture('handler/gomod-no-final-newline');
     assert.ok(!fs.readFileSync(path.join(ws.workPath, 'go.mod'), 'utf8').endsWith('\n'));
     await buildAndServe(ws, 'api/index.go', [
       {
@@ -246,7 +246,7 @@ describe('handler mode: Go versions and go.mod formatting', () => {
 
 describe('handler mode: finding and renaming the handler', () => {
   it('three handlers in one package with distinct names (and a shared sibling)', async () => {
-    const ws = copyFixture('three-handlers');
+    const ws = copyFixture('handler/three-handlers');
     for (const [file, fn] of [['alpha', 'Alpha'], ['beta', 'Beta'], ['gamma', 'Gamma']]) {
       await buildAndServe(ws, `api/${file}.go`, [
         {
@@ -258,28 +258,28 @@ describe('handler mode: finding and renaming the handler', () => {
   });
 
   it('a non-handler exported function (and wrong signatures) before the handler', async () => {
-    const ws = copyFixture('exported-before-handler');
+    const ws = copyFixture('handler/exported-before-handler');
     await buildAndServe(ws, 'api/index.go', [
       { handler: 'exported-before-handler/api/index.go#Handler', body: 'real handler QUIET!' },
     ]);
   });
 
   it('leading comments and `var _ http.HandlerFunc = Index` (a field named Index untouched)', async () => {
-    const ws = copyFixture('leading-comments');
+    const ws = copyFixture('handler/leading-comments');
     await buildAndServe(ws, 'api/index.go', [
       { handler: 'leading-comments/api/index.go#Index', body: 'index field=7' },
     ]);
   });
 
   it('receiver methods named Handler are skipped', async () => {
-    const ws = copyFixture('receiver-methods');
+    const ws = copyFixture('handler/receiver-methods');
     await buildAndServe(ws, 'api/index.go', [
       { handler: 'receiver-methods/api/index.go#Handler', body: 'function handler, not the method' },
     ]);
   });
 
   it('aliased net/http import (`h "net/http"`)', async () => {
-    const ws = copyFixture('aliased-http');
+    const ws = copyFixture('handler/aliased-http');
     await buildAndServe(ws, 'api/index.go', [
       {
         request: { path: '/api/aliased' },
@@ -291,7 +291,7 @@ describe('handler mode: finding and renaming the handler', () => {
   });
 
   it('duplicate `Handler` names across files of one package and across packages', async () => {
-    const ws = copyFixture('duplicate-handlers');
+    const ws = copyFixture('handler/duplicate-handlers');
     for (const f of ['a', 'b']) {
       await buildAndServe(ws, `api/${f}.go`, [
         { handler: `duplicate-handlers/api/${f}.go#Handler`, body: `file=${f}.go common=api-common` },
@@ -305,7 +305,7 @@ describe('handler mode: finding and renaming the handler', () => {
   });
 
   it('several handler packages in one directory (api/a.go package a, api/b.go package b)', async () => {
-    const ws = copyFixture('multi-package-dir');
+    const ws = copyFixture('handler/multi-package-dir');
     for (const p of ['a', 'b']) {
       const fn = `Handler${p.toUpperCase()}`;
       await buildAndServe(ws, `api/${p}.go`, [
@@ -315,7 +315,7 @@ describe('handler mode: finding and renaming the handler', () => {
   });
 
   it('`package main` handler without go.mod (legacy) builds on current Go', async () => {
-    const ws = copyFixture('package-main-no-gomod');
+    const ws = copyFixture('handler/package-main-no-gomod');
     await buildAndServe(ws, 'api/index.go', [
       { handler: 'package-main-no-gomod/api/index.go#Handler', body: 'legacy package main handler' },
     ]);
@@ -324,7 +324,7 @@ describe('handler mode: finding and renaming the handler', () => {
 
 describe('handler mode: [param].go entrypoints', () => {
   it('api/[id].go with go.mod (a bracket sibling and a plain sibling in the package)', async () => {
-    const ws = copyFixture('bracket-gomod');
+    const ws = copyFixture('handler/bracket-gomod');
     await buildAndServe(ws, 'api/[id].go', [
       {
         request: { path: '/api/42?id=42' },
@@ -349,7 +349,7 @@ describe('handler mode: [param].go entrypoints', () => {
   });
 
   it('api/[slug].go without go.mod', async () => {
-    const ws = copyFixture('bracket-no-gomod');
+    const ws = copyFixture('handler/bracket-no-gomod');
     await buildAndServe(ws, 'api/[slug].go', [
       {
         request: { path: '/api/hello-world?slug=hello-world' },
@@ -363,7 +363,7 @@ describe('handler mode: [param].go entrypoints', () => {
 
 describe('handler mode: includeFiles', () => {
   it('includeFiles as a string: only the matching files are in the Lambda, readable at run time', async () => {
-    const ws = copyFixture('include-files');
+    const ws = copyFixture('handler/include-files');
     const { lambda } = await buildAndServe(
       ws,
       'api/index.go',
@@ -386,7 +386,7 @@ describe('handler mode: includeFiles', () => {
   });
 
   it('includeFiles as an array: every pattern is included, modes kept', async () => {
-    const ws = copyFixture('include-files');
+    const ws = copyFixture('handler/include-files');
     const { lambda } = await buildAndServe(
       ws,
       'api/index.go',

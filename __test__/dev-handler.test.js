@@ -9,22 +9,25 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const h = require('./fixtures/dev/harness.js');
+const h = require('./helpers');
 
 const linuxOnly = process.platform !== 'linux' && 'needs /proc and fd 3 tricks (Linux)';
 
-after(h.cleanup);
+after(() => {
+  h.killDevProcesses();
+  h.removeTempDirs();
+});
 
 // One builder cache for this file: every test works on its own copy of a
 // fixture, so each gets its own cache slot (keyed by work path + entrypoint).
 let sharedCache = null;
-const fileCache = () => (sharedCache ??= h.tmpDir('cache-'));
+const fileCache = () => (sharedCache ??= h.tempDir('dev-cache'));
 
 /** Starts a handler from a fresh copy of `fixture`. */
 async function startFixture(fixture, entrypoint, extra = {}) {
-  const workPath = h.copyFixture(fixture);
+  const workPath = h.copyFixture(`dev/${fixture}`).workPath;
   const cacheDir = fileCache();
-  const before = h.snapshot(workPath);
+  const before = h.snapshotTree(workPath);
   const { server, reused } = await h.startDev({
     workPath,
     entrypoint,
@@ -122,7 +125,7 @@ describe('handler dev server: output and processes', () => {
   });
 
   it("without callbacks the handler's output goes to the parent's stdout/stderr", async () => {
-    const workPath = h.copyFixture('module');
+    const workPath = h.copyFixture('dev/module').workPath;
     const cacheDir = fileCache();
     const script = `
       const b = require(${JSON.stringify(h.ROOT)});
@@ -139,7 +142,7 @@ describe('handler dev server: output and processes', () => {
     const child = spawn(process.execPath, ['-e', script], {
       // TMPDIR inside the test's temp root: the child is SIGKILLed below, so
       // its handler's port directory is never removed by the addon.
-      env: { ...process.env, GO_BUILDER_CACHE_DIR: cacheDir, TMPDIR: h.tmpDir('child-tmp-'), VERCEL_BUILDER_DEBUG: '' },
+      env: { ...process.env, GO_BUILDER_CACHE_DIR: cacheDir, TMPDIR: h.tempDir('dev-child-tmp'), VERCEL_BUILDER_DEBUG: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -156,7 +159,7 @@ describe('handler dev server: output and processes', () => {
           const m = /\nPID (\d+)\n/.exec(stdout);
           if (m && !handlerPid) {
             handlerPid = Number(m[1]);
-            h.started.set(handlerPid, false);
+            h.trackDevProcess(handlerPid, false);
           }
           return (
             stdout.includes('\nRESULT ') &&
@@ -181,7 +184,7 @@ describe('handler dev server: output and processes', () => {
   });
 
   it('killing the returned pid (SIGTERM, as the CLI does) leaves no zombie and removes temporary files', { skip: linuxOnly }, async () => {
-    const tmp = h.tmpDir('tmpdir-');
+    const tmp = h.tempDir('dev-tmpdir');
     const { server } = await startFixture('module', 'api/index.go', { env: { TMPDIR: tmp } });
     assert.equal((await h.get(server.port, '/api?id=zombie')).status, 200);
     const leftovers = () => fs.readdirSync(tmp).filter((n) => n.startsWith('go-builder-scratch-'));
@@ -216,10 +219,10 @@ describe('handler dev server: output and processes', () => {
 
 describe('handler dev server: errors', () => {
   it('a compile error in a sibling file rejects with GO_BUILD_FAILED and the compiler output; fixing it serves', async () => {
-    const workPath = h.copyFixture('compile-error');
-    const cacheDir = h.tmpDir('cache-');
-    const tmp = h.tmpDir('tmpdir-');
-    const before = h.snapshot(workPath);
+    const workPath = h.copyFixture('dev/compile-error').workPath;
+    const cacheDir = h.tempDir('dev-cache');
+    const tmp = h.tempDir('dev-tmpdir');
+    const before = h.snapshotTree(workPath);
     const opts = { workPath, entrypoint: 'api/index.go', env: { GO_BUILDER_CACHE_DIR: cacheDir, TMPDIR: tmp } };
     await assert.rejects(h.startDev(opts), (e) => {
       assert.equal(e.code, 'GO_BUILD_FAILED', e.message);
@@ -238,9 +241,9 @@ describe('handler dev server: errors', () => {
   });
 
   it('a handler that exits at startup rejects with GO_DEV_SERVER_FAILED, its exit code and stderr', async () => {
-    const workPath = h.copyFixture('exit-at-start');
-    const tmp = h.tmpDir('tmpdir-');
-    const before = h.snapshot(workPath);
+    const workPath = h.copyFixture('dev/exit-at-start').workPath;
+    const tmp = h.tempDir('dev-tmpdir');
+    const before = h.snapshotTree(workPath);
     const stderr = [];
     await assert.rejects(
       h.startDev({

@@ -15,16 +15,19 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const h = require('./fixtures/dev/harness.js');
+const h = require('./helpers');
 
-after(h.cleanup);
+after(() => {
+  h.killDevProcesses();
+  h.removeTempDirs();
+});
 
 /**
  * One restart, as the CLI does it: start, request, kill. Checks the tree is
  * untouched and returns { reused, body, binaries, pid }.
  */
 async function restart(ctx, { urlPath = '/api', env = {} } = {}) {
-  const before = h.snapshot(ctx.workPath);
+  const before = h.snapshotTree(ctx.workPath);
   const { server, reused } = await h.startDev({
     workPath: ctx.workPath,
     entrypoint: ctx.entrypoint,
@@ -66,8 +69,8 @@ describe('restarts of a handler with siblings, an imported package and an embedd
   };
 
   before(() => {
-    ctx.workPath = h.copyFixture('module');
-    ctx.cacheDir = h.tmpDir('cache-');
+    ctx.workPath = h.copyFixture('dev/module').workPath;
+    ctx.cacheDir = h.tempDir('dev-cache');
   });
 
   it('first start builds and serves', async () => {
@@ -178,7 +181,7 @@ describe('restarts of a handler with siblings, an imported package and an embedd
   /** Promise.all of three starts; returns their results after one request each. */
   async function threeAtOnce() {
     const env = { GO_BUILDER_CACHE_DIR: ctx.cacheDir };
-    const before = h.snapshot(ctx.workPath);
+    const before = h.snapshotTree(ctx.workPath);
     const starts = await Promise.all(
       [1, 2, 3].map(() =>
         h.startDev({ workPath: ctx.workPath, entrypoint: ctx.entrypoint, env, onStdout() {}, onStderr() {} }),
@@ -218,8 +221,8 @@ describe('restarts of a go.work workspace handler', () => {
   let last;
 
   before(() => {
-    ctx.workPath = h.copyFixture('workspace');
-    ctx.cacheDir = h.tmpDir('cache-');
+    ctx.workPath = h.copyFixture('dev/workspace').workPath;
+    ctx.cacheDir = h.tempDir('dev-cache');
   });
 
   it('first start builds, an unchanged one reuses', async () => {
@@ -267,8 +270,8 @@ describe('restarts of a handler without go.mod', () => {
   const ctx = { entrypoint: 'api/hello.go' };
 
   before(() => {
-    ctx.workPath = h.copyFixture('no-gomod');
-    ctx.cacheDir = h.tmpDir('cache-');
+    ctx.workPath = h.copyFixture('dev/no-gomod').workPath;
+    ctx.cacheDir = h.tempDir('dev-cache');
   });
 
   it('reuses while unchanged, rebuilds after the entry file changes', async () => {
@@ -290,10 +293,10 @@ describe('restarts of a handler whose sibling file is a symlink to a file outsid
   let target;
 
   before(() => {
-    ctx.workPath = h.copyFixture('module');
-    ctx.cacheDir = h.tmpDir('cache-');
+    ctx.workPath = h.copyFixture('dev/module').workPath;
+    ctx.cacheDir = h.tempDir('dev-cache');
     // e.g. a file shared between modules of a monorepo, linked into the package
-    target = path.join(h.tmpDir('shared-'), 'sibling.go');
+    target = path.join(h.tempDir('dev-shared'), 'sibling.go');
     fs.writeFileSync(target, 'package api\n\nfunc siblingText() string { return "linked-v1" }\n');
     fs.rmSync(path.join(ctx.workPath, 'api/sibling.go'));
     fs.symlinkSync(target, path.join(ctx.workPath, 'api/sibling.go'));

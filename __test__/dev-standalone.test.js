@@ -11,22 +11,25 @@ const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 
-const h = require('./fixtures/dev/harness.js');
+const h = require('./helpers');
 
 const linuxOnly = process.platform !== 'linux' && 'inspects process groups through /proc (Linux)';
 const config = { framework: 'go' };
 
-after(h.cleanup);
+after(() => {
+  h.killDevProcesses();
+  h.removeTempDirs();
+});
 
 let cacheDir;
 before(() => {
-  cacheDir = h.tmpDir('cache-');
+  cacheDir = h.tempDir('dev-cache');
 });
 
 // Tests that do not edit the sources share one copy of the standalone fixture
 // (one build per entrypoint); each stops what it started.
 let shared = null;
-const sharedCopy = () => (shared ??= h.copyFixture('standalone'));
+const sharedCopy = () => (shared ??= h.copyFixture('dev/standalone').workPath);
 
 // Every server a test started is shut down after it (shutdown is idempotent),
 // so a failed test cannot hand its server to the next one.
@@ -74,13 +77,13 @@ async function waitGroupGone(pgid) {
     timeout: 15000,
     describe: () => `for process group ${pgid} to be gone: ${JSON.stringify(h.processGroup(pgid))}`,
   });
-  h.started.delete(pgid);
+  h.untrackDevProcess(pgid);
 }
 
 describe('standalone dev server', { skip: linuxOnly }, () => {
   it('main.go: persistent server on PORT; a second start returns it; a detached shutdown stops the whole group', async () => {
-    const workPath = h.copyFixture('standalone');
-    const treeBefore = h.snapshot(workPath);
+    const workPath = h.copyFixture('dev/standalone').workPath;
+    const treeBefore = h.snapshotTree(workPath);
     const out = [];
     const { server, reused } = await start(workPath, 'main.go', { onStdout: (c) => out.push(c) });
     assert.equal(reused, false);
@@ -139,7 +142,7 @@ describe('standalone dev server', { skip: linuxOnly }, () => {
   });
 
   it('editing the server rebuilds on the next start', async () => {
-    const workPath = h.copyFixture('standalone');
+    const workPath = h.copyFixture('dev/standalone').workPath;
     const first = await start(workPath, 'cmd/api/main.go');
     assert.equal((await h.get(first.server.port, '/')).body, 'standalone cmd/api /');
     await first.server.shutdown();
@@ -155,7 +158,7 @@ describe('standalone dev server', { skip: linuxOnly }, () => {
 
   it('rebuilds when a module replaced to a local directory outside the work path changes', async () => {
     // repo/app/go.mod: replace example.com/devgreet => ../greet
-    const repo = h.copyFixture('standalone-replace');
+    const repo = h.copyFixture('dev/standalone-replace').workPath;
     const workPath = path.join(repo, 'app');
     const run = async () => {
       const { server, reused } = await start(workPath, 'main.go', { repoRootPath: repo });
@@ -178,7 +181,7 @@ describe('standalone dev server', { skip: linuxOnly }, () => {
     const childPid = Number((await h.get(server.port, '/child')).body);
     process.kill(server.pid, 'SIGTERM');
     await h.waitGone(server.pid);
-    h.started.set(server.pid, true); // the group may outlive its leader: clean it up in after()
+    h.trackDevProcess(server.pid, true); // the group may outlive its leader: clean it up in after()
     const next = await start(workPath, 'main.go');
     assert.notEqual(next.server.pid, server.pid, 'a dead server is not returned');
     assert.equal((await h.get(next.server.port, '/')).status, 200);
@@ -244,7 +247,7 @@ describe('standalone dev server', { skip: linuxOnly }, () => {
   });
 
   it('a server that exits before listening rejects with GO_DEV_SERVER_FAILED carrying its output', async () => {
-    const workPath = h.copyFixture('standalone-exit');
+    const workPath = h.copyFixture('dev/standalone-exit').workPath;
     for (let attempt = 0; attempt < 2; attempt++) {
       await assert.rejects(start(workPath, 'main.go'), (e) => {
         assert.equal(e.code, 'GO_DEV_SERVER_FAILED', e.message);

@@ -10,12 +10,10 @@ const { execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
-const os = require('node:os');
 const path = require('node:path');
 
-const { startPlatform, freePort } = require('./helpers/ipc-platform');
+const { ROOT, tempDir, removeTempDirs, startPlatform, freePort } = require('./helpers');
 
-const ROOT = path.resolve(__dirname, '..');
 const EXECUTABLE_SRC = path.join(ROOT, 'go', 'executable', 'main.go');
 
 // The user's server: listens on $PORT and exposes what the tests need.
@@ -258,7 +256,7 @@ describe('go/executable (standalone-mode proxy)', () => {
   let binDir;
 
   before(() => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'vc-executable-test-'));
+    work = tempDir('executable');
     binDir = path.join(work, 'bin');
     fs.mkdirSync(binDir);
 
@@ -276,9 +274,7 @@ describe('go/executable (standalone-mode proxy)', () => {
     goBuild(userMod, path.join(binDir, 'user-server'));
   });
 
-  after(() => {
-    if (work) fs.rmSync(work, { recursive: true, force: true });
-  });
+  after(removeTempDirs);
 
   describe('with a running platform', () => {
     let p;

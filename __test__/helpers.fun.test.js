@@ -6,11 +6,10 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
-const { invokeLambdaDir, buildEvent } = require('./helpers/fun');
+const { tempDir, removeTempDirs, invokeLambdaDir, buildEvent } = require('./helpers');
 
 const MAIN_GO = `package main
 
@@ -54,7 +53,7 @@ let tmp;
 let lambdaDir;
 
 before(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'helpers-fun-'));
+  tmp = tempDir('helpers-fun');
   const src = path.join(tmp, 'src');
   lambdaDir = path.join(tmp, 'lambda');
   fs.mkdirSync(src);
@@ -77,9 +76,7 @@ before(() => {
   });
 });
 
-after(() => {
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
+after(removeTempDirs);
 
 test('buildEvent produces the payload the Vercel CLI sends to go-bridge', () => {
   const ev = buildEvent({ method: 'post', path: '/x?y=1', headers: { 'X-A': 'b' }, body: 'hi' });

@@ -9,16 +9,17 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
 const {
+  tempDir,
+  removeTempDirs,
   vercelBuild,
   readFunctions,
   materializeFunction,
-} = require('./helpers/vercel-cli');
-const { invokeLambdaDir } = require('./helpers/fun');
+  invokeLambdaDir,
+} = require('./helpers');
 
 const REFERENCE_VERSION = '3.10.5';
 const skip = process.env.SKIP_REFERENCE === '1' ? 'SKIP_REFERENCE=1' : false;
@@ -76,10 +77,9 @@ func Handler(w http.ResponseWriter, r *http.Request) {
 describe('vercel-cli helper with the reference @vercel/go', { skip, timeout: 900000 }, () => {
   let tmp;
   let tarball;
-  const cleanup = [];
 
   before(() => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'helpers-vercel-cli-'));
+    tmp = tempDir('helpers-vercel-cli');
     tarball = process.env.REFERENCE_GO_TARBALL;
     if (!tarball) {
       const packDir = path.join(tmp, 'pack');
@@ -94,17 +94,13 @@ describe('vercel-cli helper with the reference @vercel/go', { skip, timeout: 900
     assert.ok(fs.existsSync(tarball), `missing ${tarball}`);
   });
 
-  after(() => {
-    for (const d of cleanup) fs.rmSync(d, { recursive: true, force: true });
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  after(removeTempDirs);
 
   test('vercel build (offline) produces a provided.al2023 Lambda that fun can invoke', async () => {
     const projectDir = path.join(tmp, 'proj');
     writeProject(projectDir, `@vercel/go@${REFERENCE_VERSION}`);
 
     const res = await vercelBuild({ projectDir, builderTarballs: [tarball] });
-    cleanup.push(res.tmpDir);
     assert.equal(res.code, 0, `vercel build failed:\n${res.stdout}\n${res.stderr}`);
     assert.equal(res.outputDir, path.join(projectDir, '.vercel', 'output'));
     assert.deepEqual(
@@ -126,7 +122,6 @@ describe('vercel-cli helper with the reference @vercel/go', { skip, timeout: 900
     assert.ok(fn.files.bootstrap && fn.files.bootstrap.startsWith(res.tmpDir), JSON.stringify(fn.files));
 
     const dir = await materializeFunction(fn);
-    cleanup.push(dir);
     const [get, post] = await invokeLambdaDir(dir, [
       { method: 'GET', path: '/api/index' },
       { method: 'POST', path: '/api/index?x=1', headers: { 'content-type': 'text/plain' }, body: 'data' },
@@ -142,7 +137,6 @@ describe('vercel-cli helper with the reference @vercel/go', { skip, timeout: 900
     const projectDir = path.join(tmp, 'proj-standalone');
     writeProject(projectDir, `@vercel/go@${REFERENCE_VERSION}`);
     const res = await vercelBuild({ projectDir, builderTarballs: [tarball], standalone: true });
-    cleanup.push(res.tmpDir);
     assert.equal(res.code, 0, `vercel build failed:\n${res.stdout}\n${res.stderr}`);
     const [fn] = await readFunctions(res.outputDir);
     assert.equal(fn.config.filePathMap, undefined);

@@ -31,39 +31,33 @@ const { execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
-const os = require('node:os');
 const path = require('node:path');
 
-const { startPlatform } = require('./helpers/ipc-platform');
-const { snapshotTree, diffSnapshots } = require('./helpers/tree');
-const { loadBuilder, buildUtils, ELF_MACHINE } = require('./helpers/build-lambda');
+const {
+  FIXTURES,
+  tempDir,
+  adoptTempDir,
+  removeTempDirs,
+  copyFixture,
+  startPlatform,
+  snapshotTree,
+  diffSnapshots,
+  loadBuilder,
+  buildUtils,
+  ELF_MACHINE,
+} = require('./helpers');
 
-const FIXTURES = path.join(__dirname, 'fixtures', 'standalone');
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 // ---------------------------------------------------------------- helpers --
 
-const tempDirs = new Set();
 const platforms = new Set();
-
-function tempDir(prefix) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tempDirs.add(dir);
-  return dir;
-}
-
-function removeTempDirs() {
-  if (process.env.KEEP_TEST_TMP) return;
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-  tempDirs.clear();
-}
 
 // Last resort if a test crashes before its after hook: no orphaned servers.
 process.on('exit', () => {
   for (const p of platforms) {
     try { process.kill(-p.child.pid, 'SIGKILL'); } catch { /* gone */ }
   }
-  removeTempDirs();
 });
 
 after(async () => {
@@ -71,23 +65,6 @@ after(async () => {
   platforms.clear();
   removeTempDirs();
 });
-
-/**
- * Copies fixture `name` to <base>/ws/<name>. `tmp` (beside `ws`, outside the
- * snapshotted tree) is the build's TMPDIR, where its output goes.
- */
-function copyFixture(name) {
-  const src = path.join(FIXTURES, name);
-  assert.ok(fs.existsSync(src), `fixture ${name} exists`);
-  const base = tempDir('go-builder-standalone-');
-  const root = path.join(base, 'ws');
-  const workPath = path.join(root, name);
-  const tmp = path.join(base, 'tmp');
-  fs.mkdirSync(root);
-  fs.mkdirSync(tmp);
-  fs.cpSync(src, workPath, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
-  return { name, base, root, workPath, tmp };
-}
 
 /**
  * build() with framework "go" on a copied fixture. Returns { output, error,
@@ -117,7 +94,7 @@ async function runBuild(ws, { entrypoint = 'main.go', config = {}, env = {}, rep
   // The build output lives outside the fixture; remove it with the test's dirs.
   if (output && output.files) {
     for (const f of Object.values(output.files)) {
-      if (f.fsPath && /go-builder-out-/.test(path.dirname(f.fsPath))) tempDirs.add(path.dirname(f.fsPath));
+      if (f.fsPath && /go-builder-out-/.test(path.dirname(f.fsPath))) adoptTempDir(path.dirname(f.fsPath));
     }
   }
   return { output, routes, error, diff: diffSnapshots(before, snapshotTree(ws.root)) };
@@ -210,7 +187,7 @@ function assertExecutableLambda(lambda, ws, { architecture = 'x86_64', included 
 
 /** Writes the Lambda's files (FileFsRef: fsPath + mode) into a fresh directory. */
 function materializeLambda(lambda) {
-  const dir = tempDir('go-builder-standalone-lambda-');
+  const dir = tempDir('standalone-lambda');
   for (const [name, file] of Object.entries(lambda.files)) {
     assert.ok(file.fsPath, `Lambda file ${name} has an fsPath (${file.type})`);
     const dest = path.join(dir, name);
@@ -471,7 +448,7 @@ describe('standalone: net/http server at main.go with go:embed static files', ()
   let lambda;
   let p;
   before(async () => {
-    ws = copyFixture('nethttp-embed');
+    ws = copyFixture('standalone/nethttp-embed');
     lambda = await buildOk(ws, { entrypoint: 'main.go' });
   });
   after(() => stop(p));
@@ -498,7 +475,7 @@ describe('standalone: net/http server at main.go with go:embed static files', ()
   it('serves embedded static files', async () => {
     const hello = await request(p, { path: '/static/hello.txt' });
     assert.equal(hello.status, 200, hello.text);
-    assert.equal(hello.text, fs.readFileSync(path.join(FIXTURES, 'nethttp-embed', 'static', 'hello.txt'), 'utf8'));
+    assert.equal(hello.text, fs.readFileSync(path.join(FIXTURES, 'standalone', 'nethttp-embed', 'static', 'hello.txt'), 'utf8'));
     assert.match(hello.headers['content-type'], /^text\/plain/);
     const css = await request(p, { path: '/static/style.css' });
     assert.equal(css.status, 200);
@@ -557,7 +534,7 @@ describe('standalone: gin server at cmd/server (detected)', () => {
   let lambda;
   let p;
   before(async () => {
-    ws = copyFixture('gin-server');
+    ws = copyFixture('standalone/gin-server');
     // The Vercel CLI passes the Go preset's `useRuntime.src`, `index.go`,
     // which does not exist: detection finds cmd/server/main.go.
     lambda = await buildOk(ws, { entrypoint: 'index.go' });
@@ -625,7 +602,7 @@ describe('standalone: chi server at cmd/api', () => {
   let lambda;
   let p;
   before(async () => {
-    ws = copyFixture('chi-api');
+    ws = copyFixture('standalone/chi-api');
     lambda = await buildOk(ws, { entrypoint: 'cmd/api/main.go' });
   });
   after(() => stop(p));
@@ -666,7 +643,7 @@ describe('standalone: vendored dependencies', () => {
   let lambda;
   let p;
   before(async () => {
-    ws = copyFixture('vendored');
+    ws = copyFixture('standalone/vendored');
     // No module proxy and an empty module cache: only vendor/ can provide
     // github.com/google/uuid.
     const emptyModCache = path.join(ws.tmp, 'empty-gomodcache');
@@ -703,7 +680,7 @@ describe('standalone: buildCommand writing $VERCEL_OUTPUT_FILE', () => {
   let lambda;
   let p;
   before(async () => {
-    ws = copyFixture('build-command-output-file');
+    ws = copyFixture('standalone/build-command-output-file');
     lambda = await buildOk(ws, {
       entrypoint: 'cmd/srv/main.go',
       config: {
@@ -739,7 +716,7 @@ describe('standalone: buildCommand writing ./server (found as the new ELF binary
   let result;
   let p;
   before(async () => {
-    ws = copyFixture('build-command-server');
+    ws = copyFixture('standalone/build-command-server');
     result = await runBuild(ws, { entrypoint: 'main.go', config: { buildCommand: 'go build -o ./server .' } });
   });
   after(() => stop(p));
@@ -778,7 +755,7 @@ describe('standalone: WebSocket echo server (gorilla/websocket)', () => {
   let lambda;
   let p;
   before(async () => {
-    ws = copyFixture('websocket');
+    ws = copyFixture('standalone/websocket');
     lambda = await buildOk(ws, { entrypoint: 'main.go' });
   });
   after(() => stop(p));
@@ -850,7 +827,7 @@ describe('standalone: includeFiles (relative to workPath) read at run time', () 
   let lambda;
   let p;
   before(async () => {
-    ws = copyFixture('include-files');
+    ws = copyFixture('standalone/include-files');
     lambda = await buildOk(ws, {
       entrypoint: 'cmd/api/main.go',
       config: { includeFiles: ['data/**', 'templates/*.tmpl'] },
@@ -883,7 +860,7 @@ describe('standalone: includeFiles (relative to workPath) read at run time', () 
   });
 
   it('accepts includeFiles as a single string', async () => {
-    const ws2 = copyFixture('include-files');
+    const ws2 = copyFixture('standalone/include-files');
     const lambda2 = await buildOk(ws2, {
       entrypoint: 'cmd/api/main.go',
       config: { includeFiles: 'data/message.txt' },
@@ -897,7 +874,7 @@ describe('standalone: config.functions options', () => {
   after(() => stop(p));
 
   it('memory and maxDuration (and regions) from the matching functions entry', async () => {
-    const ws = copyFixture('functions');
+    const ws = copyFixture('standalone/functions');
     const options = { memory: 512, maxDuration: 10, regions: ['sfo1'] };
     const lambda = await buildOk(ws, { entrypoint: 'main.go', config: { functions: { 'main.go': options } } });
     assertExecutableLambda(lambda, ws, { options });
@@ -911,7 +888,7 @@ describe('standalone: config.functions options', () => {
   });
 
   it('a functions entry that does not match the entrypoint is ignored', async () => {
-    const ws = copyFixture('functions');
+    const ws = copyFixture('standalone/functions');
     const lambda = await buildOk(ws, {
       entrypoint: 'main.go',
       config: { functions: { 'api/*.go': { memory: 3008, architecture: 'arm64' } } },
@@ -920,7 +897,7 @@ describe('standalone: config.functions options', () => {
   });
 
   it('architecture arm64: Lambda architecture and both binaries are AArch64', async () => {
-    const ws = copyFixture('functions');
+    const ws = copyFixture('standalone/functions');
     const lambda = await buildOk(ws, {
       entrypoint: 'main.go',
       config: { functions: { 'main.go': { architecture: 'arm64' } } },
@@ -930,7 +907,7 @@ describe('standalone: config.functions options', () => {
   });
 
   it('framework "services" builds the same executable Lambda', async () => {
-    const ws = copyFixture('functions');
+    const ws = copyFixture('standalone/functions');
     const lambda = await buildOk(ws, { entrypoint: 'main.go', config: { framework: 'services' } });
     assertExecutableLambda(lambda, ws);
   });
@@ -943,21 +920,21 @@ describe('standalone: routes in the build result send every path to the server',
   ];
 
   it('a builds entry: to the function at the entrypoint (functions/main.go.func)', async () => {
-    const ws = copyFixture('functions');
+    const ws = copyFixture('standalone/functions');
     const { routes, error } = await runBuild(ws, { entrypoint: 'main.go' });
     assert.ifError(error);
     assert.deepEqual(routes, everyPathTo('/main.go'));
   });
 
   it('zero-config (entrypoint index.go, absent): to functions/index.func, where the CLI writes it', async () => {
-    const ws = copyFixture('functions');
+    const ws = copyFixture('standalone/functions');
     const { routes, error } = await runBuild(ws, { entrypoint: 'index.go', config: { zeroConfig: true } });
     assert.ifError(error);
     assert.deepEqual(routes, everyPathTo('/index'));
   });
 
   it('a service of the second layout (no type): to its index function', async () => {
-    const ws = copyFixture('functions');
+    const ws = copyFixture('standalone/functions');
     const { routes, error } = await runBuild(ws, {
       config: { framework: 'services' },
       service: { name: 'api', routePrefix: 'api', workspace: '.' },
@@ -967,7 +944,7 @@ describe('standalone: routes in the build result send every path to the server',
   });
 
   it('a typed service: none — the CLI writes its routes, route prefix included', async () => {
-    const ws = copyFixture('functions');
+    const ws = copyFixture('standalone/functions');
     const { routes, error } = await runBuild(ws, {
       service: { name: 'api', type: 'web', routePrefix: 'api', workspace: '.' },
     });
@@ -978,14 +955,14 @@ describe('standalone: routes in the build result send every path to the server',
 
 describe('standalone: entrypoint choice with several candidates', () => {
   it('the CLI\'s entrypoint (index.go, absent) → main.go is built', async () => {
-    const ws = copyFixture('multi-entry');
+    const ws = copyFixture('standalone/multi-entry');
     const lambda = await buildOk(ws, { entrypoint: 'index.go' });
     assertExecutableLambda(lambda, ws);
     await serveOnce(lambda, '/', 'entry main.go');
   });
 
   it('a configured existing entrypoint wins; its functions entry applies', async () => {
-    const ws = copyFixture('multi-entry');
+    const ws = copyFixture('standalone/multi-entry');
     const lambda = await buildOk(ws, {
       entrypoint: 'cmd/server/main.go',
       config: { functions: { 'main.go': { memory: 3008 }, 'cmd/server/main.go': { memory: 256 } } },
@@ -995,7 +972,7 @@ describe('standalone: entrypoint choice with several candidates', () => {
   });
 
   it('functions options follow the detected entrypoint (cmd/api/main.go when main.go is absent)', async () => {
-    const ws = copyFixture('multi-entry');
+    const ws = copyFixture('standalone/multi-entry');
     fs.rmSync(path.join(ws.workPath, 'main.go'));
     const lambda = await buildOk(ws, {
       entrypoint: 'index.go',
@@ -1008,7 +985,7 @@ describe('standalone: entrypoint choice with several candidates', () => {
 
 describe('standalone: modules found above the project', () => {
   it('go.mod at the repository root, project in services/web (repoRootPath)', async () => {
-    const ws = copyFixture('monorepo');
+    const ws = copyFixture('standalone/monorepo');
     const workPath = path.join(ws.workPath, 'services', 'web');
     const sub = { ...ws, workPath };
     const { output, error, diff } = await runBuild(sub, {
@@ -1033,7 +1010,7 @@ describe('standalone: modules found above the project', () => {
   });
 
   it('go.work at the repository root provides a sibling module', async () => {
-    const ws = copyFixture('go-work');
+    const ws = copyFixture('standalone/go-work');
     const sub = { ...ws, workPath: path.join(ws.workPath, 'server') };
     const { output, error, diff } = await runBuild(sub, { entrypoint: 'main.go', repoRootPath: ws.workPath });
     if (error) throw error;
@@ -1045,7 +1022,7 @@ describe('standalone: modules found above the project', () => {
 
 describe('standalone: config.functions matching and CGO', () => {
   it('the FIRST matching functions entry (in vercel.json order) gives architecture and options', async () => {
-    const ws = copyFixture('functions');
+    const ws = copyFixture('standalone/functions');
     const lambda = await buildOk(ws, {
       entrypoint: 'main.go',
       // Both keys match main.go; the CLI (build-utils findMatchingFunction)
@@ -1058,7 +1035,7 @@ describe('standalone: config.functions matching and CGO', () => {
   });
 
   it('architecture and options always come from the same functions entry', async () => {
-    const ws = copyFixture('functions');
+    const ws = copyFixture('standalone/functions');
     const lambda = await buildOk(ws, {
       entrypoint: 'main.go',
       config: { functions: { './main.go': { architecture: 'arm64', memory: 1024 } } },
@@ -1069,13 +1046,13 @@ describe('standalone: config.functions matching and CGO', () => {
   });
 
   it('CGO_ENABLED=1 in the build env is overridden: static binary', async () => {
-    const ws = copyFixture('functions');
+    const ws = copyFixture('standalone/functions');
     const lambda = await buildOk(ws, { entrypoint: 'main.go', env: { CGO_ENABLED: '1' } });
     assertExecutableLambda(lambda, ws);
   });
 
   it('CGO_ENABLED=1 in the build env does not break an arm64 (cross) build', async () => {
-    const ws = copyFixture('functions');
+    const ws = copyFixture('standalone/functions');
     const lambda = await buildOk(ws, {
       entrypoint: 'main.go',
       env: { CGO_ENABLED: '1' },
@@ -1085,7 +1062,7 @@ describe('standalone: config.functions matching and CGO', () => {
   });
 
   it('buildCommand runs with CGO_ENABLED=0 even when the build env says 1', async () => {
-    const ws = copyFixture('build-command-output-file');
+    const ws = copyFixture('standalone/build-command-output-file');
     const lambda = await buildOk(ws, {
       entrypoint: 'cmd/srv/main.go',
       env: { CGO_ENABLED: '1' },
@@ -1104,9 +1081,9 @@ describe('standalone: config.functions matching and CGO', () => {
 
 describe('standalone: concurrent builds with a cold executable cache', () => {
   it('three builds at once all get the same working executable', async () => {
-    const cache = tempDir('go-builder-standalone-cache-');
+    const cache = tempDir('standalone-cache');
     const names = ['functions', 'multi-entry', 'nethttp-embed'];
-    const wss = names.map((n) => copyFixture(n));
+    const wss = names.map((n) => copyFixture(`standalone/${n}`));
     const lambdas = await Promise.all(wss.map((ws) => buildOk(ws, {
       entrypoint: 'main.go',
       env: { GO_BUILDER_CACHE_DIR: cache },
@@ -1136,7 +1113,7 @@ function changedEntries(diff, ws) {
 
 describe('standalone: errors', () => {
   it('no entrypoint → GO_ENTRYPOINT_NOT_FOUND', async () => {
-    const ws = copyFixture('error-no-entrypoint');
+    const ws = copyFixture('standalone/error-no-entrypoint');
     const { error } = await buildFails(ws, { entrypoint: 'main.go' });
     assert.equal(error.code, 'GO_ENTRYPOINT_NOT_FOUND', error.message);
     assert.equal(error.message,
@@ -1145,7 +1122,7 @@ describe('standalone: errors', () => {
   });
 
   it('compile error → GO_BUILD_FAILED with the compiler output', async () => {
-    const ws = copyFixture('error-compile');
+    const ws = copyFixture('standalone/error-compile');
     const { error } = await buildFails(ws, { entrypoint: 'main.go' });
     assert.equal(error.code, 'GO_BUILD_FAILED', error.message);
     assert.match(error.message, /main\.go:10:\d+: undefined: undefinedGreeting/);
@@ -1153,7 +1130,7 @@ describe('standalone: errors', () => {
   });
 
   it('buildCommand that produces nothing → GO_BUILD_FAILED "No compiled Go binary found"', async () => {
-    const ws = copyFixture('build-command-errors');
+    const ws = copyFixture('standalone/build-command-errors');
     const { error } = await buildFails(ws, { entrypoint: 'main.go', config: { buildCommand: 'echo built nothing' } });
     assert.equal(error.code, 'GO_BUILD_FAILED', error.message);
     assert.match(error.message, /No compiled Go binary found/);
@@ -1161,7 +1138,7 @@ describe('standalone: errors', () => {
   });
 
   it('buildCommand writing a non-ELF ./server → "No compiled Go binary found"', async () => {
-    const ws = copyFixture('build-command-errors');
+    const ws = copyFixture('standalone/build-command-errors');
     const { error, diff } = await buildFails(ws, {
       entrypoint: 'main.go',
       config: { buildCommand: "printf '#!/bin/sh\\necho hi\\n' > server && chmod +x server" },
@@ -1172,7 +1149,7 @@ describe('standalone: errors', () => {
   });
 
   it('a stale ELF binary older than the buildCommand is not deployed', async () => {
-    const ws = copyFixture('build-command-errors');
+    const ws = copyFixture('standalone/build-command-errors');
     const stale = path.join(ws.workPath, 'server');
     fs.copyFileSync(fs.realpathSync('/bin/true'), stale); // a (small) ELF binary
     fs.chmodSync(stale, 0o755);
@@ -1185,7 +1162,7 @@ describe('standalone: errors', () => {
   });
 
   it('buildCommand producing two ELF binaries → "Found multiple ELF binaries"', async () => {
-    const ws = copyFixture('build-command-errors');
+    const ws = copyFixture('standalone/build-command-errors');
     const { error, diff } = await buildFails(ws, {
       entrypoint: 'main.go',
       config: { buildCommand: 'go build -o alpha . && go build -o beta .' },
@@ -1199,7 +1176,7 @@ describe('standalone: errors', () => {
   });
 
   it('failing buildCommand → GO_BUILD_FAILED with its output', async () => {
-    const ws = copyFixture('build-command-errors');
+    const ws = copyFixture('standalone/build-command-errors');
     const { error } = await buildFails(ws, {
       entrypoint: 'main.go',
       config: { buildCommand: 'echo "custom build went wrong" >&2; exit 3' },
@@ -1219,7 +1196,7 @@ describe('detectGoEntrypoint(workPath, configured)', () => {
     fs.writeFileSync(path.join(dir, rel), 'package main\n');
   };
   before(() => {
-    dir = tempDir('go-builder-detect-');
+    dir = tempDir('detect');
   });
 
   it('null when there is no candidate', async () => {

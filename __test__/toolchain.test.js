@@ -9,13 +9,12 @@ const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const fs = require('node:fs')
 const http = require('node:http')
-const os = require('node:os')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
 
-const builder = require('..')
-const { invokeLambdaDir } = require('./helpers/fun')
-const { hashTree } = require('./helpers/tree')
+const { loadBuilder, tempDir, removeTempDirs, invokeLambdaDir, hashTree } = require('./helpers')
+
+const builder = loadBuilder()
 
 const GOROOT = execFileSync('go', ['env', 'GOROOT'], { encoding: 'utf8' }).trim()
 const GO_VERSION = fs.readFileSync(path.join(GOROOT, 'VERSION'), 'utf8').split('\n')[0].trim()
@@ -28,7 +27,7 @@ let baseUrl
 const requests = []
 
 before(async () => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'go-builder-toolchain-'))
+  work = tempDir('toolchain')
   const served = path.join(work, 'served')
   fs.mkdirSync(served)
   // The archive layout dl.google.com uses: a top-level go/ folder.
@@ -51,7 +50,7 @@ before(async () => {
 
 after(async () => {
   await new Promise((resolve) => server.close(resolve))
-  fs.rmSync(work, { recursive: true, force: true })
+  removeTempDirs()
 })
 
 /** PATH without any directory holding a `go` binary: nothing installed. */

@@ -8,17 +8,23 @@
 const { describe, test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
-const os = require('node:os')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
 
 const { pack } = require('../scripts/pack')
-const { vercelBuild, readFunctions, materializeFunction } = require('./helpers/vercel-cli')
-const { invokeLambdaDir } = require('./helpers/fun')
-const { startPlatform } = require('./helpers/ipc-platform')
-const { resolveRoute } = require('./helpers/routes')
+const {
+  ROOT,
+  tempDir,
+  removeTempDirs,
+  writeFiles,
+  vercelBuild,
+  readFunctions,
+  materializeFunction,
+  invokeLambdaDir,
+  startPlatform,
+  resolveRoute,
+} = require('./helpers')
 
-const ROOT = path.join(__dirname, '..')
 const BUILD_UTILS = path.join(ROOT, 'node_modules', '@vercel', 'build-utils')
 const PACKAGE_VERSION = require('../package.json').version
 
@@ -26,13 +32,11 @@ let work
 let tarballs
 
 before(() => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'go-builder-cli-'))
+  work = tempDir('cli')
   tarballs = pack(path.join(work, 'pack'))
 })
 
-after(() => {
-  fs.rmSync(work, { recursive: true, force: true })
-})
+after(removeTempDirs)
 
 // Answers with the method, path and raw query it received.
 const STANDALONE_SERVER = [
@@ -87,13 +91,6 @@ async function answersThroughRoutes(outputDir, fn, dest, cases, env = {}) {
     }
   } finally {
     await platform.close()
-  }
-}
-
-function write(dir, files) {
-  for (const [name, contents] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true })
-    fs.writeFileSync(path.join(dir, name), contents)
   }
 }
 
@@ -176,7 +173,7 @@ describe('vercel build with @acme/go-builder', () => {
   /** Builds `vercelJson` + `files`, routes `url` and invokes the function it lands on. */
   async function handlerProject(name, vercelJson, files, url, functionName) {
     const project = path.join(work, name)
-    write(project, { 'vercel.json': JSON.stringify(vercelJson), ...files })
+    writeFiles(project, { 'vercel.json': JSON.stringify(vercelJson), ...files })
     const res = await vercelBuild({ projectDir: project, builderTarballs: [tarballs.main, tarballs.platform] })
     assert.equal(res.code, 0, `vercel build failed:\n${res.stdout}\n${res.stderr}`)
     try {
@@ -220,7 +217,7 @@ describe('vercel build with @acme/go-builder', () => {
 
   test('framework "go" project: every path reaches the server through the routes, path and query intact', async () => {
     const project = path.join(work, 'standalone-project')
-    write(project, {
+    writeFiles(project, {
       'vercel.json': JSON.stringify({
         version: 2,
         builds: [{ src: 'main.go', use: '@acme/go-builder', config: { framework: 'go' } }],
@@ -249,7 +246,7 @@ describe('vercel build with @acme/go-builder', () => {
 
   test('service with a route prefix: the prefix routes to the server, which sees paths without it', async () => {
     const project = path.join(work, 'service-project')
-    write(project, {
+    writeFiles(project, {
       'vercel.json': JSON.stringify({
         experimentalServices: {
           api: { entrypoint: 'main.go', builder: '@acme/go-builder', framework: 'go', routePrefix: '/api' },

@@ -12,30 +12,11 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 
-const { snapshotTree, diffSnapshots } = require('./tree');
+const { ROOT, tempDir, adoptTempDir } = require('./fixtures');
+const { snapshotTree, assertSameTree } = require('./tree');
 const { invokeLambdaDir } = require('./fun');
 
-const ROOT = path.resolve(__dirname, '..', '..');
-const FIXTURES = path.join(ROOT, '__test__', 'fixtures', 'handler');
-
 const ELF_MACHINE = { x86_64: 62, arm64: 183 };
-
-const tempDirs = [];
-process.on('exit', () => {
-  if (process.env.KEEP_TEST_TMP) return;
-  for (const dir of tempDirs.reverse()) {
-    try {
-      fs.rmSync(dir, { recursive: true, force: true });
-    } catch {}
-  }
-});
-
-/** A temp dir removed when the process exits (unless KEEP_TEST_TMP is set). */
-function tempDir(prefix = 'go-builder-test-') {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tempDirs.push(dir);
-  return dir;
-}
 
 /**
  * The builder writes each bootstrap into a fresh <tmp>/go-builder-out-* dir
@@ -46,7 +27,7 @@ function registerOutputDir(lambda) {
   if (!bootstrap || !bootstrap.fsPath) return;
   const dir = path.dirname(bootstrap.fsPath);
   if (path.dirname(dir) === os.tmpdir() && path.basename(dir).startsWith('go-builder-out-')) {
-    tempDirs.push(dir);
+    adoptTempDir(dir);
   }
 }
 
@@ -69,23 +50,6 @@ function loadBuilder() {
 
 function buildUtils() {
   return require(require.resolve('@vercel/build-utils', { paths: [ROOT] }));
-}
-
-/** Copies fixture `name` to <tmp>/ws/<name>. Returns { root, workPath }. */
-function copyFixture(name) {
-  const src = path.join(FIXTURES, name);
-  assert.ok(fs.existsSync(src), `fixture ${name} exists`);
-  const root = path.join(tempDir(), 'ws');
-  const workPath = path.join(root, name);
-  fs.mkdirSync(root);
-  fs.cpSync(src, workPath, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
-  return { root, workPath };
-}
-
-/** Asserts two snapshots are identical, showing the difference when not. */
-function assertSameTree(before, after, label) {
-  const diff = diffSnapshots(before, after);
-  assert.ok(diff === '', `${label}: the tree changed during the build:\n${diff}`);
 }
 
 /**
@@ -131,7 +95,7 @@ async function buildOk(workspace, entrypoint, opts) {
  * (FileFsRef: copied from fsPath; FileBlob: its data; symlinks kept).
  */
 async function materializeLambda(lambda) {
-  const dir = tempDir('go-builder-lambda-');
+  const dir = tempDir('lambda');
   for (const [name, file] of Object.entries(lambda.files || {})) {
     const dest = path.join(dir, name);
     fs.mkdirSync(path.dirname(dest), { recursive: true });
@@ -206,15 +170,10 @@ function assertResponse(res, { status = 200, handler, headers = {}, body }) {
 }
 
 module.exports = {
-  ROOT,
-  FIXTURES,
   ELF_MACHINE,
-  tempDir,
   registerOutputDir,
   loadBuilder,
   buildUtils,
-  copyFixture,
-  assertSameTree,
   buildIn,
   buildOk,
   materializeLambda,

@@ -20,8 +20,9 @@ const { spawn } = require('node:child_process');
 const { EventEmitter } = require('node:events');
 const fs = require('node:fs');
 const net = require('node:net');
-const os = require('node:os');
 const path = require('node:path');
+
+const { tempDir } = require('./fixtures');
 
 /** Resolves to a TCP port on 127.0.0.1 that was free a moment ago. */
 function freePort() {
@@ -40,7 +41,7 @@ function freePort() {
  * @param {{ dir: string, env?: Record<string,string>, startTimeoutMs?: number }} opts
  */
 async function startPlatform({ dir, env = {}, startTimeoutMs = 40000 }) {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vc-ipc-'));
+  const tmp = tempDir('ipc');
   const sock = path.join(tmp, 'ipc.sock');
   const port = await freePort();
 

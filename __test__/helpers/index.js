@@ -1,0 +1,28 @@
+'use strict';
+
+// The one entry point of the test helpers: `require('./helpers')` from a
+// test file. Each module below holds one topic; a name exported by two of
+// them is an error, so every helper has exactly one implementation.
+
+const modules = {
+  fixtures: require('./fixtures'), // temp dirs, fixture copies, file edits
+  tree: require('./tree'), // tree snapshots: "the user's tree is unchanged"
+  build: require('./build-lambda'), // build() on a fixture copy, Lambda checks, materialize + invoke
+  fun: require('./fun'), // running a handler Lambda directory with @vercel/fun
+  ipcPlatform: require('./ipc-platform'), // playing the platform for a standalone `executable`
+  dev: require('./dev'), // startDevServer() runs and the processes they start
+  vercelCli: require('./vercel-cli'), // the real `vercel build`
+  routes: require('./routes'), // resolving a request through Build Output API routes
+};
+
+const helpers = {};
+for (const [moduleName, exported] of Object.entries(modules)) {
+  for (const [name, value] of Object.entries(exported)) {
+    if (Object.prototype.hasOwnProperty.call(helpers, name)) {
+      throw new Error(`helpers: ${name} is exported twice (again by ${moduleName})`);
+    }
+    helpers[name] = value;
+  }
+}
+
+module.exports = helpers;
