@@ -45,6 +45,8 @@ const {
   loadBuilder,
   buildUtils,
   ELF_MACHINE,
+  elfMachine,
+  hasInterpreter,
 } = require('./helpers');
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -121,32 +123,6 @@ async function buildFails(ws, opts, { treeMayChange = false } = {}) {
   return { error, diff };
 }
 
-function elfMachine(file) {
-  const header = Buffer.alloc(20);
-  const fd = fs.openSync(file, 'r');
-  try {
-    fs.readSync(fd, header, 0, 20, 0);
-  } finally {
-    fs.closeSync(fd);
-  }
-  assert.deepEqual([...header.subarray(0, 4)], [0x7f, 0x45, 0x4c, 0x46], `${file} is an ELF file`);
-  assert.equal(header[5], 1, `${file} is little-endian`);
-  return header.readUInt16LE(18);
-}
-
-/** Whether an ELF64 little-endian file has a PT_INTERP program header (dynamic linking). */
-function hasInterpreter(file) {
-  const b = fs.readFileSync(file);
-  assert.equal(b[4], 2, `${file} is ELF64`);
-  const phoff = Number(b.readBigUInt64LE(0x20));
-  const phentsize = b.readUInt16LE(0x36);
-  const phnum = b.readUInt16LE(0x38);
-  for (let i = 0; i < phnum; i++) {
-    if (b.readUInt32LE(phoff + i * phentsize) === 3 /* PT_INTERP */) return true;
-  }
-  return false;
-}
-
 /**
  * The fields of every standalone Lambda; `included` lists the includeFiles
  * names (relative to workPath) expected besides executable and user-server.
@@ -172,7 +148,7 @@ function assertExecutableLambda(lambda, ws, { architecture = 'x86_64', included 
     const file = lambda.files[name];
     assert.ok(file instanceof FileFsRef, `${name} is a FileFsRef`);
     assert.equal(file.mode, 0o755, `${name} mode is 0o755 (got 0o${file.mode.toString(8)})`);
-    assert.equal(elfMachine(file.fsPath), ELF_MACHINE[architecture], `${name} ELF e_machine (${architecture})`);
+    assert.equal(elfMachine(file.fsPath, { endian: 'little' }), ELF_MACHINE[architecture], `${name} ELF e_machine (${architecture})`);
     assert.equal(hasInterpreter(file.fsPath), false, `${name} is statically linked (CGO_ENABLED=0)`);
     assert.ok(!file.fsPath.startsWith(ws.root + path.sep), `${name} is built outside the project tree`);
   }
@@ -1042,7 +1018,7 @@ describe('standalone: config.functions matching and CGO', () => {
     });
     assert.equal(lambda.architecture === 'arm64', lambda.memory === 1024,
       `architecture ${lambda.architecture} and memory ${lambda.memory} disagree on whether "./main.go" matches`);
-    assert.equal(elfMachine(lambda.files['user-server'].fsPath), ELF_MACHINE[lambda.architecture]);
+    assert.equal(elfMachine(lambda.files['user-server'].fsPath, { endian: 'little' }), ELF_MACHINE[lambda.architecture]);
   });
 
   it('CGO_ENABLED=1 in the build env is overridden: static binary', async () => {
@@ -1153,7 +1129,7 @@ describe('standalone: errors', () => {
     const stale = path.join(ws.workPath, 'server');
     fs.copyFileSync(fs.realpathSync('/bin/true'), stale); // a (small) ELF binary
     fs.chmodSync(stale, 0o755);
-    assert.equal(elfMachine(stale), ELF_MACHINE.x86_64);
+    assert.equal(elfMachine(stale, { endian: 'little' }), ELF_MACHINE.x86_64);
     const old = new Date(Date.now() - 24 * 3600 * 1000);
     fs.utimesSync(stale, old, old);
     const { error } = await buildFails(ws, { entrypoint: 'main.go', config: { buildCommand: 'true' } });

@@ -15,8 +15,7 @@ const path = require('node:path');
 const { ROOT, tempDir, adoptTempDir } = require('./fixtures');
 const { snapshotTree, assertSameTree } = require('./tree');
 const { invokeLambdaDir } = require('./fun');
-
-const ELF_MACHINE = { x86_64: 62, arm64: 183 };
+const { ELF_MACHINE, elfMachine } = require('./elf');
 
 /**
  * The builder writes each bootstrap into a fresh <tmp>/go-builder-out-* dir
@@ -122,19 +121,6 @@ async function materializeLambda(lambda) {
   return dir;
 }
 
-/** e_machine of an ELF file (62 = x86-64, 183 = AArch64). */
-function elfMachine(file) {
-  const fd = fs.openSync(file, 'r');
-  try {
-    const header = Buffer.alloc(20);
-    fs.readSync(fd, header, 0, 20, 0);
-    assert.deepEqual([...header.subarray(0, 4)], [0x7f, 0x45, 0x4c, 0x46], `${file} is an ELF file`);
-    return header[5] === 2 ? header.readUInt16BE(18) : header.readUInt16LE(18);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
 /** The Lambda fields every handler-mode build must have. */
 function assertHandlerLambda(lambda, { architecture = 'x86_64' } = {}) {
   const { Lambda, FileFsRef } = buildUtils();
@@ -170,14 +156,12 @@ function assertResponse(res, { status = 200, handler, headers = {}, body }) {
 }
 
 module.exports = {
-  ELF_MACHINE,
   registerOutputDir,
   loadBuilder,
   buildUtils,
   buildIn,
   buildOk,
   materializeLambda,
-  elfMachine,
   assertHandlerLambda,
   invokeLambda,
   assertResponse,

@@ -8,6 +8,7 @@ const modules = {
   fixtures: require('./fixtures'), // temp dirs, fixture copies, file edits
   tree: require('./tree'), // tree snapshots: "the user's tree is unchanged"
   build: require('./build-lambda'), // build() on a fixture copy, Lambda checks, materialize + invoke
+  elf: require('./elf'), // ELF inspection of built binaries
   fun: require('./fun'), // running a handler Lambda directory with @vercel/fun
   ipcPlatform: require('./ipc-platform'), // playing the platform for a standalone `executable`
   dev: require('./dev'), // startDevServer() runs and the processes they start
