@@ -146,7 +146,7 @@ describe('crash during build', () => {
     assertSameTree(before, snapshotTree(ws.root), 'after the orphaned go processes stopped');
 
     // The next build on the same workPath (shared, warm GOCACHE) succeeds and serves.
-    const lambda = await buildOk(ws, 'api/index.go', { builder });
+    const lambda = await buildOk(ws, { entrypoint: 'api/index.go', builder });
     assertHandlerLambda(lambda);
     const res = await invokeLambda(lambda, { path: '/api?name=after-crash' });
     assertResponse(res, {
@@ -173,8 +173,8 @@ describe('concurrent builds on one workPath', () => {
     const ws = copyFixture('handler/three-handlers');
     const before = snapshotTree(ws.root);
     const [alpha, beta] = await Promise.all([
-      buildOk(ws, 'api/alpha.go', { builder }),
-      buildOk(ws, 'api/beta.go', { builder }),
+      buildOk(ws, { entrypoint: 'api/alpha.go', builder }),
+      buildOk(ws, { entrypoint: 'api/beta.go', builder }),
     ]);
     assertSameTree(before, snapshotTree(ws.root), 'after both builds');
     assertHandlerLambda(alpha);
@@ -194,8 +194,8 @@ describe('concurrent builds on one workPath', () => {
     const ws = copyFixture('handler/three-handlers');
     const before = snapshotTree(ws.root);
     const [first, second] = await Promise.all([
-      buildOk(ws, 'api/gamma.go', { builder }),
-      buildOk(ws, 'api/gamma.go', { builder }),
+      buildOk(ws, { entrypoint: 'api/gamma.go', builder }),
+      buildOk(ws, { entrypoint: 'api/gamma.go', builder }),
     ]);
     assertSameTree(before, snapshotTree(ws.root), 'after both builds');
     assert.notEqual(first.files.bootstrap.fsPath, second.files.bootstrap.fsPath);

@@ -31,7 +31,7 @@ before(() => {
 describe('GO_BUILD_FLAGS', () => {
   it('without GO_BUILD_FLAGS the default build (no tags) is used', async () => {
     const ws = copyFixture('handler/build-tags');
-    const lambda = await buildOk(ws, 'api/index.go', { builder });
+    const lambda = await buildOk(ws, { entrypoint: 'api/index.go', builder });
     assertHandlerLambda(lambda);
     assertResponse(await invokeLambda(lambda, {}), {
       handler: 'build-tags/api/index.go#Handler',
@@ -41,7 +41,8 @@ describe('GO_BUILD_FLAGS', () => {
 
   it('GO_BUILD_FLAGS=`-tags special -ldflags "-s -w"` from meta.env selects the tagged file', async () => {
     const ws = copyFixture('handler/build-tags');
-    const lambda = await buildOk(ws, 'api/index.go', {
+    const lambda = await buildOk(ws, {
+      entrypoint: 'api/index.go',
       builder,
       env: { GO_BUILD_FLAGS: '-tags special -ldflags "-s -w"' },
     });
@@ -57,7 +58,8 @@ describe('environment', () => {
   it('a 100 KB meta.env value does not break the build and does not leak into the Lambda', async () => {
     const ws = copyFixture('handler/basic');
     const huge = 'v'.repeat(100 * 1024);
-    const lambda = await buildOk(ws, 'api/index.go', {
+    const lambda = await buildOk(ws, {
+      entrypoint: 'api/index.go',
       builder,
       env: { HUGE_VALUE: huge, ANOTHER_HUGE_VALUE: `${huge}-2` },
     });
@@ -75,7 +77,7 @@ describe('temporary files', () => {
   it('a successful build leaves only its output directory (holding the Lambda files) in TMPDIR', async () => {
     const ws = copyFixture('handler/basic');
     const tmp = tempDir('tmpdir');
-    const lambda = await buildOk(ws, 'api/index.go', { builder, env: { TMPDIR: tmp } });
+    const lambda = await buildOk(ws, { entrypoint: 'api/index.go', builder, env: { TMPDIR: tmp } });
     assertHandlerLambda(lambda);
     const left = fs.readdirSync(tmp);
     assert.equal(left.length, 1, `only the output dir is left in TMPDIR: ${left.join(', ')}`);
@@ -86,7 +88,8 @@ describe('temporary files', () => {
 describe('architecture', () => {
   it('config.functions {"api/*.go": {architecture: "arm64"}} → arm64 Lambda with an AArch64 bootstrap', async () => {
     const ws = copyFixture('handler/basic');
-    const lambda = await buildOk(ws, 'api/index.go', {
+    const lambda = await buildOk(ws, {
+      entrypoint: 'api/index.go',
       builder,
       config: { functions: { 'api/*.go': { architecture: 'arm64', memory: 1024 } } },
     });
@@ -96,7 +99,8 @@ describe('architecture', () => {
 
   it('a config.functions glob that does not match keeps x86_64', async () => {
     const ws = copyFixture('handler/basic');
-    const lambda = await buildOk(ws, 'api/index.go', {
+    const lambda = await buildOk(ws, {
+      entrypoint: 'api/index.go',
       builder,
       config: { functions: { 'other/*.go': { architecture: 'arm64' } } },
     });
@@ -176,7 +180,8 @@ describe('GIT_CREDENTIALS', () => {
     const token = `tok-${crypto.randomBytes(8).toString('hex')}`;
     const before = gitUserState();
     const ws = copyFixture('handler/basic');
-    const lambda = await buildOk(ws, 'api/index.go', {
+    const lambda = await buildOk(ws, {
+      entrypoint: 'api/index.go',
       builder,
       env: { GIT_CREDENTIALS: `https://user:${token}@github.com` },
     });

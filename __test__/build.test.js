@@ -56,7 +56,7 @@ const NS = {
  * checks: [{ request, status, handler, headers, body }]
  */
 async function buildAndServe(ws, entrypoint, checks, opts = {}) {
-  const lambda = await buildOk(ws, entrypoint, { builder, ...opts });
+  const lambda = await buildOk(ws, { entrypoint, builder, ...opts });
   assertHandlerLambda(lambda);
   const responses = await invokeLambda(
     lambda,
@@ -203,7 +203,7 @@ describe('handler mode: module layouts', () => {
         path.join(ws.workPath, 'vendor/github.com/google/uuid/uuid.go'),
         '\nfunc init() { panic("vendored copy in use") }\n'
       );
-      const lambda = await buildOk(ws, 'api/index.go', { builder });
+      const lambda = await buildOk(ws, { entrypoint: 'api/index.go', builder });
       const res = await invokeLambda(lambda, {}, { allowFunctionError: true });
       assert.ok(res.functionError, `expected the vendored copy to run, got: ${JSON.stringify(res.body)}`);
     }

@@ -36,17 +36,18 @@ const path = require('node:path');
 const {
   FIXTURES,
   tempDir,
-  adoptTempDir,
   removeTempDirs,
   copyFixture,
   startPlatform,
-  snapshotTree,
-  diffSnapshots,
   loadBuilder,
   buildUtils,
+  runBuild,
+  buildOk,
+  buildFails,
+  assertExecutableLambda,
+  materializeLambda,
   ELF_MACHINE,
   elfMachine,
-  hasInterpreter,
 } = require('./helpers');
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -69,114 +70,21 @@ after(async () => {
 });
 
 /**
- * build() with framework "go" on a copied fixture. Returns { output, error,
- * diff }: `diff` is the change of the <base>/ws tree ('' when unchanged).
+ * build() options in standalone mode: framework "go" unless `config` names
+ * another, entrypoint main.go, the build's TMPDIR = ws.tmp (beside the
+ * snapshotted tree) and repoRootPath = the work path unless given.
  */
-async function runBuild(ws, { entrypoint = 'main.go', config = {}, env = {}, repoRootPath = ws.workPath, service } = {}) {
-  const b = loadBuilder();
-  const before = snapshotTree(ws.root);
-  let output;
-  let routes;
-  let error;
-  try {
-    const result = await b.build({
-      files: {},
-      entrypoint,
-      workPath: ws.workPath,
-      repoRootPath,
-      config: { framework: 'go', ...config },
-      meta: { skipDownload: true, env: { TMPDIR: ws.tmp, ...env } },
-      ...(service ? { service } : {}),
-    });
-    output = result && result.output;
-    routes = result && result.routes;
-  } catch (err) {
-    error = err;
-  }
-  // The build output lives outside the fixture; remove it with the test's dirs.
-  if (output && output.files) {
-    for (const f of Object.values(output.files)) {
-      if (f.fsPath && /go-builder-out-/.test(path.dirname(f.fsPath))) adoptTempDir(path.dirname(f.fsPath));
-    }
-  }
-  return { output, routes, error, diff: diffSnapshots(before, snapshotTree(ws.root)) };
+function standalone(ws, { entrypoint = 'main.go', config = {}, env = {}, repoRootPath = ws.workPath, service } = {}) {
+  return { entrypoint, config: { framework: 'go', ...config }, env: { TMPDIR: ws.tmp, ...env }, repoRootPath, service };
 }
 
-/** runBuild() that must succeed and must not touch the tree. */
-async function buildOk(ws, opts) {
-  const { output, error, diff } = await runBuild(ws, opts);
-  if (error) {
-    error.message = `build(${ws.name}) failed [${error.code}]: ${error.message}`;
-    throw error;
-  }
-  assert.ok(output, 'build() resolved to { output }');
-  assert.equal(diff, '', `build(${ws.name}) changed the fixture tree:\n${diff}`);
-  return output;
-}
-
-/** runBuild() that must reject; asserts the tree is unchanged unless told otherwise. */
-async function buildFails(ws, opts, { treeMayChange = false } = {}) {
-  const { output, error, diff } = await runBuild(ws, opts);
-  assert.ok(!output, `build(${ws.name}) should have failed`);
-  assert.ok(error, `build(${ws.name}) rejected`);
-  if (!treeMayChange) assert.equal(diff, '', `build(${ws.name}) changed the fixture tree:\n${diff}`);
-  return { error, diff };
-}
-
-/**
- * The fields of every standalone Lambda; `included` lists the includeFiles
- * names (relative to workPath) expected besides executable and user-server.
- */
-function assertExecutableLambda(lambda, ws, { architecture = 'x86_64', included = [], options = {} } = {}) {
-  const { Lambda, FileFsRef } = buildUtils();
-  assert.ok(lambda instanceof Lambda, 'output is a build-utils Lambda');
-  assert.equal(lambda.type, 'Lambda');
-  assert.equal(lambda.handler, 'executable');
-  assert.equal(lambda.runtime, 'executable');
-  assert.equal(lambda.supportsResponseStreaming, true);
-  assert.equal(lambda.runtimeLanguage, 'go');
-  assert.equal(lambda.architecture, architecture);
-  for (const key of ['memory', 'maxDuration', 'regions']) {
-    assert.deepEqual(lambda[key], options[key], `Lambda ${key}`);
-  }
-  assert.deepEqual(
-    Object.keys(lambda.files).sort(),
-    ['executable', 'user-server', ...included].sort(),
-    'Lambda files',
-  );
-  for (const name of ['executable', 'user-server']) {
-    const file = lambda.files[name];
-    assert.ok(file instanceof FileFsRef, `${name} is a FileFsRef`);
-    assert.equal(file.mode, 0o755, `${name} mode is 0o755 (got 0o${file.mode.toString(8)})`);
-    assert.equal(elfMachine(file.fsPath, { endian: 'little' }), ELF_MACHINE[architecture], `${name} ELF e_machine (${architecture})`);
-    assert.equal(hasInterpreter(file.fsPath), false, `${name} is statically linked (CGO_ENABLED=0)`);
-    assert.ok(!file.fsPath.startsWith(ws.root + path.sep), `${name} is built outside the project tree`);
-  }
-  for (const name of included) {
-    const file = lambda.files[name];
-    assert.ok(file instanceof FileFsRef, `${name} is a FileFsRef`);
-    const src = path.join(ws.workPath, name);
-    assert.deepEqual(fs.readFileSync(file.fsPath), fs.readFileSync(src), `${name} content`);
-    assert.equal(file.mode & 0o777, fs.statSync(src).mode & 0o777, `${name} mode`);
-  }
-}
-
-/** Writes the Lambda's files (FileFsRef: fsPath + mode) into a fresh directory. */
-function materializeLambda(lambda) {
-  const dir = tempDir('standalone-lambda');
-  for (const [name, file] of Object.entries(lambda.files)) {
-    assert.ok(file.fsPath, `Lambda file ${name} has an fsPath (${file.type})`);
-    const dest = path.join(dir, name);
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
-    fs.copyFileSync(file.fsPath, dest);
-    fs.chmodSync(dest, file.mode & 0o7777);
-  }
-  return dir;
-}
+const runStandalone = (ws, opts) => runBuild(ws, standalone(ws, opts));
+const buildStandalone = (ws, opts) => buildOk(ws, standalone(ws, opts));
+const standaloneFails = (ws, opts, expect) => buildFails(ws, standalone(ws, opts), expect);
 
 /** Starts the materialized Lambda under the fake platform; closed by after hooks. */
 async function serve(lambda) {
-  const dir = materializeLambda(lambda);
+  const dir = await materializeLambda(lambda, { requireFsPath: true });
   const p = await startPlatform({ dir });
   platforms.add(p);
   const started = p.messages[0];
@@ -425,7 +333,7 @@ describe('standalone: net/http server at main.go with go:embed static files', ()
   let p;
   before(async () => {
     ws = copyFixture('standalone/nethttp-embed');
-    lambda = await buildOk(ws, { entrypoint: 'main.go' });
+    lambda = await buildStandalone(ws, { entrypoint: 'main.go' });
   });
   after(() => stop(p));
 
@@ -513,7 +421,7 @@ describe('standalone: gin server at cmd/server (detected)', () => {
     ws = copyFixture('standalone/gin-server');
     // The Vercel CLI passes the Go preset's `useRuntime.src`, `index.go`,
     // which does not exist: detection finds cmd/server/main.go.
-    lambda = await buildOk(ws, { entrypoint: 'index.go' });
+    lambda = await buildStandalone(ws, { entrypoint: 'index.go' });
   });
   after(() => stop(p));
 
@@ -579,7 +487,7 @@ describe('standalone: chi server at cmd/api', () => {
   let p;
   before(async () => {
     ws = copyFixture('standalone/chi-api');
-    lambda = await buildOk(ws, { entrypoint: 'cmd/api/main.go' });
+    lambda = await buildStandalone(ws, { entrypoint: 'cmd/api/main.go' });
   });
   after(() => stop(p));
 
@@ -624,7 +532,7 @@ describe('standalone: vendored dependencies', () => {
     // github.com/google/uuid.
     const emptyModCache = path.join(ws.tmp, 'empty-gomodcache');
     fs.mkdirSync(emptyModCache);
-    lambda = await buildOk(ws, {
+    lambda = await buildStandalone(ws, {
       entrypoint: 'main.go',
       env: { GOPROXY: 'off', GOMODCACHE: emptyModCache },
     });
@@ -657,7 +565,7 @@ describe('standalone: buildCommand writing $VERCEL_OUTPUT_FILE', () => {
   let p;
   before(async () => {
     ws = copyFixture('standalone/build-command-output-file');
-    lambda = await buildOk(ws, {
+    lambda = await buildStandalone(ws, {
       entrypoint: 'cmd/srv/main.go',
       config: {
         buildCommand:
@@ -693,7 +601,7 @@ describe('standalone: buildCommand writing ./server (found as the new ELF binary
   let p;
   before(async () => {
     ws = copyFixture('standalone/build-command-server');
-    result = await runBuild(ws, { entrypoint: 'main.go', config: { buildCommand: 'go build -o ./server .' } });
+    result = await runStandalone(ws, { entrypoint: 'main.go', config: { buildCommand: 'go build -o ./server .' } });
   });
   after(() => stop(p));
 
@@ -732,7 +640,7 @@ describe('standalone: WebSocket echo server (gorilla/websocket)', () => {
   let p;
   before(async () => {
     ws = copyFixture('standalone/websocket');
-    lambda = await buildOk(ws, { entrypoint: 'main.go' });
+    lambda = await buildStandalone(ws, { entrypoint: 'main.go' });
   });
   after(() => stop(p));
 
@@ -804,7 +712,7 @@ describe('standalone: includeFiles (relative to workPath) read at run time', () 
   let p;
   before(async () => {
     ws = copyFixture('standalone/include-files');
-    lambda = await buildOk(ws, {
+    lambda = await buildStandalone(ws, {
       entrypoint: 'cmd/api/main.go',
       config: { includeFiles: ['data/**', 'templates/*.tmpl'] },
     });
@@ -837,7 +745,7 @@ describe('standalone: includeFiles (relative to workPath) read at run time', () 
 
   it('accepts includeFiles as a single string', async () => {
     const ws2 = copyFixture('standalone/include-files');
-    const lambda2 = await buildOk(ws2, {
+    const lambda2 = await buildStandalone(ws2, {
       entrypoint: 'cmd/api/main.go',
       config: { includeFiles: 'data/message.txt' },
     });
@@ -852,7 +760,7 @@ describe('standalone: config.functions options', () => {
   it('memory and maxDuration (and regions) from the matching functions entry', async () => {
     const ws = copyFixture('standalone/functions');
     const options = { memory: 512, maxDuration: 10, regions: ['sfo1'] };
-    const lambda = await buildOk(ws, { entrypoint: 'main.go', config: { functions: { 'main.go': options } } });
+    const lambda = await buildStandalone(ws, { entrypoint: 'main.go', config: { functions: { 'main.go': options } } });
     assertExecutableLambda(lambda, ws, { options });
     p = await serve(lambda);
     const res = await request(p, { path: '/' });
@@ -865,7 +773,7 @@ describe('standalone: config.functions options', () => {
 
   it('a functions entry that does not match the entrypoint is ignored', async () => {
     const ws = copyFixture('standalone/functions');
-    const lambda = await buildOk(ws, {
+    const lambda = await buildStandalone(ws, {
       entrypoint: 'main.go',
       config: { functions: { 'api/*.go': { memory: 3008, architecture: 'arm64' } } },
     });
@@ -874,7 +782,7 @@ describe('standalone: config.functions options', () => {
 
   it('architecture arm64: Lambda architecture and both binaries are AArch64', async () => {
     const ws = copyFixture('standalone/functions');
-    const lambda = await buildOk(ws, {
+    const lambda = await buildStandalone(ws, {
       entrypoint: 'main.go',
       config: { functions: { 'main.go': { architecture: 'arm64' } } },
     });
@@ -884,7 +792,7 @@ describe('standalone: config.functions options', () => {
 
   it('framework "services" builds the same executable Lambda', async () => {
     const ws = copyFixture('standalone/functions');
-    const lambda = await buildOk(ws, { entrypoint: 'main.go', config: { framework: 'services' } });
+    const lambda = await buildStandalone(ws, { entrypoint: 'main.go', config: { framework: 'services' } });
     assertExecutableLambda(lambda, ws);
   });
 });
@@ -897,21 +805,21 @@ describe('standalone: routes in the build result send every path to the server',
 
   it('a builds entry: to the function at the entrypoint (functions/main.go.func)', async () => {
     const ws = copyFixture('standalone/functions');
-    const { routes, error } = await runBuild(ws, { entrypoint: 'main.go' });
+    const { routes, error } = await runStandalone(ws, { entrypoint: 'main.go' });
     assert.ifError(error);
     assert.deepEqual(routes, everyPathTo('/main.go'));
   });
 
   it('zero-config (entrypoint index.go, absent): to functions/index.func, where the CLI writes it', async () => {
     const ws = copyFixture('standalone/functions');
-    const { routes, error } = await runBuild(ws, { entrypoint: 'index.go', config: { zeroConfig: true } });
+    const { routes, error } = await runStandalone(ws, { entrypoint: 'index.go', config: { zeroConfig: true } });
     assert.ifError(error);
     assert.deepEqual(routes, everyPathTo('/index'));
   });
 
   it('a service of the second layout (no type): to its index function', async () => {
     const ws = copyFixture('standalone/functions');
-    const { routes, error } = await runBuild(ws, {
+    const { routes, error } = await runStandalone(ws, {
       config: { framework: 'services' },
       service: { name: 'api', routePrefix: 'api', workspace: '.' },
     });
@@ -921,7 +829,7 @@ describe('standalone: routes in the build result send every path to the server',
 
   it('a typed service: none — the CLI writes its routes, route prefix included', async () => {
     const ws = copyFixture('standalone/functions');
-    const { routes, error } = await runBuild(ws, {
+    const { routes, error } = await runStandalone(ws, {
       service: { name: 'api', type: 'web', routePrefix: 'api', workspace: '.' },
     });
     assert.ifError(error);
@@ -932,14 +840,14 @@ describe('standalone: routes in the build result send every path to the server',
 describe('standalone: entrypoint choice with several candidates', () => {
   it('the CLI\'s entrypoint (index.go, absent) → main.go is built', async () => {
     const ws = copyFixture('standalone/multi-entry');
-    const lambda = await buildOk(ws, { entrypoint: 'index.go' });
+    const lambda = await buildStandalone(ws, { entrypoint: 'index.go' });
     assertExecutableLambda(lambda, ws);
     await serveOnce(lambda, '/', 'entry main.go');
   });
 
   it('a configured existing entrypoint wins; its functions entry applies', async () => {
     const ws = copyFixture('standalone/multi-entry');
-    const lambda = await buildOk(ws, {
+    const lambda = await buildStandalone(ws, {
       entrypoint: 'cmd/server/main.go',
       config: { functions: { 'main.go': { memory: 3008 }, 'cmd/server/main.go': { memory: 256 } } },
     });
@@ -950,7 +858,7 @@ describe('standalone: entrypoint choice with several candidates', () => {
   it('functions options follow the detected entrypoint (cmd/api/main.go when main.go is absent)', async () => {
     const ws = copyFixture('standalone/multi-entry');
     fs.rmSync(path.join(ws.workPath, 'main.go'));
-    const lambda = await buildOk(ws, {
+    const lambda = await buildStandalone(ws, {
       entrypoint: 'index.go',
       config: { functions: { 'cmd/api/main.go': { memory: 1769, maxDuration: 30 } } },
     });
@@ -964,7 +872,7 @@ describe('standalone: modules found above the project', () => {
     const ws = copyFixture('standalone/monorepo');
     const workPath = path.join(ws.workPath, 'services', 'web');
     const sub = { ...ws, workPath };
-    const { output, error, diff } = await runBuild(sub, {
+    const { output, error, diff } = await runStandalone(sub, {
       entrypoint: 'main.go',
       config: { includeFiles: 'data/*.txt' },
       repoRootPath: ws.workPath,
@@ -988,7 +896,7 @@ describe('standalone: modules found above the project', () => {
   it('go.work at the repository root provides a sibling module', async () => {
     const ws = copyFixture('standalone/go-work');
     const sub = { ...ws, workPath: path.join(ws.workPath, 'server') };
-    const { output, error, diff } = await runBuild(sub, { entrypoint: 'main.go', repoRootPath: ws.workPath });
+    const { output, error, diff } = await runStandalone(sub, { entrypoint: 'main.go', repoRootPath: ws.workPath });
     if (error) throw error;
     assert.equal(diff, '', `the build changed the tree:\n${diff}`);
     assertExecutableLambda(output, sub);
@@ -999,7 +907,7 @@ describe('standalone: modules found above the project', () => {
 describe('standalone: config.functions matching and CGO', () => {
   it('the FIRST matching functions entry (in vercel.json order) gives architecture and options', async () => {
     const ws = copyFixture('standalone/functions');
-    const lambda = await buildOk(ws, {
+    const lambda = await buildStandalone(ws, {
       entrypoint: 'main.go',
       // Both keys match main.go; the CLI (build-utils findMatchingFunction)
       // takes the first in insertion order: main.go's entry.
@@ -1012,7 +920,7 @@ describe('standalone: config.functions matching and CGO', () => {
 
   it('architecture and options always come from the same functions entry', async () => {
     const ws = copyFixture('standalone/functions');
-    const lambda = await buildOk(ws, {
+    const lambda = await buildStandalone(ws, {
       entrypoint: 'main.go',
       config: { functions: { './main.go': { architecture: 'arm64', memory: 1024 } } },
     });
@@ -1023,13 +931,13 @@ describe('standalone: config.functions matching and CGO', () => {
 
   it('CGO_ENABLED=1 in the build env is overridden: static binary', async () => {
     const ws = copyFixture('standalone/functions');
-    const lambda = await buildOk(ws, { entrypoint: 'main.go', env: { CGO_ENABLED: '1' } });
+    const lambda = await buildStandalone(ws, { entrypoint: 'main.go', env: { CGO_ENABLED: '1' } });
     assertExecutableLambda(lambda, ws);
   });
 
   it('CGO_ENABLED=1 in the build env does not break an arm64 (cross) build', async () => {
     const ws = copyFixture('standalone/functions');
-    const lambda = await buildOk(ws, {
+    const lambda = await buildStandalone(ws, {
       entrypoint: 'main.go',
       env: { CGO_ENABLED: '1' },
       config: { functions: { 'main.go': { architecture: 'arm64' } } },
@@ -1039,7 +947,7 @@ describe('standalone: config.functions matching and CGO', () => {
 
   it('buildCommand runs with CGO_ENABLED=0 even when the build env says 1', async () => {
     const ws = copyFixture('standalone/build-command-output-file');
-    const lambda = await buildOk(ws, {
+    const lambda = await buildStandalone(ws, {
       entrypoint: 'cmd/srv/main.go',
       env: { CGO_ENABLED: '1' },
       config: {
@@ -1060,7 +968,7 @@ describe('standalone: concurrent builds with a cold executable cache', () => {
     const cache = tempDir('standalone-cache');
     const names = ['functions', 'multi-entry', 'nethttp-embed'];
     const wss = names.map((n) => copyFixture(`standalone/${n}`));
-    const lambdas = await Promise.all(wss.map((ws) => buildOk(ws, {
+    const lambdas = await Promise.all(wss.map((ws) => buildStandalone(ws, {
       entrypoint: 'main.go',
       env: { GO_BUILDER_CACHE_DIR: cache },
     })));
@@ -1090,7 +998,7 @@ function changedEntries(diff, ws) {
 describe('standalone: errors', () => {
   it('no entrypoint → GO_ENTRYPOINT_NOT_FOUND', async () => {
     const ws = copyFixture('standalone/error-no-entrypoint');
-    const { error } = await buildFails(ws, { entrypoint: 'main.go' });
+    const { error } = await standaloneFails(ws, { entrypoint: 'main.go' });
     assert.equal(error.code, 'GO_ENTRYPOINT_NOT_FOUND', error.message);
     assert.equal(error.message,
       'No Go entrypoint found. Expected one of: main.go, cmd/api/main.go, cmd/server/main.go');
@@ -1099,7 +1007,7 @@ describe('standalone: errors', () => {
 
   it('compile error → GO_BUILD_FAILED with the compiler output', async () => {
     const ws = copyFixture('standalone/error-compile');
-    const { error } = await buildFails(ws, { entrypoint: 'main.go' });
+    const { error } = await standaloneFails(ws, { entrypoint: 'main.go' });
     assert.equal(error.code, 'GO_BUILD_FAILED', error.message);
     assert.match(error.message, /main\.go:10:\d+: undefined: undefinedGreeting/);
     assertNoOutputLeft(ws);
@@ -1107,7 +1015,7 @@ describe('standalone: errors', () => {
 
   it('buildCommand that produces nothing → GO_BUILD_FAILED "No compiled Go binary found"', async () => {
     const ws = copyFixture('standalone/build-command-errors');
-    const { error } = await buildFails(ws, { entrypoint: 'main.go', config: { buildCommand: 'echo built nothing' } });
+    const { error } = await standaloneFails(ws, { entrypoint: 'main.go', config: { buildCommand: 'echo built nothing' } });
     assert.equal(error.code, 'GO_BUILD_FAILED', error.message);
     assert.match(error.message, /No compiled Go binary found/);
     assertNoOutputLeft(ws);
@@ -1115,7 +1023,7 @@ describe('standalone: errors', () => {
 
   it('buildCommand writing a non-ELF ./server → "No compiled Go binary found"', async () => {
     const ws = copyFixture('standalone/build-command-errors');
-    const { error, diff } = await buildFails(ws, {
+    const { error, diff } = await standaloneFails(ws, {
       entrypoint: 'main.go',
       config: { buildCommand: "printf '#!/bin/sh\\necho hi\\n' > server && chmod +x server" },
     }, { treeMayChange: true });
@@ -1132,14 +1040,14 @@ describe('standalone: errors', () => {
     assert.equal(elfMachine(stale, { endian: 'little' }), ELF_MACHINE.x86_64);
     const old = new Date(Date.now() - 24 * 3600 * 1000);
     fs.utimesSync(stale, old, old);
-    const { error } = await buildFails(ws, { entrypoint: 'main.go', config: { buildCommand: 'true' } });
+    const { error } = await standaloneFails(ws, { entrypoint: 'main.go', config: { buildCommand: 'true' } });
     assert.equal(error.code, 'GO_BUILD_FAILED', error.message);
     assert.match(error.message, /No compiled Go binary found/);
   });
 
   it('buildCommand producing two ELF binaries → "Found multiple ELF binaries"', async () => {
     const ws = copyFixture('standalone/build-command-errors');
-    const { error, diff } = await buildFails(ws, {
+    const { error, diff } = await standaloneFails(ws, {
       entrypoint: 'main.go',
       config: { buildCommand: 'go build -o alpha . && go build -o beta .' },
     }, { treeMayChange: true });
@@ -1153,7 +1061,7 @@ describe('standalone: errors', () => {
 
   it('failing buildCommand → GO_BUILD_FAILED with its output', async () => {
     const ws = copyFixture('standalone/build-command-errors');
-    const { error } = await buildFails(ws, {
+    const { error } = await standaloneFails(ws, {
       entrypoint: 'main.go',
       config: { buildCommand: 'echo "custom build went wrong" >&2; exit 3' },
     });

@@ -12,7 +12,7 @@ const http = require('node:http')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
 
-const { loadBuilder, tempDir, removeTempDirs, invokeLambdaDir, hashTree } = require('./helpers')
+const { loadBuilder, adoptOutputDirs, tempDir, removeTempDirs, invokeLambda, hashTree } = require('./helpers')
 
 const builder = loadBuilder()
 
@@ -104,10 +104,8 @@ async function buildAndInvoke(workPath, env) {
     config: {},
     meta: { skipDownload: true, env },
   })
-  const dir = fs.mkdtempSync(path.join(work, 'func-'))
-  fs.copyFileSync(output.files.bootstrap.fsPath, path.join(dir, 'bootstrap'))
-  fs.chmodSync(path.join(dir, 'bootstrap'), 0o755)
-  return invokeLambdaDir(dir, { method: 'GET', path: '/api' })
+  adoptOutputDirs(output)
+  return invokeLambda(output, { method: 'GET', path: '/api' })
 }
 
 describe('toolchain manager', () => {

@@ -7,7 +7,8 @@
 const modules = {
   fixtures: require('./fixtures'), // temp dirs, fixture copies, file edits
   tree: require('./tree'), // tree snapshots: "the user's tree is unchanged"
-  build: require('./build-lambda'), // build() on a fixture copy, Lambda checks, materialize + invoke
+  build: require('./build'), // build() on a fixture copy: must succeed, must fail
+  lambda: require('./lambda'), // Lambda fields by mode, materialize, invoke through fun
   elf: require('./elf'), // ELF inspection of built binaries
   fun: require('./fun'), // running a handler Lambda directory with @vercel/fun
   ipcPlatform: require('./ipc-platform'), // playing the platform for a standalone `executable`
