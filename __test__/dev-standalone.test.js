@@ -52,17 +52,6 @@ async function start(workPath, entrypoint, extra = {}) {
   return result;
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** The live (non-zombie) members of process group `pgid`. */
 const liveMembers = (pgid) => h.processGroup(pgid).filter((p) => p.state !== 'Z');
 
@@ -130,7 +119,7 @@ describe('standalone dev server', { skip: linuxOnly }, () => {
 
   it('cmd/api/main.go honours meta.port and runs beside main.go of the same work path', async () => {
     const workPath = sharedCopy();
-    const port = await freePort();
+    const port = await h.freePort();
     const [api, root] = await Promise.all([start(workPath, 'cmd/api/main.go', { port }), start(workPath, 'main.go')]);
     assert.equal(api.server.port, port, 'meta.port is used');
     assert.notEqual(api.server.pid, root.server.pid, 'one server per entrypoint');

@@ -30,7 +30,6 @@ const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const http = require('node:http');
 const path = require('node:path');
 
 const {
@@ -39,6 +38,15 @@ const {
   removeTempDirs,
   copyFixture,
   startPlatform,
+  invocationIds,
+  invocationHeaders,
+  isEndFor,
+  request,
+  get,
+  upgradeWebSocket,
+  websocketAccept,
+  clientFrame,
+  frameReader,
   loadBuilder,
   buildUtils,
   runBuild,
@@ -49,8 +57,6 @@ const {
   ELF_MACHINE,
   elfMachine,
 } = require('./helpers');
-
-const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
 // ---------------------------------------------------------------- helpers --
 
@@ -103,49 +109,36 @@ async function stop(p) {
 
 let nextRequestId = 1000;
 
+/** Fresh platform ids for the next request to `p`, remembered in p.sent. */
+function nextIds(p) {
+  assert.ok(p, 'the server is running (an earlier step of this suite failed)');
+  const ids = invocationIds(nextRequestId++);
+  p.sent = p.sent || [];
+  p.sent.push(ids);
+  return ids;
+}
+
 /**
  * One request to the executable with fresh platform ids (plus other
  * x-vercel-internal-* headers the user's server must never see). Resolves to
- * { status, headers, body (Buffer), text, ids } once the response is complete.
+ * { status, headers, body, bodyBuffer, ids } once the response is complete.
  */
-function request(p, { method = 'GET', path: urlPath = '/', headers = {}, body } = {}) {
-  assert.ok(p, 'the server is running (an earlier step of this suite failed)');
-  const requestId = nextRequestId++;
-  const ids = { invocationId: `inv-${requestId}`, requestId };
-  p.sent = p.sent || [];
-  p.sent.push(ids);
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: '127.0.0.1',
-      port: p.port,
-      method,
-      path: urlPath,
-      agent: false,
-      headers: {
-        'x-vercel-internal-invocation-id': ids.invocationId,
-        'x-vercel-internal-request-id': String(requestId),
-        'x-vercel-internal-span-id': 'span-secret',
-        'X-Vercel-Internal-Bot-Check': 'secret',
-        ...headers,
-      },
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const buf = Buffer.concat(chunks);
-        resolve({ status: res.statusCode, headers: res.headers, body: buf, text: buf.toString('utf8'), ids });
-      });
-      res.on('error', reject);
-    });
-    req.setTimeout(20000, () => req.destroy(new Error(`${method} ${urlPath} timed out`)));
-    req.on('error', reject);
-    req.end(body);
+async function platformRequest(p, { method = 'GET', path: urlPath = '/', headers = {}, body } = {}) {
+  const ids = nextIds(p);
+  const res = await request({
+    port: p.port,
+    method,
+    path: urlPath,
+    headers: {
+      ...invocationHeaders(ids),
+      'x-vercel-internal-span-id': 'span-secret',
+      'X-Vercel-Internal-Bot-Check': 'secret',
+      ...headers,
+    },
+    body,
   });
+  return { ...res, ids };
 }
-
-const isEndFor = (ids) => (m) => m.payload && m.payload.context &&
-  m.payload.context.invocationId === ids.invocationId &&
-  m.payload.context.requestId === ids.requestId;
 
 /** The `end` message for a request (waits for it). */
 async function endOf(p, ids) {
@@ -172,19 +165,19 @@ async function assertProtocolClean(p) {
 
 /** GET `urlPath` on a route echoing request headers as JSON { Name: [values] }. */
 async function assertHeadersHidden(p, urlPath) {
-  const res = await request(p, {
+  const res = await platformRequest(p, {
     path: urlPath,
     headers: { 'x-custom-header': 'kept', host: 'my-app.vercel.app', 'x-forwarded-proto': 'https' },
   });
-  assert.equal(res.status, 200, res.text);
-  const seen = JSON.parse(res.text);
+  assert.equal(res.status, 200, res.body);
+  const seen = JSON.parse(res.body);
   const names = Object.keys(seen).map((n) => n.toLowerCase());
   assert.deepEqual(names.filter((n) => n.startsWith('x-vercel-internal-')), [],
-    `x-vercel-internal-* headers reached the user's server: ${res.text}`);
-  const get = (name) => seen[Object.keys(seen).find((k) => k.toLowerCase() === name)];
-  assert.deepEqual(get('x-custom-header'), ['kept']);
-  assert.deepEqual(get('x-forwarded-proto'), ['https']);
-  assert.deepEqual(get('host'), ['my-app.vercel.app'], 'public Host header kept');
+    `x-vercel-internal-* headers reached the user's server: ${res.body}`);
+  const header = (name) => seen[Object.keys(seen).find((k) => k.toLowerCase() === name)];
+  assert.deepEqual(header('x-custom-header'), ['kept']);
+  assert.deepEqual(header('x-forwarded-proto'), ['https']);
+  assert.deepEqual(header('host'), ['my-app.vercel.app'], 'public Host header kept');
   await endOf(p, res.ids);
 }
 
@@ -206,9 +199,9 @@ async function assertKillIsUnrecoverable(p) {
 async function serveOnce(lambda, urlPath, expectedBody) {
   const p = await serve(lambda);
   try {
-    const res = await request(p, { path: urlPath });
-    assert.equal(res.status, 200, res.text);
-    assert.equal(res.text, expectedBody);
+    const res = await platformRequest(p, { path: urlPath });
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.body, expectedBody);
     await endOf(p, res.ids);
     await assertProtocolClean(p);
   } finally {
@@ -226,103 +219,11 @@ function uuidV5(namespace, name) {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-// WebSocket (RFC 6455) client pieces, over the socket of an http 'upgrade'.
-
-function clientFrame(opcode, payload) {
-  const data = Buffer.from(payload);
-  const mask = crypto.randomBytes(4);
-  let header;
-  if (data.length < 126) header = Buffer.from([0x80 | opcode, 0x80 | data.length]);
-  else if (data.length < 65536) {
-    header = Buffer.alloc(4);
-    header[0] = 0x80 | opcode;
-    header[1] = 0x80 | 126;
-    header.writeUInt16BE(data.length, 2);
-  } else throw new Error('test frames are < 64 KiB');
-  return Buffer.concat([header, mask, Buffer.from(data.map((x, i) => x ^ mask[i % 4]))]);
-}
-
-/** Reads server frames (unmasked) from an upgraded socket. */
-function frameReader(socket, head) {
-  let buf = head && head.length ? Buffer.from(head) : Buffer.alloc(0);
-  const frames = [];
-  const waiters = [];
-  let failure;
-  const parse = () => {
-    for (;;) {
-      if (buf.length < 2) break;
-      const masked = (buf[1] & 0x80) !== 0;
-      let len = buf[1] & 0x7f;
-      let off = 2;
-      if (len === 126) {
-        if (buf.length < 4) break;
-        len = buf.readUInt16BE(2);
-        off = 4;
-      } else if (len === 127) {
-        if (buf.length < 10) break;
-        len = Number(buf.readBigUInt64BE(2));
-        off = 10;
-      }
-      if (masked) off += 4;
-      if (buf.length < off + len) break;
-      frames.push({ fin: (buf[0] & 0x80) !== 0, opcode: buf[0] & 0x0f, masked, payload: Buffer.from(buf.subarray(off, off + len)) });
-      buf = buf.subarray(off + len);
-    }
-    while (waiters.length && frames.length) waiters.shift().resolve(frames.shift());
-  };
-  socket.on('data', (d) => { buf = Buffer.concat([buf, d]); parse(); });
-  const fail = (err) => {
-    failure = err;
-    while (waiters.length) waiters.shift().reject(err);
-  };
-  socket.on('error', fail);
-  socket.on('close', () => fail(new Error('socket closed')));
-  parse();
-  return {
-    next(timeoutMs = 10000) {
-      if (frames.length) return Promise.resolve(frames.shift());
-      if (failure) return Promise.reject(failure);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no websocket frame within 10 s')), timeoutMs);
-        waiters.push({
-          resolve: (f) => { clearTimeout(timer); resolve(f); },
-          reject: (e) => { clearTimeout(timer); reject(e); },
-        });
-      });
-    },
-  };
-}
-
-/** Sends a WebSocket upgrade for `urlPath`; resolves to { res, socket, head, key, ids }. */
-function upgrade(p, urlPath) {
-  assert.ok(p, 'the server is running (an earlier step of this suite failed)');
-  const requestId = nextRequestId++;
-  const ids = { invocationId: `inv-${requestId}`, requestId };
-  p.sent = p.sent || [];
-  p.sent.push(ids);
-  const key = crypto.randomBytes(16).toString('base64');
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: '127.0.0.1',
-      port: p.port,
-      path: urlPath,
-      agent: false,
-      headers: {
-        'x-vercel-internal-invocation-id': ids.invocationId,
-        'x-vercel-internal-request-id': String(requestId),
-        Connection: 'Upgrade',
-        Upgrade: 'websocket',
-        'Sec-WebSocket-Key': key,
-        'Sec-WebSocket-Version': '13',
-        Origin: 'https://elsewhere.example',
-      },
-    });
-    req.on('upgrade', (res, socket, head) => resolve({ res, socket, head, key, ids }));
-    req.on('response', (res) => reject(new Error(`expected 101 Switching Protocols, got ${res.statusCode}`)));
-    req.on('error', reject);
-    req.setTimeout(10000, () => req.destroy(new Error('upgrade timed out')));
-    req.end();
-  });
+/** A WebSocket upgrade for `urlPath` with fresh platform ids; resolves to { res, socket, head, key, ids }. */
+async function platformUpgrade(p, urlPath) {
+  const ids = nextIds(p);
+  const headers = { ...invocationHeaders(ids), Origin: 'https://elsewhere.example' };
+  return { ...(await upgradeWebSocket({ port: p.port, path: urlPath, headers })), ids };
 }
 
 // ------------------------------------------------------------- fixtures --
@@ -349,37 +250,37 @@ describe('standalone: net/http server at main.go with go:embed static files', ()
   });
 
   it('serves the root route', async () => {
-    const res = await request(p, { path: '/?x=1' });
-    assert.equal(res.status, 200, res.text);
+    const res = await platformRequest(p, { path: '/?x=1' });
+    assert.equal(res.status, 200, res.body);
     assert.equal(res.headers['x-server'], 'nethttp-embed');
-    assert.equal(res.text, 'net/http root /?x=1');
+    assert.equal(res.body, 'net/http root /?x=1');
     await endOf(p, res.ids);
   });
 
   it('serves embedded static files', async () => {
-    const hello = await request(p, { path: '/static/hello.txt' });
-    assert.equal(hello.status, 200, hello.text);
-    assert.equal(hello.text, fs.readFileSync(path.join(FIXTURES, 'standalone', 'nethttp-embed', 'static', 'hello.txt'), 'utf8'));
+    const hello = await platformRequest(p, { path: '/static/hello.txt' });
+    assert.equal(hello.status, 200, hello.body);
+    assert.equal(hello.body, fs.readFileSync(path.join(FIXTURES, 'standalone', 'nethttp-embed', 'static', 'hello.txt'), 'utf8'));
     assert.match(hello.headers['content-type'], /^text\/plain/);
-    const css = await request(p, { path: '/static/style.css' });
+    const css = await platformRequest(p, { path: '/static/style.css' });
     assert.equal(css.status, 200);
     assert.match(css.headers['content-type'], /^text\/css/);
-    assert.equal(css.text, 'body { color: rebeccapurple; }\n');
-    const missing = await request(p, { path: '/static/missing.txt' });
+    assert.equal(css.body, 'body { color: rebeccapurple; }\n');
+    const missing = await platformRequest(p, { path: '/static/missing.txt' });
     assert.equal(missing.status, 404);
     for (const r of [hello, css, missing]) await endOf(p, r.ids);
   });
 
   it('passes a 1 MiB request body through unchanged', async () => {
     const body = crypto.randomBytes(1 << 20);
-    const res = await request(p, {
+    const res = await platformRequest(p, {
       method: 'POST',
       path: '/upload',
       headers: { 'content-type': 'application/octet-stream', 'content-length': body.length },
       body,
     });
-    assert.equal(res.status, 200, res.text);
-    assert.equal(res.text, `${body.length} ${crypto.createHash('sha256').update(body).digest('hex')}`);
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.body, `${body.length} ${crypto.createHash('sha256').update(body).digest('hex')}`);
     await endOf(p, res.ids);
   });
 
@@ -388,20 +289,14 @@ describe('standalone: net/http server at main.go with go:embed static files', ()
   });
 
   it('answers concurrent requests, each with its own end message', async () => {
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => request(p, { path: `/?n=${i}` })));
-    results.forEach((res, i) => assert.equal(res.text, `net/http root /?n=${i}`));
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => platformRequest(p, { path: `/?n=${i}` })));
+    results.forEach((res, i) => assert.equal(res.body, `net/http root /?n=${i}`));
     for (const res of results) await endOf(p, res.ids);
   });
 
   it('answers /_vercel/ping itself', async () => {
-    const res = await new Promise((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: p.port, path: '/_vercel/ping', agent: false }, (r) => {
-        let text = '';
-        r.on('data', (d) => { text += d; });
-        r.on('end', () => resolve({ status: r.statusCode, text }));
-      }).on('error', reject);
-    });
-    assert.deepEqual(res, { status: 200, text: 'OK' });
+    const res = await get(p.port, '/_vercel/ping');
+    assert.deepEqual({ status: res.status, body: res.body }, { status: 200, body: 'OK' });
   });
 
   it('sends exactly one end message per request and nothing unexpected', async () => {
@@ -431,43 +326,43 @@ describe('standalone: gin server at cmd/server (detected)', () => {
   });
 
   it('routes with gin (JSON, params, query, binding)', async () => {
-    const ping = await request(p, { path: '/ping' });
-    assert.equal(ping.status, 200, ping.text);
+    const ping = await platformRequest(p, { path: '/ping' });
+    assert.equal(ping.status, 200, ping.body);
     assert.match(ping.headers['content-type'], /^application\/json/);
-    assert.deepEqual(JSON.parse(ping.text), { message: 'pong', framework: 'gin' });
+    assert.deepEqual(JSON.parse(ping.body), { message: 'pong', framework: 'gin' });
 
-    const user = await request(p, { path: '/users/42?q=find%20me' });
-    assert.equal(user.status, 200, user.text);
+    const user = await platformRequest(p, { path: '/users/42?q=find%20me' });
+    assert.equal(user.status, 200, user.body);
     assert.equal(user.headers['x-server'], 'gin');
-    assert.deepEqual(JSON.parse(user.text), { id: '42', q: 'find me' });
+    assert.deepEqual(JSON.parse(user.body), { id: '42', q: 'find me' });
 
-    const created = await request(p, {
+    const created = await platformRequest(p, {
       method: 'POST',
       path: '/users',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'Ada' }),
     });
-    assert.equal(created.status, 201, created.text);
-    assert.deepEqual(JSON.parse(created.text), { created: 'Ada' });
+    assert.equal(created.status, 201, created.body);
+    assert.deepEqual(JSON.parse(created.body), { created: 'Ada' });
 
-    const invalid = await request(p, {
+    const invalid = await platformRequest(p, {
       method: 'POST',
       path: '/users',
       headers: { 'content-type': 'application/json' },
       body: '{}',
     });
-    assert.equal(invalid.status, 400, invalid.text);
-    assert.deepEqual(JSON.parse(invalid.text), { error: 'name is required' });
+    assert.equal(invalid.status, 400, invalid.body);
+    assert.deepEqual(JSON.parse(invalid.body), { error: 'name is required' });
 
-    const missing = await request(p, { path: '/nope' });
+    const missing = await platformRequest(p, { path: '/nope' });
     assert.equal(missing.status, 404);
     for (const r of [ping, user, created, invalid, missing]) await endOf(p, r.ids);
   });
 
   it('serves an embedded asset through gin StaticFS', async () => {
-    const res = await request(p, { path: '/assets/robots.txt' });
-    assert.equal(res.status, 200, res.text);
-    assert.equal(res.text, 'gin embedded asset\n');
+    const res = await platformRequest(p, { path: '/assets/robots.txt' });
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.body, 'gin embedded asset\n');
     await endOf(p, res.ids);
   });
 
@@ -497,18 +392,18 @@ describe('standalone: chi server at cmd/api', () => {
   });
 
   it('routes with chi (URL params, methods, middleware, not found)', async () => {
-    const item = await request(p, { path: '/api/items/7' });
-    assert.equal(item.status, 200, item.text);
+    const item = await platformRequest(p, { path: '/api/items/7' });
+    assert.equal(item.status, 200, item.body);
     assert.equal(item.headers['x-server'], 'chi');
-    assert.equal(item.text, 'item 7 (chi request id set: true)');
+    assert.equal(item.body, 'item 7 (chi request id set: true)');
 
-    const del = await request(p, { method: 'DELETE', path: '/api/items/7' });
+    const del = await platformRequest(p, { method: 'DELETE', path: '/api/items/7' });
     assert.equal(del.status, 204);
-    assert.equal(del.text, '');
+    assert.equal(del.body, '');
 
-    const missing = await request(p, { path: '/nope' });
+    const missing = await platformRequest(p, { path: '/nope' });
     assert.equal(missing.status, 404);
-    assert.equal(missing.text, 'chi: not found /nope\n');
+    assert.equal(missing.body, 'chi: not found /nope\n');
     for (const r of [item, del, missing]) await endOf(p, r.ids);
   });
 
@@ -546,10 +441,10 @@ describe('standalone: vendored dependencies', () => {
 
   it('runs the vendored module', async () => {
     const name = 'https://vercel.com/standalone';
-    const res = await request(p, { path: `/uuid?name=${encodeURIComponent(name)}` });
-    assert.equal(res.status, 200, res.text);
+    const res = await platformRequest(p, { path: `/uuid?name=${encodeURIComponent(name)}` });
+    assert.equal(res.status, 200, res.body);
     assert.equal(res.headers['x-server'], 'vendored');
-    assert.equal(res.text, `uuid=${uuidV5('6ba7b811-9dad-11d1-80b4-00c04fd430c8', name)} version=5`);
+    assert.equal(res.body, `uuid=${uuidV5('6ba7b811-9dad-11d1-80b4-00c04fd430c8', name)} version=5`);
     await endOf(p, res.ids);
   });
 
@@ -582,10 +477,10 @@ describe('standalone: buildCommand writing $VERCEL_OUTPUT_FILE', () => {
   });
 
   it('ran the command with GOOS=linux, GOARCH=amd64 and CGO_ENABLED=0', async () => {
-    const res = await request(p, { path: '/' });
-    assert.equal(res.status, 200, res.text);
+    const res = await platformRequest(p, { path: '/' });
+    assert.equal(res.status, 200, res.body);
     assert.equal(res.headers['x-server'], 'build-command-output-file');
-    assert.equal(res.text, 'built-with goos=linux,goarch=amd64,cgo=0; running linux/amd64');
+    assert.equal(res.body, 'built-with goos=linux,goarch=amd64,cgo=0; running linux/amd64');
     await endOf(p, res.ids);
   });
 
@@ -621,10 +516,10 @@ describe('standalone: buildCommand writing ./server (found as the new ELF binary
   });
 
   it('serves', async () => {
-    const res = await request(p, { path: '/hello' });
-    assert.equal(res.status, 200, res.text);
+    const res = await platformRequest(p, { path: '/hello' });
+    assert.equal(res.status, 200, res.body);
     assert.equal(res.headers['x-server'], 'build-command-server');
-    assert.equal(res.text, 'server binary built by buildCommand: /hello');
+    assert.equal(res.body, 'server binary built by buildCommand: /hello');
     await endOf(p, res.ids);
   });
 
@@ -650,23 +545,22 @@ describe('standalone: WebSocket echo server (gorilla/websocket)', () => {
   });
 
   it('serves plain HTTP too', async () => {
-    const res = await request(p, { path: '/' });
+    const res = await platformRequest(p, { path: '/' });
     assert.equal(res.status, 200);
-    assert.equal(res.text, 'websocket echo server; connect to /ws (got /)');
+    assert.equal(res.body, 'websocket echo server; connect to /ws (got /)');
     // A non-upgrade request to the WebSocket route is refused by gorilla.
-    const refused = await request(p, { path: '/ws' });
+    const refused = await platformRequest(p, { path: '/ws' });
     assert.equal(refused.status, 400);
     for (const r of [res, refused]) await endOf(p, r.ids);
   });
 
   it('upgrades (RFC 6455 handshake) and echoes text, binary and ping frames, then closes', async () => {
-    const { res, socket, head, key, ids } = await upgrade(p, '/ws');
+    const { res, socket, head, key, ids } = await platformUpgrade(p, '/ws');
     try {
       assert.equal(res.statusCode, 101);
       assert.equal(res.headers.upgrade.toLowerCase(), 'websocket');
       assert.match(res.headers.connection, /upgrade/i);
-      assert.equal(res.headers['sec-websocket-accept'],
-        crypto.createHash('sha1').update(key + WS_GUID).digest('base64'));
+      assert.equal(res.headers['sec-websocket-accept'], websocketAccept(key));
       assert.equal(res.headers['x-server'], 'websocket-echo');
 
       const frames = frameReader(socket, head);
@@ -725,15 +619,15 @@ describe('standalone: includeFiles (relative to workPath) read at run time', () 
   });
 
   it('the server reads them from its working directory', async () => {
-    const msg = await request(p, { path: '/file?path=data/message.txt' });
-    assert.equal(msg.status, 200, msg.text);
-    assert.equal(msg.text, 'message from an included file\n');
-    const json = await request(p, { path: '/file?path=data/nested/info.json' });
-    assert.deepEqual(JSON.parse(json.text), { nested: true });
-    const page = await request(p, { path: '/page?name=Vercel' });
-    assert.equal(page.status, 200, page.text);
-    assert.equal(page.text, 'Hello, Vercel!\n');
-    const notIncluded = await request(p, { path: '/file?path=notes/private.txt' });
+    const msg = await platformRequest(p, { path: '/file?path=data/message.txt' });
+    assert.equal(msg.status, 200, msg.body);
+    assert.equal(msg.body, 'message from an included file\n');
+    const json = await platformRequest(p, { path: '/file?path=data/nested/info.json' });
+    assert.deepEqual(JSON.parse(json.body), { nested: true });
+    const page = await platformRequest(p, { path: '/page?name=Vercel' });
+    assert.equal(page.status, 200, page.body);
+    assert.equal(page.body, 'Hello, Vercel!\n');
+    const notIncluded = await platformRequest(p, { path: '/file?path=notes/private.txt' });
     assert.equal(notIncluded.status, 404, 'files outside includeFiles are not shipped');
     for (const r of [msg, json, page, notIncluded]) await endOf(p, r.ids);
   });
@@ -763,9 +657,9 @@ describe('standalone: config.functions options', () => {
     const lambda = await buildStandalone(ws, { entrypoint: 'main.go', config: { functions: { 'main.go': options } } });
     assertExecutableLambda(lambda, ws, { options });
     p = await serve(lambda);
-    const res = await request(p, { path: '/' });
-    assert.equal(res.status, 200, res.text);
-    assert.equal(res.text, 'functions fixture on linux/amd64');
+    const res = await platformRequest(p, { path: '/' });
+    assert.equal(res.status, 200, res.body);
+    assert.equal(res.body, 'functions fixture on linux/amd64');
     await endOf(p, res.ids);
     await assertProtocolClean(p);
     await assertKillIsUnrecoverable(p);
@@ -882,11 +776,11 @@ describe('standalone: modules found above the project', () => {
     assertExecutableLambda(output, sub, { included: ['data/info.txt'] });
     const p = await serve(output);
     try {
-      const res = await request(p, { path: '/?name=monorepo' });
-      assert.equal(res.status, 200, res.text);
-      assert.equal(res.text, 'hello monorepo from the repo-root module');
-      const data = await request(p, { path: '/data' });
-      assert.equal(data.text, 'web data file\n');
+      const res = await platformRequest(p, { path: '/?name=monorepo' });
+      assert.equal(res.status, 200, res.body);
+      assert.equal(res.body, 'hello monorepo from the repo-root module');
+      const data = await platformRequest(p, { path: '/data' });
+      assert.equal(data.body, 'web data file\n');
       await assertProtocolClean(p);
     } finally {
       await stop(p);

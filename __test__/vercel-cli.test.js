@@ -22,6 +22,7 @@ const {
   materializeFunction,
   invokeLambdaDir,
   startPlatform,
+  get,
   resolveRoute,
 } = require('./helpers')
 
@@ -61,18 +62,6 @@ function readConfig(outputDir) {
   return JSON.parse(fs.readFileSync(path.join(outputDir, 'config.json'), 'utf8'))
 }
 
-function get(port, urlPath) {
-  return new Promise((resolve, reject) => {
-    require('node:http')
-      .get({ host: '127.0.0.1', port, path: urlPath }, (r) => {
-        let text = ''
-        r.on('data', (d) => (text += d))
-        r.on('end', () => resolve(text))
-      })
-      .on('error', reject)
-  })
-}
-
 /**
  * Resolves each `[url, expected body]` through the build's config.json routes
  * (it must land on `fn`), then sends the path and query the function sees to
@@ -86,8 +75,8 @@ async function answersThroughRoutes(outputDir, fn, dest, cases, env = {}) {
     for (const [url, expected] of cases) {
       const hit = resolveRoute(config, url, { functions: [fn.name] })
       assert.equal(hit.function, fn.name, `${url} routes to ${JSON.stringify(hit)}; routes: ${JSON.stringify(config.routes)}`)
-      const body = await get(platform.port, hit.query ? `${hit.path}?${hit.query}` : hit.path)
-      assert.equal(body, expected, url)
+      const res = await get(platform.port, hit.query ? `${hit.path}?${hit.query}` : hit.path)
+      assert.equal(res.body, expected, url)
     }
   } finally {
     await platform.close()

@@ -11,6 +11,8 @@ const modules = {
   lambda: require('./lambda'), // Lambda fields by mode, materialize, invoke through fun
   elf: require('./elf'), // ELF inspection of built binaries
   fun: require('./fun'), // running a handler Lambda directory with @vercel/fun
+  http: require('./http'), // HTTP requests to 127.0.0.1, free ports
+  websocket: require('./websocket'), // a WebSocket client: upgrade, frames
   ipcPlatform: require('./ipc-platform'), // playing the platform for a standalone `executable`
   dev: require('./dev'), // startDevServer() runs and the processes they start
   vercelCli: require('./vercel-cli'), // the real `vercel build`
