@@ -28,46 +28,15 @@ const {
   invokeLambda,
   assertResponse,
   snapshotTree,
+  sleep,
+  processTable,
+  descendants,
 } = require('./helpers');
 
 let builder;
 before(() => {
   builder = loadBuilder();
 });
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** pid → { ppid, argv } for every process we can read. */
-function processTable() {
-  const table = new Map();
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      // pid (comm) state ppid …  — comm may contain spaces and parentheses.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const argv = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      table.set(Number(name), { ppid, argv });
-    } catch {}
-  }
-  return table;
-}
-
-/** Descendants of `root` (pids), from a process table. */
-function descendants(table, root) {
-  const out = [];
-  const queue = [root];
-  while (queue.length) {
-    const parent = queue.shift();
-    for (const [pid, info] of table) {
-      if (info.ppid === parent) {
-        out.push(pid);
-        queue.push(pid);
-      }
-    }
-  }
-  return out;
-}
 
 /** The `go build … -o …/bootstrap` process under `root`, if any. */
 function findGoBuild(table, root) {

@@ -111,7 +111,7 @@ describe('handler dev server: output and processes', () => {
       assert.equal((await h.get(server.port, `/api?id=${id}`)).status, 200);
     }
     const text = (chunks) => Buffer.concat(chunks).toString();
-    await h.waitFor(
+    await h.waitUntil(
       () => text(out).includes('DEV-STDOUT-MARKER id=second') && text(err).includes('DEV-STDERR-MARKER id=second'),
       { describe: () => `stdout=${JSON.stringify(text(out))} stderr=${JSON.stringify(text(err))}` },
     );
@@ -153,7 +153,7 @@ describe('handler dev server: output and processes', () => {
     child.on('exit', (code, signal) => (exited = { code, signal }));
     let handlerPid = null;
     try {
-      await h.waitFor(
+      await h.waitUntil(
         () => {
           if (exited) throw new Error(`node child exited ${JSON.stringify(exited)}: ${stdout}\n${stderr}`);
           const m = /\nPID (\d+)\n/.exec(stdout);
@@ -180,7 +180,7 @@ describe('handler dev server: output and processes', () => {
       }
       child.kill('SIGKILL');
     }
-    if (handlerPid) await h.waitFor(() => h.procStat(handlerPid) === null || h.procStat(handlerPid).state === 'Z');
+    if (handlerPid) await h.waitUntil(() => h.procStat(handlerPid) === null || h.procStat(handlerPid).state === 'Z');
   });
 
   it('killing the returned pid (SIGTERM, as the CLI does) leaves no zombie and removes temporary files', { skip: linuxOnly }, async () => {
@@ -194,7 +194,8 @@ describe('handler dev server: output and processes', () => {
     process.kill(server.pid, 'SIGTERM');
     // Gone from /proc entirely: exited and reaped by the addon (no lingering `Z`).
     await h.waitGone(server.pid);
-    await h.waitFor(() => leftovers().length === 0, {
+    h.untrackDevProcess(server.pid);
+    await h.waitUntil(() => leftovers().length === 0, {
       describe: () => `for ${tmp} to be emptied of ${JSON.stringify(leftovers())}`,
     });
   });
@@ -210,7 +211,7 @@ describe('handler dev server: output and processes', () => {
     const res = await h.get(server.port, '/api?id=portfile');
     assert.equal(res.status, 200);
     assert.match(res.body, /^sibling=sibling-v1 /);
-    await h.waitFor(() => Buffer.concat(stderr).toString().includes('DEV-FD3-BROKEN'), {
+    await h.waitUntil(() => Buffer.concat(stderr).toString().includes('DEV-FD3-BROKEN'), {
       describe: () => `for the fixture to report that it broke fd 3: ${Buffer.concat(stderr)}`,
     });
     await h.stopHandler(server.pid);

@@ -62,7 +62,7 @@ const liveMembers = (pgid) => h.processGroup(pgid).filter((p) => p.state !== 'Z'
  * there is dead and does not count.)
  */
 async function waitGroupGone(pgid) {
-  await h.waitFor(() => h.procStat(pgid) === null && liveMembers(pgid).length === 0, {
+  await h.waitUntil(() => h.procStat(pgid) === null && liveMembers(pgid).length === 0, {
     timeout: 15000,
     describe: () => `for process group ${pgid} to be gone: ${JSON.stringify(h.processGroup(pgid))}`,
   });
@@ -84,7 +84,7 @@ describe('standalone dev server', { skip: linuxOnly }, () => {
     const res = await h.get(server.port, '/hello');
     assert.equal(res.status, 200);
     assert.equal(res.body, `standalone root /hello port=${server.port}`, 'PORT is the returned port');
-    await h.waitFor(() => Buffer.concat(out).toString().includes(`standalone listening on ${server.port}`), {
+    await h.waitUntil(() => Buffer.concat(out).toString().includes(`standalone listening on ${server.port}`), {
       describe: () => `onStdout got ${JSON.stringify(Buffer.concat(out).toString())}`,
     });
 
@@ -177,7 +177,7 @@ describe('standalone dev server', { skip: linuxOnly }, () => {
     await next.server.shutdown();
     await waitGroupGone(next.server.pid);
     // What was started by the killed server must not be left running.
-    await h.waitFor(() => liveMembers(server.pid).length === 0, {
+    await h.waitUntil(() => liveMembers(server.pid).length === 0, {
       timeout: 3000,
       describe: () =>
         `for process group ${server.pid} (sleep child ${childPid}) to be empty: ${JSON.stringify(h.processGroup(server.pid))}`,

@@ -21,6 +21,7 @@ const {
   isEndFor,
   get,
   freePort,
+  waitUntil,
   upgradeWebSocket,
   websocketAccept,
   clientFrame,
@@ -477,17 +478,11 @@ describe('go/executable (standalone-mode proxy)', () => {
     });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
-      let res;
-      const deadline = Date.now() + 30000;
-      for (;;) {
-        try {
-          res = await get(port, '/local');
-          break;
-        } catch (err) {
-          if (Date.now() > deadline) throw err;
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
+      const res = await waitUntil(() => get(port, '/local').catch(() => null), {
+        timeout: 30000,
+        interval: 50,
+        describe: () => `for the executable to answer on port ${port}`,
+      });
       assert.equal(res.status, 200);
       assert.equal(res.body, 'hello from user-server GET /local');
     } finally {
