@@ -15,7 +15,6 @@
 
 const { describe, it, before } = require('node:test');
 const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -26,29 +25,14 @@ const {
   assertHandlerLambda,
   invokeLambda,
   assertResponse,
+  nameUUID,
+  UUID_NAMESPACE: NS,
 } = require('./helpers');
 
 let builder;
 before(() => {
   builder = loadBuilder();
 });
-
-/** Name-based UUID (RFC 4122 v3 = md5, v5 = sha1), computed independently of Go. */
-function nameUUID(algorithm, namespace, name) {
-  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
-  const h = crypto.createHash(algorithm).update(Buffer.concat([ns, Buffer.from(name)])).digest();
-  const b = Buffer.from(h.subarray(0, 16));
-  b[6] = (b[6] & 0x0f) | (algorithm === 'sha1' ? 0x50 : 0x30);
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const hex = b.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-const NS = {
-  DNS: '6ba7b810-9dad-11d1-80b4-00c04fd430c8',
-  URL: '6ba7b811-9dad-11d1-80b4-00c04fd430c8',
-  OID: '6ba7b812-9dad-11d1-80b4-00c04fd430c8',
-  X500: '6ba7b814-9dad-11d1-80b4-00c04fd430c8',
-};
 
 /**
  * Builds `entrypoint` of an already copied fixture, checks the tree and the

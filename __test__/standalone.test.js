@@ -47,6 +47,8 @@ const {
   websocketAccept,
   clientFrame,
   frameReader,
+  nameUUID,
+  UUID_NAMESPACE,
   loadBuilder,
   buildUtils,
   runBuild,
@@ -207,16 +209,6 @@ async function serveOnce(lambda, urlPath, expectedBody) {
   } finally {
     await stop(p);
   }
-}
-
-/** Name-based UUID v5 (RFC 4122), computed independently of Go. */
-function uuidV5(namespace, name) {
-  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
-  const b = crypto.createHash('sha1').update(Buffer.concat([ns, Buffer.from(name)])).digest().subarray(0, 16);
-  b[6] = (b[6] & 0x0f) | 0x50;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
 /** A WebSocket upgrade for `urlPath` with fresh platform ids; resolves to { res, socket, head, key, ids }. */
@@ -444,7 +436,7 @@ describe('standalone: vendored dependencies', () => {
     const res = await platformRequest(p, { path: `/uuid?name=${encodeURIComponent(name)}` });
     assert.equal(res.status, 200, res.body);
     assert.equal(res.headers['x-server'], 'vendored');
-    assert.equal(res.body, `uuid=${uuidV5('6ba7b811-9dad-11d1-80b4-00c04fd430c8', name)} version=5`);
+    assert.equal(res.body, `uuid=${nameUUID('sha1', UUID_NAMESPACE.URL, name)} version=5`);
     await endOf(p, res.ids);
   });
 

@@ -14,6 +14,7 @@ const modules = {
   http: require('./http'), // HTTP requests to 127.0.0.1, free ports
   websocket: require('./websocket'), // a WebSocket client: upgrade, frames
   ipcPlatform: require('./ipc-platform'), // playing the platform for a standalone `executable`
+  uuid: require('./uuid'), // name-based UUIDs, computed independently of Go
   processes: require('./processes'), // /proc: process table, groups, waiting
   dev: require('./dev'), // startDevServer() runs and the processes they start
   vercelCli: require('./vercel-cli'), // the real `vercel build`
