@@ -22,11 +22,11 @@ const {
   loadBuilder,
   copyFixture,
   buildOk,
+  buildAndServe,
   tempDir,
   assertSameTree,
   assertHandlerLambda,
-  invokeLambda,
-  assertResponse,
+  assertServes,
   snapshotTree,
   sleep,
   processTable,
@@ -115,13 +115,13 @@ describe('crash during build', () => {
     assertSameTree(before, snapshotTree(ws.root), 'after the orphaned go processes stopped');
 
     // The next build on the same workPath (shared, warm GOCACHE) succeeds and serves.
-    const lambda = await buildOk(ws, { entrypoint: 'api/index.go', builder });
-    assertHandlerLambda(lambda);
-    const res = await invokeLambda(lambda, { path: '/api?name=after-crash' });
-    assertResponse(res, {
-      handler: 'no-go-mod-third-party/api/index.go#Handler',
-      body: /^uuid=[0-9a-f-]{36} version=5$/,
-    });
+    await buildAndServe(ws, { entrypoint: 'api/index.go' }, [
+      {
+        request: { path: '/api?name=after-crash' },
+        handler: 'no-go-mod-third-party/api/index.go#Handler',
+        body: /^uuid=[0-9a-f-]{36} version=5$/,
+      },
+    ]);
     assertSameTree(before, snapshotTree(ws.root), 'after the next build');
 
     // The killed build could not remove its scratch directory; the next
@@ -138,42 +138,31 @@ describe('crash during build', () => {
 });
 
 describe('concurrent builds on one workPath', () => {
-  it('two entrypoints of the same package at once', async () => {
+  /**
+   * Builds the three-handlers entries `files` (api/<file>.go, handler
+   * <File>) of one copy at once: the tree stays unchanged, every build
+   * writes its own bootstrap, and each Lambda serves its own handler.
+   */
+  async function buildAtOnce(files) {
     const ws = copyFixture('handler/three-handlers');
     const before = snapshotTree(ws.root);
-    const [alpha, beta] = await Promise.all([
-      buildOk(ws, { entrypoint: 'api/alpha.go', builder }),
-      buildOk(ws, { entrypoint: 'api/beta.go', builder }),
-    ]);
+    const lambdas = await Promise.all(files.map((file) => buildOk(ws, { entrypoint: `api/${file}.go` })));
     assertSameTree(before, snapshotTree(ws.root), 'after both builds');
-    assertHandlerLambda(alpha);
-    assertHandlerLambda(beta);
-    assert.notEqual(alpha.files.bootstrap.fsPath, beta.files.bootstrap.fsPath);
-    assertResponse(await invokeLambda(alpha, {}), {
-      handler: 'three-handlers/api/alpha.go#Alpha',
-      body: 'fn=Alpha shared=shared:ALPHA',
-    });
-    assertResponse(await invokeLambda(beta, {}), {
-      handler: 'three-handlers/api/beta.go#Beta',
-      body: 'fn=Beta shared=shared:BETA',
-    });
+    assert.notEqual(lambdas[0].files.bootstrap.fsPath, lambdas[1].files.bootstrap.fsPath);
+    for (const [i, file] of files.entries()) {
+      const fn = file[0].toUpperCase() + file.slice(1);
+      assertHandlerLambda(lambdas[i]);
+      await assertServes(lambdas[i], [
+        { handler: `three-handlers/api/${file}.go#${fn}`, body: `fn=${fn} shared=shared:${file.toUpperCase()}` },
+      ]);
+    }
+  }
+
+  it('two entrypoints of the same package at once', async () => {
+    await buildAtOnce(['alpha', 'beta']);
   });
 
   it('the same entrypoint twice at once', async () => {
-    const ws = copyFixture('handler/three-handlers');
-    const before = snapshotTree(ws.root);
-    const [first, second] = await Promise.all([
-      buildOk(ws, { entrypoint: 'api/gamma.go', builder }),
-      buildOk(ws, { entrypoint: 'api/gamma.go', builder }),
-    ]);
-    assertSameTree(before, snapshotTree(ws.root), 'after both builds');
-    assert.notEqual(first.files.bootstrap.fsPath, second.files.bootstrap.fsPath);
-    for (const lambda of [first, second]) {
-      assertHandlerLambda(lambda);
-      assertResponse(await invokeLambda(lambda, {}), {
-        handler: 'three-handlers/api/gamma.go#Gamma',
-        body: 'fn=Gamma shared=shared:GAMMA',
-      });
-    }
+    await buildAtOnce(['gamma', 'gamma']);
   });
 });

@@ -8,7 +8,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const { tempDir } = require('./fixtures');
-const { buildUtils } = require('./build');
+const { buildUtils, buildOk } = require('./build');
 const { ELF_MACHINE, elfMachine, hasInterpreter } = require('./elf');
 const { invokeLambdaDir } = require('./fun');
 
@@ -126,6 +126,26 @@ function assertResponse(res, { status = 200, handler, headers = {}, body }) {
   else if (body !== undefined) assert.equal(res.body, body);
 }
 
+/**
+ * Invokes a handler Lambda with each check's `request` (one warm process)
+ * and asserts each response (see assertResponse). Resolves to the responses.
+ */
+async function assertServes(lambda, checks) {
+  const responses = await invokeLambda(lambda, checks.map((c) => c.request || {}));
+  checks.forEach((c, i) => assertResponse(responses[i], c));
+  return responses;
+}
+
+/**
+ * buildOk() of a handler (`opts` as for runBuild), its handler-mode Lambda
+ * fields, then assertServes(). Resolves to { lambda, responses }.
+ */
+async function buildAndServe(ws, opts, checks) {
+  const lambda = await buildOk(ws, opts);
+  assertHandlerLambda(lambda);
+  return { lambda, responses: await assertServes(lambda, checks) };
+}
+
 module.exports = {
   assertLambdaFields,
   assertHandlerLambda,
@@ -133,4 +153,6 @@ module.exports = {
   materializeLambda,
   invokeLambda,
   assertResponse,
+  assertServes,
+  buildAndServe,
 };
