@@ -37,66 +37,56 @@ async function startFixture(fixture, entrypoint, extra = {}) {
   return { workPath, cacheDir, before, server, reused };
 }
 
+/**
+ * Starts `entrypoint` of a fresh copy of `fixture`, GETs `urlPath` (status
+ * 200, body `expected`), runs `whileRunning(server, reused)`, stops the
+ * handler and checks the tree is unchanged.
+ */
+async function servesOnce(fixture, entrypoint, urlPath, expected, { whileRunning, ...extra } = {}) {
+  const { workPath, before, server, reused } = await startFixture(fixture, entrypoint, extra);
+  const res = await h.get(server.port, urlPath);
+  assert.equal(res.status, 200);
+  assert.equal(res.body, expected);
+  if (whileRunning) await whileRunning(server, reused);
+  await h.stopHandler(server.pid);
+  h.assertTreeUnchanged(workPath, before);
+}
+
 describe('handler dev server: fixtures are compiled the way build() compiles them', () => {
   it('serves a handler that uses sibling files, another package of its module and an embedded file', async () => {
     const echo = 'hello dev=1 ünïcode';
-    const { workPath, before, server, reused } = await startFixture('module', 'api/index.go', {
+    // sibling-v1: identifier from a sibling file (the reference's dev bug);
+    // lib-v1: another package of the module; env: meta.env reaches the handler.
+    await servesOnce('module', 'api/index.go', '/api?id=1', `sibling=sibling-v1 lib=lib-v1 embed=banner-v1 tag=off env=${echo}`, {
       env: { DEV_ECHO: echo },
       onStdout() {},
       onStderr() {},
+      async whileRunning(server, reused) {
+        assert.deepEqual(Object.keys(server).sort(), ['pid', 'port'], 'handler mode returns { port, pid }');
+        assert.ok(Number.isInteger(server.port) && server.port > 0, `port: ${server.port}`);
+        assert.ok(Number.isInteger(server.pid) && server.pid > 0, `pid: ${server.pid}`);
+        assert.equal(reused, false, 'the first start compiles');
+        // Every path reaches the one handler.
+        assert.equal((await h.get(server.port, '/some/other/path')).status, 200);
+      },
     });
-    assert.deepEqual(Object.keys(server).sort(), ['pid', 'port'], 'handler mode returns { port, pid }');
-    assert.ok(Number.isInteger(server.port) && server.port > 0, `port: ${server.port}`);
-    assert.ok(Number.isInteger(server.pid) && server.pid > 0, `pid: ${server.pid}`);
-    assert.equal(reused, false, 'the first start compiles');
-    const res = await h.get(server.port, '/api?id=1');
-    assert.equal(res.status, 200);
-    // sibling-v1: identifier from a sibling file (the reference's dev bug);
-    // lib-v1: another package of the module; env: meta.env reaches the handler.
-    assert.equal(res.body, `sibling=sibling-v1 lib=lib-v1 embed=banner-v1 tag=off env=${echo}`);
-    // Every path reaches the one handler.
-    assert.equal((await h.get(server.port, '/some/other/path')).status, 200);
-    await h.stopHandler(server.pid);
-    h.assertTreeUnchanged(workPath, before);
   });
 
-  it('serves a handler of a go.work workspace module that requires another workspace module', async () => {
+  const cases = [
     // go.work uses ./api and ./shared, and replaces example.com/devws/extra => ./extra.
-    const { workPath, before, server } = await startFixture('workspace', 'api/index.go');
-    const res = await h.get(server.port, '/api');
-    assert.equal(res.status, 200);
-    assert.equal(res.body, 'workspace shared-v1 extra-v1');
-    await h.stopHandler(server.pid);
-    h.assertTreeUnchanged(workPath, before);
-  });
-
-  it('serves a [param].go entrypoint (with a sibling file) that reads its query parameter', async () => {
-    const { workPath, before, server } = await startFixture('bracket', 'api/users/[id].go');
-    const res = await h.get(server.port, '/api/users/42?id=42');
-    assert.equal(res.status, 200);
-    assert.equal(res.body, 'user id=42 label-from-sibling');
-    await h.stopHandler(server.pid);
-    h.assertTreeUnchanged(workPath, before);
-  });
-
-  it('serves a handler whose module requires a third-party module and has no go.sum', async () => {
-    // github.com/google/uuid v1.6.0 (in the module cache, or from the proxy).
-    const { workPath, before, server } = await startFixture('thirdparty', 'api/index.go');
-    const res = await h.get(server.port, '/api');
-    assert.equal(res.status, 200);
-    assert.equal(res.body, 'thirdparty b290a481-d8cc-3bac-a869-b7300f738776');
-    await h.stopHandler(server.pid);
-    h.assertTreeUnchanged(workPath, before); // no go.sum written
-  });
-
-  it('serves a handler without go.mod', async () => {
-    const { workPath, before, server } = await startFixture('no-gomod', 'api/hello.go');
-    const res = await h.get(server.port, '/api/hello?name=gopher');
-    assert.equal(res.status, 200);
-    assert.equal(res.body, 'no-gomod GOPHER');
-    await h.stopHandler(server.pid);
-    h.assertTreeUnchanged(workPath, before);
-  });
+    ['serves a handler of a go.work workspace module that requires another workspace module',
+      'workspace', 'api/index.go', '/api', 'workspace shared-v1 extra-v1'],
+    ['serves a [param].go entrypoint (with a sibling file) that reads its query parameter',
+      'bracket', 'api/users/[id].go', '/api/users/42?id=42', 'user id=42 label-from-sibling'],
+    // github.com/google/uuid v1.6.0 (in the module cache, or from the proxy);
+    // the unchanged tree shows no go.sum was written.
+    ['serves a handler whose module requires a third-party module and has no go.sum',
+      'thirdparty', 'api/index.go', '/api', 'thirdparty b290a481-d8cc-3bac-a869-b7300f738776'],
+    ['serves a handler without go.mod', 'no-gomod', 'api/hello.go', '/api/hello?name=gopher', 'no-gomod GOPHER'],
+  ];
+  for (const [title, fixture, entrypoint, urlPath, expected] of cases) {
+    it(title, () => servesOnce(fixture, entrypoint, urlPath, expected));
+  }
 });
 
 describe('handler dev server: output and processes', () => {
