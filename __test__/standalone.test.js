@@ -197,19 +197,71 @@ async function assertKillIsUnrecoverable(p) {
   assert.notEqual(code, 0, 'the executable exits non-zero');
 }
 
+/**
+ * Sends `req` (see platformRequest), asserts the status (200 unless given),
+ * `headers` and the body, and waits for the request's end message.
+ */
+async function assertAnswers(p, req, { status = 200, headers = {}, body } = {}) {
+  const res = await platformRequest(p, req);
+  assert.equal(res.status, status, res.body);
+  for (const [name, value] of Object.entries(headers)) assert.equal(res.headers[name], value, `header ${name}`);
+  if (body !== undefined) assert.equal(res.body, body);
+  await endOf(p, res.ids);
+  return res;
+}
+
 /** Serves the Lambda, GETs `urlPath`, checks the body and the protocol, stops it. */
 async function serveOnce(lambda, urlPath, expectedBody) {
   const p = await serve(lambda);
   try {
-    const res = await platformRequest(p, { path: urlPath });
-    assert.equal(res.status, 200, res.body);
-    assert.equal(res.body, expectedBody);
-    await endOf(p, res.ids);
+    await assertAnswers(p, { path: urlPath }, { body: expectedBody });
     await assertProtocolClean(p);
   } finally {
     await stop(p);
   }
 }
+
+/**
+ * In the current describe(): a before hook that copies fixture
+ * standalone/<fixture> and builds it (`options`, or `options(ws)`), and an
+ * after hook that stops its server. Returns what the tests share:
+ * { ws, lambda, p } (p once a test started the server).
+ */
+function servedFixture(fixture, options) {
+  const ctx = {};
+  before(async () => {
+    ctx.ws = copyFixture(`standalone/${fixture}`);
+    ctx.lambda = await buildStandalone(ctx.ws, typeof options === 'function' ? options(ctx.ws) : options);
+  });
+  after(() => stop(ctx.p));
+  return ctx;
+}
+
+/**
+ * A describe() for a fixture served under the platform (see servedFixture):
+ * the first test checks the executable Lambda (with the includeFiles
+ * `included`) and starts it, `tests(ctx)` adds the fixture's own, and the
+ * last checks the protocol and that killing user-server is unrecoverable.
+ */
+function describeServed(title, { fixture, options, included, builtTitle = 'builds an executable Lambda' }, tests) {
+  describe(title, () => {
+    const ctx = servedFixture(fixture, options);
+    it(builtTitle, async () => {
+      assertExecutableLambda(ctx.lambda, ctx.ws, { included });
+      ctx.p = await serve(ctx.lambda);
+    });
+    tests(ctx);
+    it('sends exactly one end message per request; killing user-server is unrecoverable', async () => {
+      await assertProtocolClean(ctx.p);
+      await assertKillIsUnrecoverable(ctx.p);
+    });
+  });
+}
+
+/** A buildCommand that records the GOOS, GOARCH and CGO_ENABLED it ran with in the binary. */
+const BUILD_ENV_COMMAND =
+  'go build -ldflags "-X main.buildEnv=goos=$GOOS,goarch=$GOARCH,cgo=$CGO_ENABLED" ' +
+  '-o "$VERCEL_OUTPUT_FILE" ./cmd/srv';
 
 /** A WebSocket upgrade for `urlPath` with fresh platform ids; resolves to { res, socket, head, key, ids }. */
 async function platformUpgrade(p, urlPath) {
@@ -221,264 +273,148 @@ async function platformUpgrade(p, urlPath) {
 // ------------------------------------------------------------- fixtures --
 
 describe('standalone: net/http server at main.go with go:embed static files', () => {
-  let ws;
-  let lambda;
-  let p;
-  before(async () => {
-    ws = copyFixture('standalone/nethttp-embed');
-    lambda = await buildStandalone(ws, { entrypoint: 'main.go' });
-  });
-  after(() => stop(p));
+  const ctx = servedFixture('nethttp-embed', { entrypoint: 'main.go' });
 
   it('builds an executable Lambda', () => {
-    assertExecutableLambda(lambda, ws);
+    assertExecutableLambda(ctx.lambda, ctx.ws);
     // Without config.functions there are no function options.
-    assert.equal(lambda.memory, undefined);
-    assert.equal(lambda.maxDuration, undefined);
+    assert.equal(ctx.lambda.memory, undefined);
+    assert.equal(ctx.lambda.maxDuration, undefined);
   });
 
   it('starts under the platform and reports server-started', async () => {
-    p = await serve(lambda);
+    ctx.p = await serve(ctx.lambda);
   });
 
   it('serves the root route', async () => {
-    const res = await platformRequest(p, { path: '/?x=1' });
-    assert.equal(res.status, 200, res.body);
-    assert.equal(res.headers['x-server'], 'nethttp-embed');
-    assert.equal(res.body, 'net/http root /?x=1');
-    await endOf(p, res.ids);
+    await assertAnswers(ctx.p, { path: '/?x=1' }, { headers: { 'x-server': 'nethttp-embed' }, body: 'net/http root /?x=1' });
   });
 
   it('serves embedded static files', async () => {
-    const hello = await platformRequest(p, { path: '/static/hello.txt' });
-    assert.equal(hello.status, 200, hello.body);
-    assert.equal(hello.body, fs.readFileSync(path.join(FIXTURES, 'standalone', 'nethttp-embed', 'static', 'hello.txt'), 'utf8'));
+    const helloTxt = fs.readFileSync(path.join(FIXTURES, 'standalone', 'nethttp-embed', 'static', 'hello.txt'), 'utf8');
+    const hello = await assertAnswers(ctx.p, { path: '/static/hello.txt' }, { body: helloTxt });
     assert.match(hello.headers['content-type'], /^text\/plain/);
-    const css = await platformRequest(p, { path: '/static/style.css' });
-    assert.equal(css.status, 200);
+    const css = await assertAnswers(ctx.p, { path: '/static/style.css' }, { body: 'body { color: rebeccapurple; }\n' });
     assert.match(css.headers['content-type'], /^text\/css/);
-    assert.equal(css.body, 'body { color: rebeccapurple; }\n');
-    const missing = await platformRequest(p, { path: '/static/missing.txt' });
-    assert.equal(missing.status, 404);
-    for (const r of [hello, css, missing]) await endOf(p, r.ids);
+    await assertAnswers(ctx.p, { path: '/static/missing.txt' }, { status: 404 });
   });
 
   it('passes a 1 MiB request body through unchanged', async () => {
     const body = crypto.randomBytes(1 << 20);
-    const res = await platformRequest(p, {
+    await assertAnswers(ctx.p, {
       method: 'POST',
       path: '/upload',
       headers: { 'content-type': 'application/octet-stream', 'content-length': body.length },
       body,
-    });
-    assert.equal(res.status, 200, res.body);
-    assert.equal(res.body, `${body.length} ${crypto.createHash('sha256').update(body).digest('hex')}`);
-    await endOf(p, res.ids);
+    }, { body: `${body.length} ${crypto.createHash('sha256').update(body).digest('hex')}` });
   });
 
   it('never lets x-vercel-internal-* headers reach the server', async () => {
-    await assertHeadersHidden(p, '/headers');
+    await assertHeadersHidden(ctx.p, '/headers');
   });
 
   it('answers concurrent requests, each with its own end message', async () => {
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => platformRequest(p, { path: `/?n=${i}` })));
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => platformRequest(ctx.p, { path: `/?n=${i}` })));
     results.forEach((res, i) => assert.equal(res.body, `net/http root /?n=${i}`));
-    for (const res of results) await endOf(p, res.ids);
+    for (const res of results) await endOf(ctx.p, res.ids);
   });
 
   it('answers /_vercel/ping itself', async () => {
-    const res = await get(p.port, '/_vercel/ping');
+    const res = await get(ctx.p.port, '/_vercel/ping');
     assert.deepEqual({ status: res.status, body: res.body }, { status: 200, body: 'OK' });
   });
 
   it('sends exactly one end message per request and nothing unexpected', async () => {
-    await assertProtocolClean(p);
+    await assertProtocolClean(ctx.p);
   });
 
   it('reports unrecoverable-error when user-server is killed', async () => {
-    await assertKillIsUnrecoverable(p);
+    await assertKillIsUnrecoverable(ctx.p);
   });
 });
 
-describe('standalone: gin server at cmd/server (detected)', () => {
-  let ws;
-  let lambda;
-  let p;
-  before(async () => {
-    ws = copyFixture('standalone/gin-server');
-    // The Vercel CLI passes the Go preset's `useRuntime.src`, `index.go`,
-    // which does not exist: detection finds cmd/server/main.go.
-    lambda = await buildStandalone(ws, { entrypoint: 'index.go' });
-  });
-  after(() => stop(p));
-
-  it('builds an executable Lambda', async () => {
-    assertExecutableLambda(lambda, ws);
-    p = await serve(lambda);
-  });
-
+// The Vercel CLI passes the Go preset's `useRuntime.src`, `index.go`, which
+// does not exist: detection finds cmd/server/main.go.
+describeServed('standalone: gin server at cmd/server (detected)', {
+  fixture: 'gin-server',
+  options: { entrypoint: 'index.go' },
+}, (ctx) => {
   it('routes with gin (JSON, params, query, binding)', async () => {
-    const ping = await platformRequest(p, { path: '/ping' });
-    assert.equal(ping.status, 200, ping.body);
+    const ping = await assertAnswers(ctx.p, { path: '/ping' });
     assert.match(ping.headers['content-type'], /^application\/json/);
     assert.deepEqual(JSON.parse(ping.body), { message: 'pong', framework: 'gin' });
 
-    const user = await platformRequest(p, { path: '/users/42?q=find%20me' });
-    assert.equal(user.status, 200, user.body);
-    assert.equal(user.headers['x-server'], 'gin');
+    const user = await assertAnswers(ctx.p, { path: '/users/42?q=find%20me' }, { headers: { 'x-server': 'gin' } });
     assert.deepEqual(JSON.parse(user.body), { id: '42', q: 'find me' });
 
-    const created = await platformRequest(p, {
-      method: 'POST',
-      path: '/users',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Ada' }),
-    });
-    assert.equal(created.status, 201, created.body);
+    const postUser = (body) => ({ method: 'POST', path: '/users', headers: { 'content-type': 'application/json' }, body });
+    const created = await assertAnswers(ctx.p, postUser(JSON.stringify({ name: 'Ada' })), { status: 201 });
     assert.deepEqual(JSON.parse(created.body), { created: 'Ada' });
 
-    const invalid = await platformRequest(p, {
-      method: 'POST',
-      path: '/users',
-      headers: { 'content-type': 'application/json' },
-      body: '{}',
-    });
-    assert.equal(invalid.status, 400, invalid.body);
+    const invalid = await assertAnswers(ctx.p, postUser('{}'), { status: 400 });
     assert.deepEqual(JSON.parse(invalid.body), { error: 'name is required' });
 
-    const missing = await platformRequest(p, { path: '/nope' });
-    assert.equal(missing.status, 404);
-    for (const r of [ping, user, created, invalid, missing]) await endOf(p, r.ids);
+    await assertAnswers(ctx.p, { path: '/nope' }, { status: 404 });
   });
 
   it('serves an embedded asset through gin StaticFS', async () => {
-    const res = await platformRequest(p, { path: '/assets/robots.txt' });
-    assert.equal(res.status, 200, res.body);
-    assert.equal(res.body, 'gin embedded asset\n');
-    await endOf(p, res.ids);
+    await assertAnswers(ctx.p, { path: '/assets/robots.txt' }, { body: 'gin embedded asset\n' });
   });
 
   it('never lets x-vercel-internal-* headers reach the server', async () => {
-    await assertHeadersHidden(p, '/headers');
-  });
-
-  it('sends exactly one end message per request; killing user-server is unrecoverable', async () => {
-    await assertProtocolClean(p);
-    await assertKillIsUnrecoverable(p);
+    await assertHeadersHidden(ctx.p, '/headers');
   });
 });
 
-describe('standalone: chi server at cmd/api', () => {
-  let ws;
-  let lambda;
-  let p;
-  before(async () => {
-    ws = copyFixture('standalone/chi-api');
-    lambda = await buildStandalone(ws, { entrypoint: 'cmd/api/main.go' });
-  });
-  after(() => stop(p));
-
-  it('builds an executable Lambda', async () => {
-    assertExecutableLambda(lambda, ws);
-    p = await serve(lambda);
-  });
-
+describeServed('standalone: chi server at cmd/api', {
+  fixture: 'chi-api',
+  options: { entrypoint: 'cmd/api/main.go' },
+}, (ctx) => {
   it('routes with chi (URL params, methods, middleware, not found)', async () => {
-    const item = await platformRequest(p, { path: '/api/items/7' });
-    assert.equal(item.status, 200, item.body);
-    assert.equal(item.headers['x-server'], 'chi');
-    assert.equal(item.body, 'item 7 (chi request id set: true)');
-
-    const del = await platformRequest(p, { method: 'DELETE', path: '/api/items/7' });
-    assert.equal(del.status, 204);
-    assert.equal(del.body, '');
-
-    const missing = await platformRequest(p, { path: '/nope' });
-    assert.equal(missing.status, 404);
-    assert.equal(missing.body, 'chi: not found /nope\n');
-    for (const r of [item, del, missing]) await endOf(p, r.ids);
+    const { p } = ctx;
+    await assertAnswers(p, { path: '/api/items/7' }, {
+      headers: { 'x-server': 'chi' },
+      body: 'item 7 (chi request id set: true)',
+    });
+    await assertAnswers(p, { method: 'DELETE', path: '/api/items/7' }, { status: 204, body: '' });
+    await assertAnswers(p, { path: '/nope' }, { status: 404, body: 'chi: not found /nope\n' });
   });
 
   it('never lets x-vercel-internal-* headers reach the server', async () => {
-    await assertHeadersHidden(p, '/api/headers');
-  });
-
-  it('sends exactly one end message per request; killing user-server is unrecoverable', async () => {
-    await assertProtocolClean(p);
-    await assertKillIsUnrecoverable(p);
+    await assertHeadersHidden(ctx.p, '/api/headers');
   });
 });
 
-describe('standalone: vendored dependencies', () => {
-  let ws;
-  let lambda;
-  let p;
-  before(async () => {
-    ws = copyFixture('standalone/vendored');
-    // No module proxy and an empty module cache: only vendor/ can provide
-    // github.com/google/uuid.
+describeServed('standalone: vendored dependencies', {
+  fixture: 'vendored',
+  // No module proxy and an empty module cache: only vendor/ can provide
+  // github.com/google/uuid.
+  options: (ws) => {
     const emptyModCache = path.join(ws.tmp, 'empty-gomodcache');
     fs.mkdirSync(emptyModCache);
-    lambda = await buildStandalone(ws, {
-      entrypoint: 'main.go',
-      env: { GOPROXY: 'off', GOMODCACHE: emptyModCache },
-    });
-  });
-  after(() => stop(p));
-
-  it('builds offline from vendor/ without touching it', async () => {
-    assertExecutableLambda(lambda, ws);
-    p = await serve(lambda);
-  });
-
+    return { entrypoint: 'main.go', env: { GOPROXY: 'off', GOMODCACHE: emptyModCache } };
+  },
+  builtTitle: 'builds offline from vendor/ without touching it',
+}, (ctx) => {
   it('runs the vendored module', async () => {
     const name = 'https://vercel.com/standalone';
-    const res = await platformRequest(p, { path: `/uuid?name=${encodeURIComponent(name)}` });
-    assert.equal(res.status, 200, res.body);
-    assert.equal(res.headers['x-server'], 'vendored');
-    assert.equal(res.body, `uuid=${nameUUID('sha1', UUID_NAMESPACE.URL, name)} version=5`);
-    await endOf(p, res.ids);
-  });
-
-  it('sends exactly one end message per request; killing user-server is unrecoverable', async () => {
-    await assertProtocolClean(p);
-    await assertKillIsUnrecoverable(p);
+    await assertAnswers(ctx.p, { path: `/uuid?name=${encodeURIComponent(name)}` }, {
+      headers: { 'x-server': 'vendored' },
+      body: `uuid=${nameUUID('sha1', UUID_NAMESPACE.URL, name)} version=5`,
+    });
   });
 });
 
-describe('standalone: buildCommand writing $VERCEL_OUTPUT_FILE', () => {
-  let ws;
-  let lambda;
-  let p;
-  before(async () => {
-    ws = copyFixture('standalone/build-command-output-file');
-    lambda = await buildStandalone(ws, {
-      entrypoint: 'cmd/srv/main.go',
-      config: {
-        buildCommand:
-          'go build -ldflags "-X main.buildEnv=goos=$GOOS,goarch=$GOARCH,cgo=$CGO_ENABLED" ' +
-          '-o "$VERCEL_OUTPUT_FILE" ./cmd/srv',
-      },
-    });
-  });
-  after(() => stop(p));
-
-  it('builds an executable Lambda from the command output', async () => {
-    assertExecutableLambda(lambda, ws);
-    p = await serve(lambda);
-  });
-
+describeServed('standalone: buildCommand writing $VERCEL_OUTPUT_FILE', {
+  fixture: 'build-command-output-file',
+  options: { entrypoint: 'cmd/srv/main.go', config: { buildCommand: BUILD_ENV_COMMAND } },
+  builtTitle: 'builds an executable Lambda from the command output',
+}, (ctx) => {
   it('ran the command with GOOS=linux, GOARCH=amd64 and CGO_ENABLED=0', async () => {
-    const res = await platformRequest(p, { path: '/' });
-    assert.equal(res.status, 200, res.body);
-    assert.equal(res.headers['x-server'], 'build-command-output-file');
-    assert.equal(res.body, 'built-with goos=linux,goarch=amd64,cgo=0; running linux/amd64');
-    await endOf(p, res.ids);
-  });
-
-  it('sends exactly one end message per request; killing user-server is unrecoverable', async () => {
-    await assertProtocolClean(p);
-    await assertKillIsUnrecoverable(p);
+    await assertAnswers(ctx.p, { path: '/' }, {
+      headers: { 'x-server': 'build-command-output-file' },
+      body: 'built-with goos=linux,goarch=amd64,cgo=0; running linux/amd64',
+    });
   });
 });
 
@@ -508,11 +444,10 @@ describe('standalone: buildCommand writing ./server (found as the new ELF binary
   });
 
   it('serves', async () => {
-    const res = await platformRequest(p, { path: '/hello' });
-    assert.equal(res.status, 200, res.body);
-    assert.equal(res.headers['x-server'], 'build-command-server');
-    assert.equal(res.body, 'server binary built by buildCommand: /hello');
-    await endOf(p, res.ids);
+    await assertAnswers(p, { path: '/hello' }, {
+      headers: { 'x-server': 'build-command-server' },
+      body: 'server binary built by buildCommand: /hello',
+    });
   });
 
   it('sends exactly one end message per request; killing user-server is unrecoverable', async () => {
@@ -521,32 +456,18 @@ describe('standalone: buildCommand writing ./server (found as the new ELF binary
   });
 });
 
-describe('standalone: WebSocket echo server (gorilla/websocket)', () => {
-  let ws;
-  let lambda;
-  let p;
-  before(async () => {
-    ws = copyFixture('standalone/websocket');
-    lambda = await buildStandalone(ws, { entrypoint: 'main.go' });
-  });
-  after(() => stop(p));
-
-  it('builds an executable Lambda', async () => {
-    assertExecutableLambda(lambda, ws);
-    p = await serve(lambda);
-  });
-
+describeServed('standalone: WebSocket echo server (gorilla/websocket)', {
+  fixture: 'websocket',
+  options: { entrypoint: 'main.go' },
+}, (ctx) => {
   it('serves plain HTTP too', async () => {
-    const res = await platformRequest(p, { path: '/' });
-    assert.equal(res.status, 200);
-    assert.equal(res.body, 'websocket echo server; connect to /ws (got /)');
+    await assertAnswers(ctx.p, { path: '/' }, { body: 'websocket echo server; connect to /ws (got /)' });
     // A non-upgrade request to the WebSocket route is refused by gorilla.
-    const refused = await platformRequest(p, { path: '/ws' });
-    assert.equal(refused.status, 400);
-    for (const r of [res, refused]) await endOf(p, r.ids);
+    await assertAnswers(ctx.p, { path: '/ws' }, { status: 400 });
   });
 
   it('upgrades (RFC 6455 handshake) and echoes text, binary and ping frames, then closes', async () => {
+    const { p } = ctx;
     const { res, socket, head, key, ids } = await platformUpgrade(p, '/ws');
     try {
       assert.equal(res.statusCode, 101);
@@ -584,49 +505,24 @@ describe('standalone: WebSocket echo server (gorilla/websocket)', () => {
     }
     await endOf(p, ids);
   });
-
-  it('sends exactly one end message per request; killing user-server is unrecoverable', async () => {
-    await assertProtocolClean(p);
-    await assertKillIsUnrecoverable(p);
-  });
 });
 
-describe('standalone: includeFiles (relative to workPath) read at run time', () => {
-  const INCLUDED = ['data/message.txt', 'data/nested/info.json', 'templates/page.tmpl'];
-  let ws;
-  let lambda;
-  let p;
-  before(async () => {
-    ws = copyFixture('standalone/include-files');
-    lambda = await buildStandalone(ws, {
-      entrypoint: 'cmd/api/main.go',
-      config: { includeFiles: ['data/**', 'templates/*.tmpl'] },
-    });
-  });
-  after(() => stop(p));
-
-  it('ships the matching files (and nothing else) beside the binaries', async () => {
-    assertExecutableLambda(lambda, ws, { included: INCLUDED });
-    p = await serve(lambda);
-  });
-
+describeServed('standalone: includeFiles (relative to workPath) read at run time', {
+  fixture: 'include-files',
+  options: { entrypoint: 'cmd/api/main.go', config: { includeFiles: ['data/**', 'templates/*.tmpl'] } },
+  included: ['data/message.txt', 'data/nested/info.json', 'templates/page.tmpl'],
+  builtTitle: 'ships the matching files (and nothing else) beside the binaries',
+}, (ctx) => {
   it('the server reads them from its working directory', async () => {
-    const msg = await platformRequest(p, { path: '/file?path=data/message.txt' });
-    assert.equal(msg.status, 200, msg.body);
-    assert.equal(msg.body, 'message from an included file\n');
+    const { p } = ctx;
+    await assertAnswers(p, { path: '/file?path=data/message.txt' }, { body: 'message from an included file\n' });
     const json = await platformRequest(p, { path: '/file?path=data/nested/info.json' });
     assert.deepEqual(JSON.parse(json.body), { nested: true });
-    const page = await platformRequest(p, { path: '/page?name=Vercel' });
-    assert.equal(page.status, 200, page.body);
-    assert.equal(page.body, 'Hello, Vercel!\n');
+    await endOf(p, json.ids);
+    await assertAnswers(p, { path: '/page?name=Vercel' }, { body: 'Hello, Vercel!\n' });
     const notIncluded = await platformRequest(p, { path: '/file?path=notes/private.txt' });
     assert.equal(notIncluded.status, 404, 'files outside includeFiles are not shipped');
-    for (const r of [msg, json, page, notIncluded]) await endOf(p, r.ids);
-  });
-
-  it('sends exactly one end message per request; killing user-server is unrecoverable', async () => {
-    await assertProtocolClean(p);
-    await assertKillIsUnrecoverable(p);
+    await endOf(p, notIncluded.ids);
   });
 
   it('accepts includeFiles as a single string', async () => {
@@ -649,10 +545,7 @@ describe('standalone: config.functions options', () => {
     const lambda = await buildStandalone(ws, { entrypoint: 'main.go', config: { functions: { 'main.go': options } } });
     assertExecutableLambda(lambda, ws, { options });
     p = await serve(lambda);
-    const res = await platformRequest(p, { path: '/' });
-    assert.equal(res.status, 200, res.body);
-    assert.equal(res.body, 'functions fixture on linux/amd64');
-    await endOf(p, res.ids);
+    await assertAnswers(p, { path: '/' }, { body: 'functions fixture on linux/amd64' });
     await assertProtocolClean(p);
     await assertKillIsUnrecoverable(p);
   });
@@ -758,13 +651,11 @@ describe('standalone: modules found above the project', () => {
     const ws = copyFixture('standalone/monorepo');
     const workPath = path.join(ws.workPath, 'services', 'web');
     const sub = { ...ws, workPath };
-    const { output, error, diff } = await runStandalone(sub, {
+    const output = await buildStandalone(sub, {
       entrypoint: 'main.go',
       config: { includeFiles: 'data/*.txt' },
       repoRootPath: ws.workPath,
     });
-    if (error) throw error;
-    assert.equal(diff, '', `the build changed the tree:\n${diff}`);
     assertExecutableLambda(output, sub, { included: ['data/info.txt'] });
     const p = await serve(output);
     try {
@@ -782,9 +673,7 @@ describe('standalone: modules found above the project', () => {
   it('go.work at the repository root provides a sibling module', async () => {
     const ws = copyFixture('standalone/go-work');
     const sub = { ...ws, workPath: path.join(ws.workPath, 'server') };
-    const { output, error, diff } = await runStandalone(sub, { entrypoint: 'main.go', repoRootPath: ws.workPath });
-    if (error) throw error;
-    assert.equal(diff, '', `the build changed the tree:\n${diff}`);
+    const output = await buildStandalone(sub, { entrypoint: 'main.go', repoRootPath: ws.workPath });
     assertExecutableLambda(output, sub);
     await serveOnce(output, '/', 'message from the go.work module');
   });
@@ -836,11 +725,7 @@ describe('standalone: config.functions matching and CGO', () => {
     const lambda = await buildStandalone(ws, {
       entrypoint: 'cmd/srv/main.go',
       env: { CGO_ENABLED: '1' },
-      config: {
-        buildCommand:
-          'go build -ldflags "-X main.buildEnv=goos=$GOOS,goarch=$GOARCH,cgo=$CGO_ENABLED" ' +
-          '-o "$VERCEL_OUTPUT_FILE" ./cmd/srv',
-      },
+      config: { buildCommand: BUILD_ENV_COMMAND },
     });
     const bin = fs.readFileSync(lambda.files['user-server'].fsPath).toString('latin1');
     assert.ok(bin.includes('goos=linux,goarch=amd64,cgo=0'),
@@ -899,45 +784,51 @@ describe('standalone: errors', () => {
     assertNoOutputLeft(ws);
   });
 
-  it('buildCommand that produces nothing → GO_BUILD_FAILED "No compiled Go binary found"', async () => {
+  /**
+   * Builds build-command-errors with `buildCommand` (after `prepare(ws)`),
+   * which must fail with GO_BUILD_FAILED; resolves to { error, diff, ws }.
+   */
+  async function buildCommandFails(buildCommand, { prepare, treeMayChange = false } = {}) {
     const ws = copyFixture('standalone/build-command-errors');
-    const { error } = await standaloneFails(ws, { entrypoint: 'main.go', config: { buildCommand: 'echo built nothing' } });
+    if (prepare) prepare(ws);
+    const { error, diff } = await standaloneFails(ws, { entrypoint: 'main.go', config: { buildCommand } }, { treeMayChange });
     assert.equal(error.code, 'GO_BUILD_FAILED', error.message);
+    return { error, diff, ws };
+  }
+
+  it('buildCommand that produces nothing → GO_BUILD_FAILED "No compiled Go binary found"', async () => {
+    const { error, ws } = await buildCommandFails('echo built nothing');
     assert.match(error.message, /No compiled Go binary found/);
     assertNoOutputLeft(ws);
   });
 
   it('buildCommand writing a non-ELF ./server → "No compiled Go binary found"', async () => {
-    const ws = copyFixture('standalone/build-command-errors');
-    const { error, diff } = await standaloneFails(ws, {
-      entrypoint: 'main.go',
-      config: { buildCommand: "printf '#!/bin/sh\\necho hi\\n' > server && chmod +x server" },
-    }, { treeMayChange: true });
-    assert.equal(error.code, 'GO_BUILD_FAILED', error.message);
+    const { error, diff, ws } = await buildCommandFails(
+      "printf '#!/bin/sh\\necho hi\\n' > server && chmod +x server",
+      { treeMayChange: true },
+    );
     assert.match(error.message, /No compiled Go binary found/);
     assert.deepEqual(changedEntries(diff, ws), ['+ file server']);
   });
 
   it('a stale ELF binary older than the buildCommand is not deployed', async () => {
-    const ws = copyFixture('standalone/build-command-errors');
-    const stale = path.join(ws.workPath, 'server');
-    fs.copyFileSync(fs.realpathSync('/bin/true'), stale); // a (small) ELF binary
-    fs.chmodSync(stale, 0o755);
-    assert.equal(elfMachine(stale, { endian: 'little' }), ELF_MACHINE.x86_64);
-    const old = new Date(Date.now() - 24 * 3600 * 1000);
-    fs.utimesSync(stale, old, old);
-    const { error } = await standaloneFails(ws, { entrypoint: 'main.go', config: { buildCommand: 'true' } });
-    assert.equal(error.code, 'GO_BUILD_FAILED', error.message);
+    const { error } = await buildCommandFails('true', {
+      prepare(ws) {
+        const stale = path.join(ws.workPath, 'server');
+        fs.copyFileSync(fs.realpathSync('/bin/true'), stale); // a (small) ELF binary
+        fs.chmodSync(stale, 0o755);
+        assert.equal(elfMachine(stale, { endian: 'little' }), ELF_MACHINE.x86_64);
+        const old = new Date(Date.now() - 24 * 3600 * 1000);
+        fs.utimesSync(stale, old, old);
+      },
+    });
     assert.match(error.message, /No compiled Go binary found/);
   });
 
   it('buildCommand producing two ELF binaries → "Found multiple ELF binaries"', async () => {
-    const ws = copyFixture('standalone/build-command-errors');
-    const { error, diff } = await standaloneFails(ws, {
-      entrypoint: 'main.go',
-      config: { buildCommand: 'go build -o alpha . && go build -o beta .' },
-    }, { treeMayChange: true });
-    assert.equal(error.code, 'GO_BUILD_FAILED', error.message);
+    const { error, diff, ws } = await buildCommandFails('go build -o alpha . && go build -o beta .', {
+      treeMayChange: true,
+    });
     assert.match(error.message, /Found multiple ELF binaries/);
     assert.match(error.message, /\balpha\b/);
     assert.match(error.message, /\bbeta\b/);
@@ -946,12 +837,7 @@ describe('standalone: errors', () => {
   });
 
   it('failing buildCommand → GO_BUILD_FAILED with its output', async () => {
-    const ws = copyFixture('standalone/build-command-errors');
-    const { error } = await standaloneFails(ws, {
-      entrypoint: 'main.go',
-      config: { buildCommand: 'echo "custom build went wrong" >&2; exit 3' },
-    });
-    assert.equal(error.code, 'GO_BUILD_FAILED', error.message);
+    const { error, ws } = await buildCommandFails('echo "custom build went wrong" >&2; exit 3');
     assert.match(error.message, /custom build went wrong/);
     assertNoOutputLeft(ws);
   });
