@@ -49,6 +49,8 @@ function servesEach(rows) {
   }
 }
 
+const TEXT = 'text/plain; charset=utf-8';
+
 describe('handler mode: module layouts', () => {
   servesEach([
     {
@@ -72,7 +74,10 @@ describe('handler mode: module layouts', () => {
         },
         {
           entrypoint: 'app/api/two/index.go',
-          checks: [{ request: { path: '/api/two' }, status: 202, body: 'two owner=subdir-module-data path=/api/two' }],
+          checks: [
+            { request: { path: '/api/two' }, status: 202, body: 'two owner=subdir-module-data path=/api/two' },
+            { request: { path: '/api/three' }, status: 404, body: '404 page not found\n' },
+          ],
         },
       ],
     },
@@ -89,10 +94,13 @@ describe('handler mode: module layouts', () => {
     {
       title: 'two independent modules',
       fixture: 'two-modules',
-      builds: ['one', 'two'].map((m) => ({
-        entrypoint: `${m}/api/index.go`,
-        checks: [{ body: `module=example.com/${m}` }],
-      })),
+      builds: [
+        { entrypoint: 'one/api/index.go', checks: [{ body: 'module=example.com/one' }] },
+        {
+          entrypoint: 'two/api/index.go',
+          checks: [{ headers: { 'x-module': 'example.com/two' }, body: 'module=example.com/two' }],
+        },
+      ],
     },
     {
       title: 'nested entry api/v1/users/index.go (with a sibling file)',
@@ -114,7 +122,12 @@ describe('handler mode: module layouts', () => {
     {
       title: 'go.mod inside api/ with a self-require, `replace => ./` and `replace => ./extra`',
       fixture: 'api-gomod-replace',
-      checks: [{ body: 'util of example.com/apimod | extra module via replace => ./extra | sibling in the module root' }],
+      checks: [
+        {
+          headers: { 'x-parts': '3' },
+          body: 'util of example.com/apimod | extra module via replace => ./extra | sibling in the module root',
+        },
+      ],
     },
     {
       title: 'go.work with a shared module (api requires it; go.work uses both, versioned replace)',
@@ -124,7 +137,7 @@ describe('handler mode: module layouts', () => {
     {
       title: 'go.work with a shared module required without any replace',
       fixture: 'go-work-plain',
-      checks: [{ body: 'plain workspace module example.com/shared' }],
+      checks: [{ body: 'plain workspace module example.com/shared (no replace)', headers: { 'content-type': TEXT } }],
     },
     {
       title: 'a broken root main.go does not affect api/',
@@ -134,7 +147,7 @@ describe('handler mode: module layouts', () => {
     {
       title: 'vendored module (go.mod + vendor/ from `go mod vendor`) builds and serves',
       fixture: 'vendored',
-      checks: [{ body: `vendored uuid ${nameUUID('md5', NS.DNS, 'vendored')}` }],
+      checks: [{ body: `vendored uuid ${nameUUID('md5', NS.DNS, 'vendored')} version 3` }],
     },
   ]);
 
@@ -265,10 +278,11 @@ describe('handler mode: [param].go entrypoints', () => {
       fixture: 'bracket-no-gomod',
       entrypoint: 'api/[slug].go',
       checks: [
+        { request: { path: '/api/' }, status: 400, body: 'no slug\n' },
         {
           request: { path: '/api/hello-world?slug=hello-world' },
           headers: { 'x-slug': 'hello-world' },
-          body: 'slug=hello-world upper=HELLO-WORLD',
+          body: 'slug=hello-world upper=HELLO-WORLD words=2',
         },
       ],
     },
