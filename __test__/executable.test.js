@@ -62,14 +62,12 @@ func main() {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hello from user-server %s %s", r.Method, r.URL.RequestURI())
 	})
+	// /headers: the request headers as JSON { Name: [values] }, Host included.
 	mux.HandleFunc("/headers", func(w http.ResponseWriter, r *http.Request) {
-		h := map[string][]string{}
-		for k, v := range r.Header {
-			h[k] = v
-		}
-		h["Host"] = []string{r.Host}
+		seen := r.Header.Clone()
+		seen.Set("Host", r.Host)
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(h)
+		json.NewEncoder(w).Encode(seen)
 	})
 	mux.HandleFunc("/stream", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
