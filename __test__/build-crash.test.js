@@ -1,6 +1,12 @@
 'use strict';
 
-// Undo that survives a crash, and concurrent builds (issue 2, item 5).
+// A build killed half-way, and concurrent builds.
+//
+// The builder never writes the user's tree: it compiles through
+// `go build -overlay` with an alternate -modfile in a scratch directory of
+// its TMPDIR. A build killed at any point therefore leaves the tree as it
+// was; its scratch directory stays in TMPDIR until the next build there
+// removes it.
 //
 // Crash: a child `node -e` runs build() on a no-go.mod fixture with a cold
 // GOCACHE (so `go build` runs for seconds); once a `go build … -o …/bootstrap`

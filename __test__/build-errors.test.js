@@ -1,6 +1,6 @@
 'use strict';
 
-// build() failures (issue 2, item 6): each is a NowBuildError from
+// build() failures: each is a NowBuildError from
 // @vercel/build-utils with a stable code and a useful message, and the tree
 // (the fixture copy and everything beside it) is left byte-identical.
 

@@ -1,8 +1,8 @@
 'use strict';
 
-// build() options and environment (issue 2, item 3): GO_BUILD_FLAGS, huge
-// meta.env values, `architecture: "arm64"` from config.functions, and
-// GIT_CREDENTIALS scoped to the build (nothing left in the user's home).
+// build() options and environment: GO_BUILD_FLAGS, huge meta.env values,
+// `architecture: "arm64"` from config.functions, and GIT_CREDENTIALS scoped
+// to the build (nothing left in the user's home).
 
 const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');

@@ -1,7 +1,8 @@
 'use strict';
 
-// build() in handler mode (issue 2): every spec §9 idea that applies to
-// handler functions, as a real Go project under __test__/fixtures/handler.
+// build() in handler mode: the module layouts, Go versions, handler names
+// and entrypoint forms a handler function can have, each a real Go project
+// under __test__/fixtures/handler.
 //
 // For each build: the fixture (a private copy) is snapshotted before and after
 // and must be byte-identical (paths, contents, modes, symlinks), the Lambda

@@ -55,7 +55,7 @@ async function servesOnce(fixture, entrypoint, urlPath, expected, { whileRunning
 describe('handler dev server: fixtures are compiled the way build() compiles them', () => {
   it('serves a handler that uses sibling files, another package of its module and an embedded file', async () => {
     const echo = 'hello dev=1 ünïcode';
-    // sibling-v1: identifier from a sibling file (the reference's dev bug);
+    // sibling-v1: identifier from a sibling file (which @vercel/go's dev server misses);
     // lib-v1: another package of the module; env: meta.env reaches the handler.
     await servesOnce('module', 'api/index.go', '/api?id=1', `sibling=sibling-v1 lib=lib-v1 embed=banner-v1 tag=off env=${echo}`, {
       env: { DEV_ECHO: echo },

@@ -1,7 +1,7 @@
 'use strict';
 
-// build() in standalone mode (issue 5, spec §5): `framework: "go"` projects
-// whose entrypoint is a whole server. Fixtures: __test__/fixtures/standalone.
+// build() in standalone mode: `framework: "go"` projects whose entrypoint
+// is a whole server. Fixtures: __test__/fixtures/standalone.
 //
 // For every fixture the test
 //   - builds a private copy (<tmp>/ws/<name>) and asserts the whole <tmp>/ws
@@ -21,8 +21,8 @@
 // the project, config.functions matching and CGO_ENABLED, concurrent builds
 // with a cold executable cache, the error cases and detectGoEntrypoint().
 //
-// Build output goes to a per-test TMPDIR (meta.env) and is removed by the
-// after hooks, as are the servers. Cold Go build cache: ~3 min on 2 cores
+// Build output goes to the TMPDIR beside each fixture copy (meta.env); the
+// after hooks stop the servers and remove both. Cold Go build cache: ~3 min on 2 cores
 // (gin and the arm64 standard library dominate); warm: ~15-30 s.
 
 const { describe, it, before, after } = require('node:test');
