@@ -15,6 +15,7 @@ const {
   ROOT,
   tempDir,
   removeTempDirs,
+  writeFiles,
   startPlatform,
   invocationIds,
   invocationHeaders,
@@ -212,15 +213,11 @@ describe('go/executable (standalone-mode proxy)', () => {
 
     // Built exactly as the builder does: a throw-away module around main.go.
     const exeMod = path.join(work, 'executable-src');
-    fs.mkdirSync(exeMod);
-    fs.copyFileSync(EXECUTABLE_SRC, path.join(exeMod, 'main.go'));
-    fs.writeFileSync(path.join(exeMod, 'go.mod'), 'module vc-executable\n\ngo 1.22\n');
+    writeFiles(exeMod, { 'main.go': fs.readFileSync(EXECUTABLE_SRC), 'go.mod': 'module vc-executable\n\ngo 1.22\n' });
     goBuild(exeMod, path.join(binDir, 'executable'));
 
     const userMod = path.join(work, 'user-src');
-    fs.mkdirSync(userMod);
-    fs.writeFileSync(path.join(userMod, 'main.go'), USER_SERVER_SRC);
-    fs.writeFileSync(path.join(userMod, 'go.mod'), 'module userserver\n\ngo 1.22\n');
+    writeFiles(userMod, { 'main.go': USER_SERVER_SRC, 'go.mod': 'module userserver\n\ngo 1.22\n' });
     goBuild(userMod, path.join(binDir, 'user-server'));
   });
 

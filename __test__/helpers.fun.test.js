@@ -9,7 +9,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
-const { tempDir, removeTempDirs, invokeLambdaDir, buildEvent } = require('./helpers');
+const { tempDir, removeTempDirs, writeFiles, invokeLambdaDir, buildEvent } = require('./helpers');
 
 const MAIN_GO = `package main
 
@@ -56,10 +56,8 @@ before(() => {
   tmp = tempDir('helpers-fun');
   const src = path.join(tmp, 'src');
   lambdaDir = path.join(tmp, 'lambda');
-  fs.mkdirSync(src);
+  writeFiles(src, { 'go.mod': GO_MOD, 'main.go': MAIN_GO });
   fs.mkdirSync(lambdaDir);
-  fs.writeFileSync(path.join(src, 'go.mod'), GO_MOD);
-  fs.writeFileSync(path.join(src, 'main.go'), MAIN_GO);
   const env = {
     ...process.env,
     GOOS: 'linux',

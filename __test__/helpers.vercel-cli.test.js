@@ -13,12 +13,8 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
 const {
-  tempDir,
-  removeTempDirs,
-  vercelBuild,
-  readFunctions,
-  materializeFunction,
-  invokeLambdaDir,
+  vercelBuild, readFunctions, materializeFunction, // under test
+  invokeLambdaDir, tempDir, removeTempDirs, writeFiles,
 } = require('./helpers');
 
 const REFERENCE_VERSION = '3.10.5';
@@ -35,16 +31,11 @@ function goVersion() {
 }
 
 function writeProject(dir, use) {
-  fs.mkdirSync(path.join(dir, 'api'), { recursive: true });
-  fs.writeFileSync(
-    path.join(dir, 'vercel.json'),
-    JSON.stringify({ version: 2, builds: [{ src: 'api/*.go', use }] }, null, 2)
-  );
-  // go-bridge must be required explicitly: the reference's `go mod tidy` would look up
-  // go-bridge@latest, which the module proxy answers with 403 on this machine.
-  fs.writeFileSync(
-    path.join(dir, 'go.mod'),
-    `module example.com/ref
+  writeFiles(dir, {
+    'vercel.json': JSON.stringify({ version: 2, builds: [{ src: 'api/*.go', use }] }, null, 2),
+    // go-bridge must be required explicitly: the reference's `go mod tidy` would look up
+    // go-bridge@latest, which the module proxy answers with 403 on this machine.
+    'go.mod': `module example.com/ref
 
 go ${goVersion()}
 
@@ -52,11 +43,8 @@ require (
 	github.com/aws/aws-lambda-go v1.55.1 // indirect
 	github.com/vercel/go-bridge v0.0.0-20221108222652-296f4c6bdb6d // indirect
 )
-`
-  );
-  fs.writeFileSync(
-    path.join(dir, 'api', 'index.go'),
-    `package handler
+`,
+    'api/index.go': `package handler
 
 import (
 	"fmt"
@@ -70,8 +58,8 @@ func Handler(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(202)
 	fmt.Fprintf(w, "ref %s %s %s", r.Method, r.URL.Path, b)
 }
-`
-  );
+`,
+  });
 }
 
 describe('vercel-cli helper with the reference @vercel/go', { skip, timeout: 900000 }, () => {

@@ -12,7 +12,15 @@ const http = require('node:http')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
 
-const { loadBuilder, adoptOutputDirs, tempDir, removeTempDirs, invokeLambda, hashTree } = require('./helpers')
+const {
+  loadBuilder,
+  adoptOutputDirs,
+  tempDir,
+  removeTempDirs,
+  writeFiles,
+  invokeLambda,
+  hashTree,
+} = require('./helpers')
 
 const builder = loadBuilder()
 
@@ -62,11 +70,9 @@ function pathWithoutGo() {
 
 function project(name, goLine) {
   const dir = path.join(work, name)
-  fs.mkdirSync(path.join(dir, 'api'), { recursive: true })
-  fs.writeFileSync(path.join(dir, 'go.mod'), `module example.com/${name}\n\ngo ${goLine}\n`)
-  fs.writeFileSync(
-    path.join(dir, 'api', 'index.go'),
-    [
+  writeFiles(dir, {
+    'go.mod': `module example.com/${name}\n\ngo ${goLine}\n`,
+    'api/index.go': [
       'package handler',
       '',
       'import (',
@@ -80,7 +86,7 @@ function project(name, goLine) {
       '}',
       '',
     ].join('\n'),
-  )
+  })
   return dir
 }
 
