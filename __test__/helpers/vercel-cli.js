@@ -66,6 +66,11 @@ function run(cmd, args, { cwd, env, timeoutMs, input } = {}) {
       if (timedOut) stderr += `\n[helper] ${cmd} timed out after ${timeoutMs} ms\n`;
       resolve({ code: code === null ? 1 : code, signal, stdout, stderr, durationMs: Date.now() - started });
     });
+    // A child that exits without reading its stdin (tar, for one) closes the
+    // pipe first: EPIPE there is not a failure of the command.
+    child.stdin.on('error', (err) => {
+      if (err.code !== 'EPIPE') reject(err);
+    });
     child.stdin.end(input || '');
   });
 }
