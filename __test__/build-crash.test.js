@@ -1,6 +1,12 @@
 'use strict';
 
-// Undo that survives a crash, and concurrent builds (issue 2, item 5).
+// A build killed half-way, and concurrent builds.
+//
+// The builder never writes the user's tree: it compiles through
+// `go build -overlay` with an alternate -modfile in a scratch directory of
+// its TMPDIR. A build killed at any point therefore leaves the tree as it
+// was; its scratch directory stays in TMPDIR until the next build there
+// removes it.
 //
 // Crash: a child `node -e` runs build() on a no-go.mod fixture with a cold
 // GOCACHE (so `go build` runs for seconds); once a `go build … -o …/bootstrap`
@@ -22,52 +28,21 @@ const {
   loadBuilder,
   copyFixture,
   buildOk,
+  buildAndServe,
   tempDir,
   assertSameTree,
   assertHandlerLambda,
-  invokeLambda,
-  assertResponse,
-} = require('./helpers/build-lambda');
-const { snapshotTree } = require('./helpers/tree');
+  assertServes,
+  snapshotTree,
+  sleep,
+  processTable,
+  descendants,
+} = require('./helpers');
 
 let builder;
 before(() => {
   builder = loadBuilder();
 });
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** pid → { ppid, argv } for every process we can read. */
-function processTable() {
-  const table = new Map();
-  for (const name of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
-      // pid (comm) state ppid …  — comm may contain spaces and parentheses.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const argv = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean);
-      table.set(Number(name), { ppid, argv });
-    } catch {}
-  }
-  return table;
-}
-
-/** Descendants of `root` (pids), from a process table. */
-function descendants(table, root) {
-  const out = [];
-  const queue = [root];
-  while (queue.length) {
-    const parent = queue.shift();
-    for (const [pid, info] of table) {
-      if (info.ppid === parent) {
-        out.push(pid);
-        queue.push(pid);
-      }
-    }
-  }
-  return out;
-}
 
 /** The `go build … -o <program>` process under `root`, if any. */
 function findGoBuild(table, root) {
@@ -93,11 +68,11 @@ after(() => {
 
 describe('crash during build', () => {
   it('SIGKILL of the building process during `go build` leaves the tree identical; the next build works', async () => {
-    const ws = copyFixture('no-go-mod-third-party');
+    const ws = copyFixture('handler/no-go-mod-third-party');
     const before = snapshotTree(ws.root);
-    const gocache = tempDir('go-builder-cold-gocache-');
+    const gocache = tempDir('cold-gocache');
     // A private TMPDIR: the killed build's scratch and output dirs land (and stay) there.
-    const tmp = tempDir('go-builder-test-tmpdir-');
+    const tmp = tempDir('tmpdir');
     const script = `
       const builder = require(${JSON.stringify(ROOT)});
       builder.build({
@@ -147,13 +122,13 @@ describe('crash during build', () => {
     assertSameTree(before, snapshotTree(ws.root), 'after the orphaned go processes stopped');
 
     // The next build on the same workPath (shared, warm GOCACHE) succeeds and serves.
-    const lambda = await buildOk(ws, 'api/index.go', { builder });
-    assertHandlerLambda(lambda);
-    const res = await invokeLambda(lambda, { path: '/api?name=after-crash' });
-    assertResponse(res, {
-      handler: 'no-go-mod-third-party/api/index.go#Handler',
-      body: /^uuid=[0-9a-f-]{36} version=5$/,
-    });
+    await buildAndServe(ws, { entrypoint: 'api/index.go' }, [
+      {
+        request: { path: '/api?name=after-crash' },
+        handler: 'no-go-mod-third-party/api/index.go#Handler',
+        body: /^uuid=[0-9a-f-]{36} version=5$/,
+      },
+    ]);
     assertSameTree(before, snapshotTree(ws.root), 'after the next build');
 
     // The killed build could not remove its scratch directory; the next
@@ -170,42 +145,31 @@ describe('crash during build', () => {
 });
 
 describe('concurrent builds on one workPath', () => {
-  it('two entrypoints of the same package at once', async () => {
-    const ws = copyFixture('three-handlers');
+  /**
+   * Builds the three-handlers entries `files` (api/<file>.go, handler
+   * <File>) of one copy at once: the tree stays unchanged, every build
+   * writes its own bootstrap, and each Lambda serves its own handler.
+   */
+  async function buildAtOnce(files) {
+    const ws = copyFixture('handler/three-handlers');
     const before = snapshotTree(ws.root);
-    const [alpha, beta] = await Promise.all([
-      buildOk(ws, 'api/alpha.go', { builder }),
-      buildOk(ws, 'api/beta.go', { builder }),
-    ]);
+    const lambdas = await Promise.all(files.map((file) => buildOk(ws, { entrypoint: `api/${file}.go` })));
     assertSameTree(before, snapshotTree(ws.root), 'after both builds');
-    assertHandlerLambda(alpha);
-    assertHandlerLambda(beta);
-    assert.notEqual(alpha.files.bootstrap.fsPath, beta.files.bootstrap.fsPath);
-    assertResponse(await invokeLambda(alpha, {}), {
-      handler: 'three-handlers/api/alpha.go#Alpha',
-      body: 'fn=Alpha shared=shared:ALPHA',
-    });
-    assertResponse(await invokeLambda(beta, {}), {
-      handler: 'three-handlers/api/beta.go#Beta',
-      body: 'fn=Beta shared=shared:BETA',
-    });
+    assert.notEqual(lambdas[0].files.bootstrap.fsPath, lambdas[1].files.bootstrap.fsPath);
+    for (const [i, file] of files.entries()) {
+      const fn = file[0].toUpperCase() + file.slice(1);
+      assertHandlerLambda(lambdas[i]);
+      await assertServes(lambdas[i], [
+        { handler: `three-handlers/api/${file}.go#${fn}`, body: `fn=${fn} shared=shared:${file.toUpperCase()}` },
+      ]);
+    }
+  }
+
+  it('two entrypoints of the same package at once', async () => {
+    await buildAtOnce(['alpha', 'beta']);
   });
 
   it('the same entrypoint twice at once', async () => {
-    const ws = copyFixture('three-handlers');
-    const before = snapshotTree(ws.root);
-    const [first, second] = await Promise.all([
-      buildOk(ws, 'api/gamma.go', { builder }),
-      buildOk(ws, 'api/gamma.go', { builder }),
-    ]);
-    assertSameTree(before, snapshotTree(ws.root), 'after both builds');
-    assert.notEqual(first.files.bootstrap.fsPath, second.files.bootstrap.fsPath);
-    for (const lambda of [first, second]) {
-      assertHandlerLambda(lambda);
-      assertResponse(await invokeLambda(lambda, {}), {
-        handler: 'three-handlers/api/gamma.go#Gamma',
-        body: 'fn=Gamma shared=shared:GAMMA',
-      });
-    }
+    await buildAtOnce(['gamma', 'gamma']);
   });
 });

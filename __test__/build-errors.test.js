@@ -1,6 +1,6 @@
 'use strict';
 
-// build() failures (issue 2, item 6): each is a NowBuildError from
+// build() failures: each is a NowBuildError from
 // @vercel/build-utils with a stable code and a useful message, and the tree
 // (the fixture copy and everything beside it) is left byte-identical.
 
@@ -13,10 +13,11 @@ const {
   loadBuilder,
   buildUtils,
   copyFixture,
-  buildIn,
+  buildFails,
   tempDir,
-} = require('./helpers/build-lambda');
-const { snapshotTree, diffSnapshots } = require('./helpers/tree');
+  snapshotTree,
+  diffSnapshots,
+} = require('./helpers');
 
 const GO_DOCS = 'https://vercel.com/docs/functions/runtimes/go';
 
@@ -28,17 +29,16 @@ before(() => {
 });
 
 /**
- * Builds (tree checked by buildIn) and returns the error, which must be a
+ * Builds (the tree must be unchanged) and returns the error, which must be a
  * NowBuildError with `code`. The build gets a private TMPDIR (meta.env), which
  * must be empty afterwards: a failed build leaves no scratch or output dir.
  */
 async function expectBuildError(fixture, entrypoint, code, opts = {}) {
-  const ws = copyFixture(fixture);
+  const ws = copyFixture(`handler/${fixture}`);
   if (opts.prepare) opts.prepare(ws);
-  const tmp = tempDir('go-builder-test-tmpdir-');
+  const tmp = tempDir('tmpdir');
   const env = { TMPDIR: tmp, ...opts.env };
-  const { output, error } = await buildIn(ws, entrypoint, { builder, ...opts, env });
-  assert.equal(output, undefined, `build(${entrypoint}) of ${fixture} must fail`);
+  const { error } = await buildFails(ws, { entrypoint, builder, config: opts.config, env });
   assert.ok(error instanceof NowBuildError, `a NowBuildError, got ${error && error.stack}`);
   assert.equal(error.code, code, `code (message: ${error.message})`);
   assert.equal(typeof error.message, 'string');
@@ -74,7 +74,7 @@ describe('build() errors', () => {
   });
 
   it('`go` missing (PATH is an empty directory) → GO_NOT_FOUND', async () => {
-    const empty = tempDir('go-builder-empty-path-');
+    const empty = tempDir('empty-path');
     const err = await expectBuildError('basic', 'api/index.go', 'GO_NOT_FOUND', {
       env: { PATH: empty },
     });
@@ -144,7 +144,7 @@ describe('build() errors', () => {
   });
 
   it('bad input types are rejections, not synchronous throws', async () => {
-    const ws = copyFixture('basic');
+    const ws = copyFixture('handler/basic');
     const before = snapshotTree(ws.root);
     const bad = [
       { files: {}, entrypoint: 5, workPath: ws.workPath, config: {}, meta: { skipDownload: true } },

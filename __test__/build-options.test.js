@@ -1,10 +1,10 @@
 'use strict';
 
-// build() options and environment (issue 2, item 3): GO_BUILD_FLAGS, huge
-// meta.env values, `architecture: "arm64"` from config.functions, and
-// GIT_CREDENTIALS scoped to the build (nothing left in the user's home).
+// build() options and environment: GO_BUILD_FLAGS, huge meta.env values,
+// `architecture: "arm64"` from config.functions, and GIT_CREDENTIALS scoped
+// to the build (nothing left in the user's home).
 
-const { describe, it, before } = require('node:test');
+const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -13,69 +13,58 @@ const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
 const {
-  loadBuilder,
   copyFixture,
   buildOk,
+  buildAndServe,
   assertHandlerLambda,
-  invokeLambda,
-  assertResponse,
+  assertServes,
   elfMachine,
   tempDir,
-} = require('./helpers/build-lambda');
+} = require('./helpers');
 
-let builder;
-before(() => {
-  builder = loadBuilder();
-});
+/** What handler/basic answers on x86_64: built for linux/amd64, no build env at run time. */
+const BASIC_AMD64 = {
+  handler: 'basic/api/index.go#Handler',
+  body: 'basic linux amd64 huge-env-at-runtime=false greeting-from-sibling',
+};
 
 describe('GO_BUILD_FLAGS', () => {
-  it('without GO_BUILD_FLAGS the default build (no tags) is used', async () => {
-    const ws = copyFixture('build-tags');
-    const lambda = await buildOk(ws, 'api/index.go', { builder });
-    assertHandlerLambda(lambda);
-    assertResponse(await invokeLambda(lambda, {}), {
-      handler: 'build-tags/api/index.go#Handler',
-      body: 'variant=normal',
+  const cases = [
+    ['without GO_BUILD_FLAGS the default build (no tags) is used', {}, 'variant=normal'],
+    [
+      'GO_BUILD_FLAGS=`-tags special -ldflags "-s -w"` from meta.env selects the tagged file',
+      { GO_BUILD_FLAGS: '-tags special -ldflags "-s -w"' },
+      'variant=special',
+    ],
+  ];
+  for (const [title, env, body] of cases) {
+    it(title, async () => {
+      const ws = copyFixture('handler/build-tags');
+      await buildAndServe(ws, { entrypoint: 'api/index.go', env }, [
+        { handler: 'build-tags/api/index.go#Handler', body },
+      ]);
     });
-  });
-
-  it('GO_BUILD_FLAGS=`-tags special -ldflags "-s -w"` from meta.env selects the tagged file', async () => {
-    const ws = copyFixture('build-tags');
-    const lambda = await buildOk(ws, 'api/index.go', {
-      builder,
-      env: { GO_BUILD_FLAGS: '-tags special -ldflags "-s -w"' },
-    });
-    assertHandlerLambda(lambda);
-    assertResponse(await invokeLambda(lambda, {}), {
-      handler: 'build-tags/api/index.go#Handler',
-      body: 'variant=special',
-    });
-  });
+  }
 });
 
 describe('environment', () => {
   it('a 100 KB meta.env value does not break the build and does not leak into the Lambda', async () => {
-    const ws = copyFixture('basic');
+    const ws = copyFixture('handler/basic');
     const huge = 'v'.repeat(100 * 1024);
-    const lambda = await buildOk(ws, 'api/index.go', {
-      builder,
-      env: { HUGE_VALUE: huge, ANOTHER_HUGE_VALUE: `${huge}-2` },
-    });
-    assertHandlerLambda(lambda);
+    const { lambda } = await buildAndServe(
+      ws,
+      { entrypoint: 'api/index.go', env: { HUGE_VALUE: huge, ANOTHER_HUGE_VALUE: `${huge}-2` } },
+      [{ ...BASIC_AMD64, headers: { 'x-arch': 'amd64' } }],
+    );
     assert.deepEqual(lambda.environment, {});
-    assertResponse(await invokeLambda(lambda, {}), {
-      handler: 'basic/api/index.go#Handler',
-      headers: { 'x-arch': 'amd64' },
-      body: 'basic linux amd64 huge-env-at-runtime=false greeting-from-sibling',
-    });
   });
 });
 
 describe('temporary files', () => {
   it('a successful build leaves only its output directory (holding the Lambda files) in TMPDIR', async () => {
-    const ws = copyFixture('basic');
-    const tmp = tempDir('go-builder-test-tmpdir-');
-    const lambda = await buildOk(ws, 'api/index.go', { builder, env: { TMPDIR: tmp } });
+    const ws = copyFixture('handler/basic');
+    const tmp = tempDir('tmpdir');
+    const lambda = await buildOk(ws, { entrypoint: 'api/index.go', env: { TMPDIR: tmp } });
     assertHandlerLambda(lambda);
     const left = fs.readdirSync(tmp);
     assert.equal(left.length, 1, `only the output dir is left in TMPDIR: ${left.join(', ')}`);
@@ -84,25 +73,28 @@ describe('temporary files', () => {
 });
 
 describe('architecture', () => {
-  it('config.functions {"api/*.go": {architecture: "arm64"}} → arm64 Lambda with an AArch64 bootstrap', async () => {
-    const ws = copyFixture('basic');
-    const lambda = await buildOk(ws, 'api/index.go', {
-      builder,
-      config: { functions: { 'api/*.go': { architecture: 'arm64', memory: 1024 } } },
+  const cases = [
+    [
+      'config.functions {"api/*.go": {architecture: "arm64"}} → arm64 Lambda with an AArch64 bootstrap',
+      { 'api/*.go': { architecture: 'arm64', memory: 1024 } },
+      'arm64',
+      [183, 'e_machine EM_AARCH64'],
+    ],
+    [
+      'a config.functions glob that does not match keeps x86_64',
+      { 'other/*.go': { architecture: 'arm64' } },
+      'x86_64',
+      [62, 'e_machine EM_X86_64'],
+    ],
+  ];
+  for (const [title, functions, architecture, [machine, label]] of cases) {
+    it(title, async () => {
+      const ws = copyFixture('handler/basic');
+      const lambda = await buildOk(ws, { entrypoint: 'api/index.go', config: { functions } });
+      assertHandlerLambda(lambda, { architecture });
+      assert.equal(elfMachine(lambda.files.bootstrap.fsPath), machine, label);
     });
-    assertHandlerLambda(lambda, { architecture: 'arm64' });
-    assert.equal(elfMachine(lambda.files.bootstrap.fsPath), 183, 'e_machine EM_AARCH64');
-  });
-
-  it('a config.functions glob that does not match keeps x86_64', async () => {
-    const ws = copyFixture('basic');
-    const lambda = await buildOk(ws, 'api/index.go', {
-      builder,
-      config: { functions: { 'other/*.go': { architecture: 'arm64' } } },
-    });
-    assertHandlerLambda(lambda, { architecture: 'x86_64' });
-    assert.equal(elfMachine(lambda.files.bootstrap.fsPath), 62, 'e_machine EM_X86_64');
-  });
+  }
 });
 
 /** Everything git could read as global/user configuration or stored credentials. */
@@ -175,17 +167,14 @@ describe('GIT_CREDENTIALS', () => {
   it('builds, leaves ~/.git-credentials and the global git config untouched, and leaves no credentials behind', async () => {
     const token = `tok-${crypto.randomBytes(8).toString('hex')}`;
     const before = gitUserState();
-    const ws = copyFixture('basic');
-    const lambda = await buildOk(ws, 'api/index.go', {
-      builder,
+    const ws = copyFixture('handler/basic');
+    const lambda = await buildOk(ws, {
+      entrypoint: 'api/index.go',
       env: { GIT_CREDENTIALS: `https://user:${token}@github.com` },
     });
     assertHandlerLambda(lambda);
     assert.deepEqual(gitUserState(), before, 'git user state unchanged');
     assert.deepEqual(leftoverFilesContaining(token), [], 'no credentials left in temp directories');
-    assertResponse(await invokeLambda(lambda, {}), {
-      handler: 'basic/api/index.go#Handler',
-      body: 'basic linux amd64 huge-env-at-runtime=false greeting-from-sibling',
-    });
+    await assertServes(lambda, [BASIC_AMD64]);
   });
 });

@@ -1,7 +1,8 @@
 'use strict';
 
-// build() in handler mode (issue 2): every spec §9 idea that applies to
-// handler functions, as a real Go project under __test__/fixtures/handler.
+// build() in handler mode: the module layouts, Go versions, handler names
+// and entrypoint forms a handler function can have, each a real Go project
+// under __test__/fixtures/handler.
 //
 // For each build: the fixture (a private copy) is snapshotted before and after
 // and must be byte-identical (paths, contents, modes, symlinks), the Lambda
@@ -13,208 +14,162 @@
 // GIT_CREDENTIALS, huge env): build-options.test.js. Crash and concurrency:
 // build-crash.test.js.
 
-const { describe, it, before } = require('node:test');
+const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');
-const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const {
-  loadBuilder,
   copyFixture,
   buildOk,
-  assertHandlerLambda,
+  buildAndServe,
   invokeLambda,
-  assertResponse,
-} = require('./helpers/build-lambda');
-
-let builder;
-before(() => {
-  builder = loadBuilder();
-});
-
-/** Name-based UUID (RFC 4122 v3 = md5, v5 = sha1), computed independently of Go. */
-function nameUUID(algorithm, namespace, name) {
-  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
-  const h = crypto.createHash(algorithm).update(Buffer.concat([ns, Buffer.from(name)])).digest();
-  const b = Buffer.from(h.subarray(0, 16));
-  b[6] = (b[6] & 0x0f) | (algorithm === 'sha1' ? 0x50 : 0x30);
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const hex = b.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-const NS = {
-  DNS: '6ba7b810-9dad-11d1-80b4-00c04fd430c8',
-  URL: '6ba7b811-9dad-11d1-80b4-00c04fd430c8',
-  OID: '6ba7b812-9dad-11d1-80b4-00c04fd430c8',
-  X500: '6ba7b814-9dad-11d1-80b4-00c04fd430c8',
-};
+  nameUUID,
+  UUID_NAMESPACE: NS,
+} = require('./helpers');
 
 /**
- * Builds `entrypoint` of an already copied fixture, checks the tree and the
- * Lambda, invokes it with each request and checks each response.
- * checks: [{ request, status, handler, headers, body }]
+ * One test per row: a fresh copy of fixtures/handler/<fixture>, whose
+ * entries are built in turn (each with a tree check and the handler-mode
+ * Lambda fields) and invoked with each check's request. A row is one build
+ * ({ entrypoint = 'api/index.go', fn = 'Handler', checks, opts }) or lists
+ * several in `builds`; every response must carry the X-Handler header
+ * <fixture>/<entrypoint>#<fn> besides what its check says (status, headers,
+ * body). `precondition(ws)` runs on the copy before the first build.
  */
-async function buildAndServe(ws, entrypoint, checks, opts = {}) {
-  const lambda = await buildOk(ws, entrypoint, { builder, ...opts });
-  assertHandlerLambda(lambda);
-  const responses = await invokeLambda(
-    lambda,
-    checks.map((c) => c.request || {})
-  );
-  checks.forEach((c, i) => assertResponse(responses[i], c));
-  return { lambda, responses };
+function servesEach(rows) {
+  for (const row of rows) {
+    it(row.title, async () => {
+      const ws = copyFixture(`handler/${row.fixture}`);
+      if (row.precondition) row.precondition(ws);
+      for (const { entrypoint = 'api/index.go', fn = 'Handler', checks, opts } of row.builds || [row]) {
+        const handler = `${row.fixture}/${entrypoint}#${fn}`;
+        await buildAndServe(ws, { entrypoint, ...opts }, checks.map((c) => ({ handler, ...c })));
+      }
+    });
+  }
 }
 
+const TEXT = 'text/plain; charset=utf-8';
+
 describe('handler mode: module layouts', () => {
-  it('no go.mod, with a third-party import (resolved through the module proxy)', async () => {
-    const ws = copyFixture('no-go-mod-third-party');
-    const expected = nameUUID('sha1', NS.URL, 'https://vercel.com/abc');
-    await buildAndServe(ws, 'api/index.go', [
-      {
-        request: { path: '/api?name=abc' },
-        handler: 'no-go-mod-third-party/api/index.go#Handler',
-        body: `uuid=${expected} version=5`,
-      },
-    ]);
-  });
+  servesEach([
+    {
+      title: 'no go.mod, with a third-party import (resolved through the module proxy)',
+      fixture: 'no-go-mod-third-party',
+      checks: [
+        {
+          request: { path: '/api?name=abc' },
+          body: `uuid=${nameUUID('sha1', NS.URL, 'https://vercel.com/abc')} version=5`,
+        },
+      ],
+    },
+    {
+      title: 'go.mod in a sub-directory above two entries (two packages of one module)',
+      fixture: 'gomod-subdir',
+      builds: [
+        {
+          entrypoint: 'app/api/one.go',
+          fn: 'One',
+          checks: [{ status: 201, body: 'one owner=subdir-module-data sibling=api-sibling' }],
+        },
+        {
+          entrypoint: 'app/api/two/index.go',
+          checks: [
+            { request: { path: '/api/two' }, status: 202, body: 'two owner=subdir-module-data path=/api/two' },
+            { request: { path: '/api/three' }, status: 404, body: '404 page not found\n' },
+          ],
+        },
+      ],
+    },
+    {
+      title: 'go.mod without a `go` line',
+      fixture: 'gomod-no-go-line',
+      checks: [{ request: { method: 'POST', body: 'x' }, body: 'no go line, method=POST' }],
+    },
+    {
+      title: 'root module with api/ importing a shared package of the same module (+ third-party dep, go.sum)',
+      fixture: 'shared-package',
+      checks: [{ body: `hello site ${nameUUID('md5', NS.DNS, 'site')}` }],
+    },
+    {
+      title: 'two independent modules',
+      fixture: 'two-modules',
+      builds: [
+        { entrypoint: 'one/api/index.go', checks: [{ body: 'module=example.com/one' }] },
+        {
+          entrypoint: 'two/api/index.go',
+          checks: [{ headers: { 'x-module': 'example.com/two' }, body: 'module=example.com/two' }],
+        },
+      ],
+    },
+    {
+      title: 'nested entry api/v1/users/index.go (with a sibling file)',
+      fixture: 'nested-entry',
+      entrypoint: 'api/v1/users/index.go',
+      checks: [
+        {
+          request: { path: '/api/v1/users' },
+          headers: { 'content-type': 'application/json' },
+          body: '{"users":["ada","grace"],"version":"v1"}\n',
+        },
+      ],
+    },
+    {
+      title: 'entry outside any module while a sibling directory has one',
+      fixture: 'outside-module',
+      checks: [{ body: 'outside any module' }],
+    },
+    {
+      title: 'go.mod inside api/ with a self-require, `replace => ./` and `replace => ./extra`',
+      fixture: 'api-gomod-replace',
+      checks: [
+        {
+          headers: { 'x-parts': '3' },
+          body: 'util of example.com/apimod | extra module via replace => ./extra | sibling in the module root',
+        },
+      ],
+    },
+    {
+      title: 'go.work with a shared module (api requires it; go.work uses both, versioned replace)',
+      fixture: 'go-work',
+      checks: [{ body: `from shared workspace module ${nameUUID('md5', NS.OID, 'shared')}` }],
+    },
+    {
+      title: 'go.work with a shared module required without any replace',
+      fixture: 'go-work-plain',
+      checks: [{ body: 'plain workspace module example.com/shared (no replace)', headers: { 'content-type': TEXT } }],
+    },
+    {
+      title: 'a broken root main.go does not affect api/',
+      fixture: 'broken-root-main',
+      checks: [{ body: 'api unaffected by the broken root main.go' }],
+    },
+    {
+      title: 'vendored module (go.mod + vendor/ from `go mod vendor`) builds and serves',
+      fixture: 'vendored',
+      checks: [{ body: `vendored uuid ${nameUUID('md5', NS.DNS, 'vendored')} version 3` }],
+    },
+  ]);
 
-  it('go.mod in a sub-directory above two entries (two packages of one module)', async () => {
-    const ws = copyFixture('gomod-subdir');
-    await buildAndServe(ws, 'app/api/one.go', [
-      {
-        status: 201,
-        handler: 'gomod-subdir/app/api/one.go#One',
-        body: 'one owner=subdir-module-data sibling=api-sibling',
-      },
-    ]);
-    await buildAndServe(ws, 'app/api/two/index.go', [
-      {
-        request: { path: '/api/two' },
-        status: 202,
-        handler: 'gomod-subdir/app/api/two/index.go#Handler',
-        body: 'two owner=subdir-module-data path=/api/two',
-      },
-    ]);
+  it('vendored module: the vendored sources are the ones compiled (as `go build` does locally)', async () => {
+    const ws = copyFixture('handler/vendored');
+    // A marker only the vendored copy has: with -mod=vendor the init panics.
+    fs.appendFileSync(
+      path.join(ws.workPath, 'vendor/github.com/google/uuid/uuid.go'),
+      '\nfunc init() { panic("vendored copy in use") }\n'
+    );
+    const lambda = await buildOk(ws, { entrypoint: 'api/index.go' });
+    const res = await invokeLambda(lambda, {}, { allowFunctionError: true });
+    assert.ok(res.functionError, `expected the vendored copy to run, got: ${JSON.stringify(res.body)}`);
   });
-
-  it('go.mod without a `go` line', async () => {
-    const ws = copyFixture('gomod-no-go-line');
-    await buildAndServe(ws, 'api/index.go', [
-      {
-        request: { method: 'POST', body: 'x' },
-        handler: 'gomod-no-go-line/api/index.go#Handler',
-        body: 'no go line, method=POST',
-      },
-    ]);
-  });
-
-  it('root module with api/ importing a shared package of the same module (+ third-party dep, go.sum)', async () => {
-    const ws = copyFixture('shared-package');
-    await buildAndServe(ws, 'api/index.go', [
-      {
-        handler: 'shared-package/api/index.go#Handler',
-        body: `hello site ${nameUUID('md5', NS.DNS, 'site')}`,
-      },
-    ]);
-  });
-
-  it('two independent modules', async () => {
-    const ws = copyFixture('two-modules');
-    for (const m of ['one', 'two']) {
-      await buildAndServe(ws, `${m}/api/index.go`, [
-        { handler: `two-modules/${m}/api/index.go#Handler`, body: `module=example.com/${m}` },
-      ]);
-    }
-  });
-
-  it('nested entry api/v1/users/index.go (with a sibling file)', async () => {
-    const ws = copyFixture('nested-entry');
-    await buildAndServe(ws, 'api/v1/users/index.go', [
-      {
-        request: { path: '/api/v1/users' },
-        handler: 'nested-entry/api/v1/users/index.go#Handler',
-        headers: { 'content-type': 'application/json' },
-        body: '{"users":["ada","grace"],"version":"v1"}\n',
-      },
-    ]);
-  });
-
-  it('entry outside any module while a sibling directory has one', async () => {
-    const ws = copyFixture('outside-module');
-    await buildAndServe(ws, 'api/index.go', [
-      { handler: 'outside-module/api/index.go#Handler', body: 'outside any module' },
-    ]);
-  });
-
-  it('go.mod inside api/ with a self-require, `replace => ./` and `replace => ./extra`', async () => {
-    const ws = copyFixture('api-gomod-replace');
-    await buildAndServe(ws, 'api/index.go', [
-      {
-        handler: 'api-gomod-replace/api/index.go#Handler',
-        body: 'util of example.com/apimod | extra module via replace => ./extra | sibling in the module root',
-      },
-    ]);
-  });
-
-  it('go.work with a shared module (api requires it; go.work uses both, versioned replace)', async () => {
-    const ws = copyFixture('go-work');
-    await buildAndServe(ws, 'api/index.go', [
-      {
-        handler: 'go-work/api/index.go#Handler',
-        body: `from shared workspace module ${nameUUID('md5', NS.OID, 'shared')}`,
-      },
-    ]);
-  });
-
-  it('go.work with a shared module required without any replace', async () => {
-    const ws = copyFixture('go-work-plain');
-    await buildAndServe(ws, 'api/index.go', [
-      { handler: 'go-work-plain/api/index.go#Handler', body: 'plain workspace module example.com/shared' },
-    ]);
-  });
-
-  it('a broken root main.go does not affect api/', async () => {
-    const ws = copyFixture('broken-root-main');
-    await buildAndServe(ws, 'api/index.go', [
-      {
-        handler: 'broken-root-main/api/index.go#Handler',
-        body: 'api unaffected by the broken root main.go',
-      },
-    ]);
-  });
-
-  it('vendored module (go.mod + vendor/ from `go mod vendor`) builds and serves', async () => {
-    const ws = copyFixture('vendored');
-    await buildAndServe(ws, 'api/index.go', [
-      {
-        handler: 'vendored/api/index.go#Handler',
-        body: `vendored uuid ${nameUUID('md5', NS.DNS, 'vendored')}`,
-      },
-    ]);
-  });
-
-  it(
-    'vendored module: the vendored sources are the ones compiled (as `go build` does locally)',
-    async () => {
-      const ws = copyFixture('vendored');
-      // A marker only the vendored copy has: with -mod=vendor the init panics.
-      fs.appendFileSync(
-        path.join(ws.workPath, 'vendor/github.com/google/uuid/uuid.go'),
-        '\nfunc init() { panic("vendored copy in use") }\n'
-      );
-      const lambda = await buildOk(ws, 'api/index.go', { builder });
-      const res = await invokeLambda(lambda, {}, { allowFunctionError: true });
-      assert.ok(res.functionError, `expected the vendored copy to run, got: ${JSON.stringify(res.body)}`);
-    }
-  );
 });
 
 describe('handler mode: Go versions and go.mod formatting', () => {
   let go121;
   it('`go 1.21` in go.mod still builds and serves', async () => {
-    const ws = copyFixture('go-version-121');
-    go121 = await buildAndServe(ws, 'api/index.go', [
+    const ws = copyFixture('handler/go-version-121');
+    go121 = await buildAndServe(ws, { entrypoint: 'api/index.go' }, [
       { handler: 'go-version-121/api/index.go#Handler', body: /^loopvars=\d,\d,\d$/ },
     ]);
   });
@@ -225,190 +180,144 @@ describe('handler mode: Go versions and go.mod formatting', () => {
     assert.equal(go121.responses[0].body, 'loopvars=3,3,3');
   });
 
-  it('exact patch version `go 1.22.5`', async () => {
-    const ws = copyFixture('patch-version');
-    await buildAndServe(ws, 'api/index.go', [
-      { handler: 'patch-version/api/index.go#Handler', body: 'built with go 1.22.5 in go.mod' },
-    ]);
-  });
-
-  it('go.mod without a final newline (last line is a require)', async () => {
-    const ws = copyFixture('gomod-no-final-newline');
-    assert.ok(!fs.readFileSync(path.join(ws.workPath, 'go.mod'), 'utf8').endsWith('\n'));
-    await buildAndServe(ws, 'api/index.go', [
-      {
-        handler: 'gomod-no-final-newline/api/index.go#Handler',
-        body: `no final newline ${nameUUID('md5', NS.X500, 'nonewline')}`,
-      },
-    ]);
-  });
+  servesEach([
+    {
+      title: 'exact patch version `go 1.22.5`',
+      fixture: 'patch-version',
+      checks: [{ body: 'built with go 1.22.5 in go.mod' }],
+    },
+    {
+      title: 'go.mod without a final newline (last line is a require)',
+      fixture: 'gomod-no-final-newline',
+      precondition: (ws) => assert.ok(!fs.readFileSync(path.join(ws.workPath, 'go.mod'), 'utf8').endsWith('\n')),
+      checks: [{ body: `no final newline ${nameUUID('md5', NS.X500, 'nonewline')}` }],
+    },
+  ]);
 });
 
 describe('handler mode: finding and renaming the handler', () => {
-  it('three handlers in one package with distinct names (and a shared sibling)', async () => {
-    const ws = copyFixture('three-handlers');
-    for (const [file, fn] of [['alpha', 'Alpha'], ['beta', 'Beta'], ['gamma', 'Gamma']]) {
-      await buildAndServe(ws, `api/${file}.go`, [
-        {
-          handler: `three-handlers/api/${file}.go#${fn}`,
-          body: `fn=${fn} shared=shared:${file.toUpperCase()}`,
-        },
-      ]);
-    }
-  });
-
-  it('a non-handler exported function (and wrong signatures) before the handler', async () => {
-    const ws = copyFixture('exported-before-handler');
-    await buildAndServe(ws, 'api/index.go', [
-      { handler: 'exported-before-handler/api/index.go#Handler', body: 'real handler QUIET!' },
-    ]);
-  });
-
-  it('leading comments and `var _ http.HandlerFunc = Index` (a field named Index untouched)', async () => {
-    const ws = copyFixture('leading-comments');
-    await buildAndServe(ws, 'api/index.go', [
-      { handler: 'leading-comments/api/index.go#Index', body: 'index field=7' },
-    ]);
-  });
-
-  it('receiver methods named Handler are skipped', async () => {
-    const ws = copyFixture('receiver-methods');
-    await buildAndServe(ws, 'api/index.go', [
-      { handler: 'receiver-methods/api/index.go#Handler', body: 'function handler, not the method' },
-    ]);
-  });
-
-  it('aliased net/http import (`h "net/http"`)', async () => {
-    const ws = copyFixture('aliased-http');
-    await buildAndServe(ws, 'api/index.go', [
-      {
-        request: { path: '/api/aliased' },
-        status: 202,
-        handler: 'aliased-http/api/index.go#Serve',
-        body: 'aliased net/http as h, path=/api/aliased',
-      },
-    ]);
-  });
-
-  it('duplicate `Handler` names across files of one package and across packages', async () => {
-    const ws = copyFixture('duplicate-handlers');
-    for (const f of ['a', 'b']) {
-      await buildAndServe(ws, `api/${f}.go`, [
-        { handler: `duplicate-handlers/api/${f}.go#Handler`, body: `file=${f}.go common=api-common` },
-      ]);
-    }
-    for (const p of ['users', 'posts']) {
-      await buildAndServe(ws, `api/${p}/index.go`, [
-        { handler: `duplicate-handlers/api/${p}/index.go#Handler`, body: `package=${p}` },
-      ]);
-    }
-  });
-
-  it('several handler packages in one directory (api/a.go package a, api/b.go package b)', async () => {
-    const ws = copyFixture('multi-package-dir');
-    for (const p of ['a', 'b']) {
-      const fn = `Handler${p.toUpperCase()}`;
-      await buildAndServe(ws, `api/${p}.go`, [
-        { handler: `multi-package-dir/api/${p}.go#${fn}`, body: `package=${p} data=data of package ${p}` },
-      ]);
-    }
-  });
-
-  it('`package main` handler without go.mod (legacy) builds on current Go', async () => {
-    const ws = copyFixture('package-main-no-gomod');
-    await buildAndServe(ws, 'api/index.go', [
-      { handler: 'package-main-no-gomod/api/index.go#Handler', body: 'legacy package main handler' },
-    ]);
-  });
+  servesEach([
+    {
+      title: 'three handlers in one package with distinct names (and a shared sibling)',
+      fixture: 'three-handlers',
+      builds: [['alpha', 'Alpha'], ['beta', 'Beta'], ['gamma', 'Gamma']].map(([file, fn]) => ({
+        entrypoint: `api/${file}.go`,
+        fn,
+        checks: [{ body: `fn=${fn} shared=shared:${file.toUpperCase()}` }],
+      })),
+    },
+    {
+      title: 'a non-handler exported function (and wrong signatures) before the handler',
+      fixture: 'exported-before-handler',
+      checks: [{ body: 'real handler QUIET!' }],
+    },
+    {
+      title: 'leading comments and `var _ http.HandlerFunc = Index` (a field named Index untouched)',
+      fixture: 'leading-comments',
+      fn: 'Index',
+      checks: [{ body: 'index field=7' }],
+    },
+    {
+      title: 'receiver methods named Handler are skipped',
+      fixture: 'receiver-methods',
+      checks: [{ body: 'function handler, not the method' }],
+    },
+    {
+      title: 'aliased net/http import (`h "net/http"`)',
+      fixture: 'aliased-http',
+      fn: 'Serve',
+      checks: [{ request: { path: '/api/aliased' }, status: 202, body: 'aliased net/http as h, path=/api/aliased' }],
+    },
+    {
+      title: 'duplicate `Handler` names across files of one package and across packages',
+      fixture: 'duplicate-handlers',
+      builds: [
+        ...['a', 'b'].map((f) => ({ entrypoint: `api/${f}.go`, checks: [{ body: `file=${f}.go common=api-common` }] })),
+        ...['users', 'posts'].map((p) => ({ entrypoint: `api/${p}/index.go`, checks: [{ body: `package=${p}` }] })),
+      ],
+    },
+    {
+      title: 'several handler packages in one directory (api/a.go package a, api/b.go package b)',
+      fixture: 'multi-package-dir',
+      builds: ['a', 'b'].map((p) => ({
+        entrypoint: `api/${p}.go`,
+        fn: `Handler${p.toUpperCase()}`,
+        checks: [{ body: `package=${p} data=data of package ${p}` }],
+      })),
+    },
+    {
+      title: '`package main` handler without go.mod (legacy) builds on current Go',
+      fixture: 'package-main-no-gomod',
+      checks: [{ body: 'legacy package main handler' }],
+    },
+  ]);
 });
 
 describe('handler mode: [param].go entrypoints', () => {
-  it('api/[id].go with go.mod (a bracket sibling and a plain sibling in the package)', async () => {
-    const ws = copyFixture('bracket-gomod');
-    await buildAndServe(ws, 'api/[id].go', [
-      {
-        request: { path: '/api/42?id=42' },
-        handler: 'bracket-gomod/api/[id].go#Handler',
-        headers: { 'x-id': '42' },
-        body: 'id=42 label=<42>',
-      },
-      {
-        request: { path: '/api/zeta?id=zeta' },
-        handler: 'bracket-gomod/api/[id].go#Handler',
-        headers: { 'x-id': 'zeta' },
-        body: 'id=zeta label=<zeta>',
-      },
-    ]);
-    await buildAndServe(ws, 'api/[other].go', [
-      {
-        request: { path: '/api/o?other=o' },
-        handler: 'bracket-gomod/api/[other].go#Other',
-        body: 'other=o label=<x>',
-      },
-    ]);
-  });
-
-  it('api/[slug].go without go.mod', async () => {
-    const ws = copyFixture('bracket-no-gomod');
-    await buildAndServe(ws, 'api/[slug].go', [
-      {
-        request: { path: '/api/hello-world?slug=hello-world' },
-        handler: 'bracket-no-gomod/api/[slug].go#Handler',
-        headers: { 'x-slug': 'hello-world' },
-        body: 'slug=hello-world upper=HELLO-WORLD',
-      },
-    ]);
-  });
+  servesEach([
+    {
+      title: 'api/[id].go with go.mod (a bracket sibling and a plain sibling in the package)',
+      fixture: 'bracket-gomod',
+      builds: [
+        {
+          entrypoint: 'api/[id].go',
+          checks: ['42', 'zeta'].map((id) => ({
+            request: { path: `/api/${id}?id=${id}` },
+            headers: { 'x-id': id },
+            body: `id=${id} label=<${id}>`,
+          })),
+        },
+        {
+          entrypoint: 'api/[other].go',
+          fn: 'Other',
+          checks: [{ request: { path: '/api/o?other=o' }, body: 'other=o label=<x>' }],
+        },
+      ],
+    },
+    {
+      title: 'api/[slug].go without go.mod',
+      fixture: 'bracket-no-gomod',
+      entrypoint: 'api/[slug].go',
+      checks: [
+        { request: { path: '/api/' }, status: 400, body: 'no slug\n' },
+        {
+          request: { path: '/api/hello-world?slug=hello-world' },
+          headers: { 'x-slug': 'hello-world' },
+          body: 'slug=hello-world upper=HELLO-WORLD words=2',
+        },
+      ],
+    },
+  ]);
 });
 
 describe('handler mode: includeFiles', () => {
+  /** What api/index.go answers for ?f=<name>: the file, or a 404 when it is not in the Lambda. */
+  const included = (name, content) => ({ request: { path: `/api?f=${name}` }, body: `file ${name}: ${content}` });
+  const CONFIG_JSON = included('data/config.json', '{"greeting":"hello from data/config.json"}\n');
+
+  /** Builds include-files with `includeFiles`; resolves to the Lambda after checking the responses. */
+  async function buildIncluding(includeFiles, checks) {
+    const ws = copyFixture('handler/include-files');
+    const handler = 'include-files/api/index.go#Handler';
+    const opts = { entrypoint: 'api/index.go', config: { includeFiles } };
+    const { lambda } = await buildAndServe(ws, opts, checks.map((c) => ({ handler, ...c })));
+    return lambda;
+  }
+
   it('includeFiles as a string: only the matching files are in the Lambda, readable at run time', async () => {
-    const ws = copyFixture('include-files');
-    const { lambda } = await buildAndServe(
-      ws,
-      'api/index.go',
-      [
-        {
-          request: { path: '/api?f=data/config.json' },
-          handler: 'include-files/api/index.go#Handler',
-          body: 'file data/config.json: {"greeting":"hello from data/config.json"}\n',
-        },
-        {
-          request: { path: '/api?f=templates/page.txt' },
-          status: 404,
-          handler: 'include-files/api/index.go#Handler',
-          body: 'missing templates/page.txt',
-        },
-      ],
-      { config: { includeFiles: 'data/*.json' } }
-    );
+    const lambda = await buildIncluding('data/*.json', [
+      CONFIG_JSON,
+      { request: { path: '/api?f=templates/page.txt' }, status: 404, body: 'missing templates/page.txt' },
+    ]);
     assert.deepEqual(Object.keys(lambda.files).sort(), ['bootstrap', 'data/config.json']);
   });
 
   it('includeFiles as an array: every pattern is included, modes kept', async () => {
-    const ws = copyFixture('include-files');
-    const { lambda } = await buildAndServe(
-      ws,
-      'api/index.go',
-      [
-        {
-          request: { path: '/api?f=data/config.json' },
-          handler: 'include-files/api/index.go#Handler',
-          body: 'file data/config.json: {"greeting":"hello from data/config.json"}\n',
-        },
-        {
-          request: { path: '/api?f=templates/page.txt' },
-          handler: 'include-files/api/index.go#Handler',
-          body: 'file templates/page.txt: page template v1\n',
-        },
-        {
-          request: { path: '/api?f=data/tool.sh' },
-          handler: 'include-files/api/index.go#Handler',
-          body: 'file data/tool.sh: #!/bin/sh\necho tool\n',
-        },
-      ],
-      { config: { includeFiles: ['data/**', 'templates/*.txt'] } }
-    );
+    const lambda = await buildIncluding(['data/**', 'templates/*.txt'], [
+      CONFIG_JSON,
+      included('templates/page.txt', 'page template v1\n'),
+      included('data/tool.sh', '#!/bin/sh\necho tool\n'),
+    ]);
     assert.deepEqual(Object.keys(lambda.files).sort(), [
       'bootstrap',
       'data/config.json',

@@ -16,9 +16,15 @@ const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
 
-const { ROOT, FIXTURES, tempDir, loadBuilder } = require('./helpers/build-lambda')
-const { snapshotTree, diffSnapshots } = require('./helpers/tree')
-const { invokeLambdaDir } = require('./helpers/fun')
+const {
+  ROOT,
+  FIXTURES,
+  tempDir,
+  loadBuilder,
+  snapshotTree,
+  diffSnapshots,
+  invokeLambdaDir,
+} = require('./helpers')
 
 before(() => {
   loadBuilder()
@@ -44,8 +50,8 @@ function inContainer(home, script, extraEnv = {}) {
 }
 
 function checkout(name) {
-  const dir = path.join(tempDir('go-builder-deploy-'), name)
-  fs.cpSync(path.join(FIXTURES, 'shared-package'), dir, { recursive: true })
+  const dir = path.join(tempDir('deploy'), name)
+  fs.cpSync(path.join(FIXTURES, 'handler', 'shared-package'), dir, { recursive: true })
   return dir
 }
 
@@ -95,7 +101,7 @@ describe('prepareCache round trip', () => {
 
   it('deploy 1 in an empty container: build, then prepareCache returns the caches', () => {
     const a = checkout('a')
-    const homeA = tempDir('go-builder-home-a-')
+    const homeA = tempDir('home-a')
     const before = sources(a)
     firstBootstrap = fs.readFileSync(bootstrapOf(inContainer(homeA, buildScript(a))))
     files = filesOf(inContainer(homeA, prepareScript(a)))
@@ -114,7 +120,7 @@ describe('prepareCache round trip', () => {
     const b = checkout('b')
     restore(files, b)
     const before = sources(b)
-    const out = inContainer(tempDir('go-builder-home-b-'), buildScript(b), {
+    const out = inContainer(tempDir('home-b'), buildScript(b), {
       GO_BUILD_FLAGS: '-x -ldflags "-s -w"',
     })
     assert.deepEqual(compiles(out), [], `go build -x compiled:\n${out}`)
@@ -125,7 +131,7 @@ describe('prepareCache round trip', () => {
 
   it('the same build without the restored files compiles (the check above can fail)', () => {
     const c = checkout('c')
-    const out = inContainer(tempDir('go-builder-home-c-'), buildScript(c), {
+    const out = inContainer(tempDir('home-c'), buildScript(c), {
       GO_BUILD_FLAGS: '-x -ldflags "-s -w"',
     })
     assert.ok(compiles(out).length > 0, 'a cold build compiles')
@@ -134,8 +140,8 @@ describe('prepareCache round trip', () => {
   it('the restored build answers', async () => {
     const d = checkout('d')
     restore(files, d)
-    const out = inContainer(tempDir('go-builder-home-d-'), buildScript(d))
-    const dir = tempDir('go-builder-deploy-fn-')
+    const out = inContainer(tempDir('home-d'), buildScript(d))
+    const dir = tempDir('deploy-fn')
     fs.copyFileSync(bootstrapOf(out), path.join(dir, 'bootstrap'))
     fs.chmodSync(path.join(dir, 'bootstrap'), 0o755)
     const res = await invokeLambdaDir(dir, { method: 'GET', path: '/api' })
@@ -144,7 +150,7 @@ describe('prepareCache round trip', () => {
 
   it('a small budget trims the least recently used entries instead of failing', () => {
     const e = checkout('e')
-    const home = tempDir('go-builder-home-e-')
+    const home = tempDir('home-e')
     inContainer(home, buildScript(e))
     const small = filesOf(inContainer(home, prepareScript(e), { GO_BUILDER_CACHE_MAX_MB: '1' }))
     const bytes = Object.entries(small)
@@ -160,18 +166,18 @@ const GO_CACHER = 'github.com/bradfitz/go-tool-cache/cmd/go-cacher@v0.0.0-202607
 
 describe('GOCACHEPROG', () => {
   it('a build at a new checkout path with an empty GOCACHE compiles nothing the shared cache holds', () => {
-    const gobin = tempDir('go-builder-gobin-')
+    const gobin = tempDir('gobin')
     const install = spawnSync('go', ['install', GO_CACHER], {
       env: { ...process.env, GOBIN: gobin, GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' },
       encoding: 'utf8',
     })
     assert.equal(install.status, 0, install.stderr)
-    const shared = tempDir('go-builder-shared-cache-')
+    const shared = tempDir('shared-cache')
     const cacheprog = `${path.join(gobin, 'go-cacher')} --verbose --cache-dir ${shared}`
     const env = { GOCACHEPROG: cacheprog, GO_BUILD_FLAGS: '-x -ldflags "-s -w"' }
-    const first = inContainer(tempDir('go-builder-home-f-'), buildScript(checkout('f')), env)
+    const first = inContainer(tempDir('home-f'), buildScript(checkout('f')), env)
     assert.ok(compiles(first).length > 0, 'the first build compiles (and fills the shared cache)')
-    const second = inContainer(tempDir('go-builder-home-g-'), buildScript(checkout('g')), env)
+    const second = inContainer(tempDir('home-g'), buildScript(checkout('g')), env)
     assert.deepEqual(compiles(second), [], `compiled despite the shared cache:\n${second}`)
     const stats = /cacher: closing; \d+ gets \((\d+) hits/.exec(second)
     assert.ok(stats && Number(stats[1]) > 0, `the shared cache answered: ${second}`)

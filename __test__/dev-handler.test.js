@@ -9,22 +9,25 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const h = require('./fixtures/dev/harness.js');
+const h = require('./helpers');
 
 const linuxOnly = process.platform !== 'linux' && 'needs /proc and fd 3 tricks (Linux)';
 
-after(h.cleanup);
+after(() => {
+  h.killDevProcesses();
+  h.removeTempDirs();
+});
 
 // One builder cache for this file: every test works on its own copy of a
 // fixture, so each gets its own cache slot (keyed by work path + entrypoint).
 let sharedCache = null;
-const fileCache = () => (sharedCache ??= h.tmpDir('cache-'));
+const fileCache = () => (sharedCache ??= h.tempDir('dev-cache'));
 
 /** Starts a handler from a fresh copy of `fixture`. */
 async function startFixture(fixture, entrypoint, extra = {}) {
-  const workPath = h.copyFixture(fixture);
+  const workPath = h.copyFixture(`dev/${fixture}`).workPath;
   const cacheDir = fileCache();
-  const before = h.snapshot(workPath);
+  const before = h.snapshotTree(workPath);
   const { server, reused } = await h.startDev({
     workPath,
     entrypoint,
@@ -34,66 +37,56 @@ async function startFixture(fixture, entrypoint, extra = {}) {
   return { workPath, cacheDir, before, server, reused };
 }
 
+/**
+ * Starts `entrypoint` of a fresh copy of `fixture`, GETs `urlPath` (status
+ * 200, body `expected`), runs `whileRunning(server, reused)`, stops the
+ * handler and checks the tree is unchanged.
+ */
+async function servesOnce(fixture, entrypoint, urlPath, expected, { whileRunning, ...extra } = {}) {
+  const { workPath, before, server, reused } = await startFixture(fixture, entrypoint, extra);
+  const res = await h.get(server.port, urlPath);
+  assert.equal(res.status, 200);
+  assert.equal(res.body, expected);
+  if (whileRunning) await whileRunning(server, reused);
+  await h.stopHandler(server.pid);
+  h.assertTreeUnchanged(workPath, before);
+}
+
 describe('handler dev server: fixtures are compiled the way build() compiles them', () => {
   it('serves a handler that uses sibling files, another package of its module and an embedded file', async () => {
     const echo = 'hello dev=1 ünïcode';
-    const { workPath, before, server, reused } = await startFixture('module', 'api/index.go', {
+    // sibling-v1: identifier from a sibling file (which @vercel/go's dev server misses);
+    // lib-v1: another package of the module; env: meta.env reaches the handler.
+    await servesOnce('module', 'api/index.go', '/api?id=1', `sibling=sibling-v1 lib=lib-v1 embed=banner-v1 tag=off env=${echo}`, {
       env: { DEV_ECHO: echo },
       onStdout() {},
       onStderr() {},
+      async whileRunning(server, reused) {
+        assert.deepEqual(Object.keys(server).sort(), ['pid', 'port'], 'handler mode returns { port, pid }');
+        assert.ok(Number.isInteger(server.port) && server.port > 0, `port: ${server.port}`);
+        assert.ok(Number.isInteger(server.pid) && server.pid > 0, `pid: ${server.pid}`);
+        assert.equal(reused, false, 'the first start compiles');
+        // Every path reaches the one handler.
+        assert.equal((await h.get(server.port, '/some/other/path')).status, 200);
+      },
     });
-    assert.deepEqual(Object.keys(server).sort(), ['pid', 'port'], 'handler mode returns { port, pid }');
-    assert.ok(Number.isInteger(server.port) && server.port > 0, `port: ${server.port}`);
-    assert.ok(Number.isInteger(server.pid) && server.pid > 0, `pid: ${server.pid}`);
-    assert.equal(reused, false, 'the first start compiles');
-    const res = await h.get(server.port, '/api?id=1');
-    assert.equal(res.status, 200);
-    // sibling-v1: identifier from a sibling file (the reference's dev bug);
-    // lib-v1: another package of the module; env: meta.env reaches the handler.
-    assert.equal(res.body, `sibling=sibling-v1 lib=lib-v1 embed=banner-v1 tag=off env=${echo}`);
-    // Every path reaches the one handler.
-    assert.equal((await h.get(server.port, '/some/other/path')).status, 200);
-    await h.stopHandler(server.pid);
-    h.assertTreeUnchanged(workPath, before);
   });
 
-  it('serves a handler of a go.work workspace module that requires another workspace module', async () => {
+  const cases = [
     // go.work uses ./api and ./shared, and replaces example.com/devws/extra => ./extra.
-    const { workPath, before, server } = await startFixture('workspace', 'api/index.go');
-    const res = await h.get(server.port, '/api');
-    assert.equal(res.status, 200);
-    assert.equal(res.body, 'workspace shared-v1 extra-v1');
-    await h.stopHandler(server.pid);
-    h.assertTreeUnchanged(workPath, before);
-  });
-
-  it('serves a [param].go entrypoint (with a sibling file) that reads its query parameter', async () => {
-    const { workPath, before, server } = await startFixture('bracket', 'api/users/[id].go');
-    const res = await h.get(server.port, '/api/users/42?id=42');
-    assert.equal(res.status, 200);
-    assert.equal(res.body, 'user id=42 label-from-sibling');
-    await h.stopHandler(server.pid);
-    h.assertTreeUnchanged(workPath, before);
-  });
-
-  it('serves a handler whose module requires a third-party module and has no go.sum', async () => {
-    // github.com/google/uuid v1.6.0 (in the module cache, or from the proxy).
-    const { workPath, before, server } = await startFixture('thirdparty', 'api/index.go');
-    const res = await h.get(server.port, '/api');
-    assert.equal(res.status, 200);
-    assert.equal(res.body, 'thirdparty b290a481-d8cc-3bac-a869-b7300f738776');
-    await h.stopHandler(server.pid);
-    h.assertTreeUnchanged(workPath, before); // no go.sum written
-  });
-
-  it('serves a handler without go.mod', async () => {
-    const { workPath, before, server } = await startFixture('no-gomod', 'api/hello.go');
-    const res = await h.get(server.port, '/api/hello?name=gopher');
-    assert.equal(res.status, 200);
-    assert.equal(res.body, 'no-gomod GOPHER');
-    await h.stopHandler(server.pid);
-    h.assertTreeUnchanged(workPath, before);
-  });
+    ['serves a handler of a go.work workspace module that requires another workspace module',
+      'workspace', 'api/index.go', '/api', 'workspace shared-v1 extra-v1'],
+    ['serves a [param].go entrypoint (with a sibling file) that reads its query parameter',
+      'bracket', 'api/users/[id].go', '/api/users/42?id=42', 'user id=42 label-from-sibling'],
+    // github.com/google/uuid v1.6.0 (in the module cache, or from the proxy);
+    // the unchanged tree shows no go.sum was written.
+    ['serves a handler whose module requires a third-party module and has no go.sum',
+      'thirdparty', 'api/index.go', '/api', 'thirdparty b290a481-d8cc-3bac-a869-b7300f738776'],
+    ['serves a handler without go.mod', 'no-gomod', 'api/hello.go', '/api/hello?name=gopher', 'no-gomod GOPHER'],
+  ];
+  for (const [title, fixture, entrypoint, urlPath, expected] of cases) {
+    it(title, () => servesOnce(fixture, entrypoint, urlPath, expected));
+  }
 });
 
 describe('handler dev server: output and processes', () => {
@@ -108,7 +101,7 @@ describe('handler dev server: output and processes', () => {
       assert.equal((await h.get(server.port, `/api?id=${id}`)).status, 200);
     }
     const text = (chunks) => Buffer.concat(chunks).toString();
-    await h.waitFor(
+    await h.waitUntil(
       () => text(out).includes('DEV-STDOUT-MARKER id=second') && text(err).includes('DEV-STDERR-MARKER id=second'),
       { describe: () => `stdout=${JSON.stringify(text(out))} stderr=${JSON.stringify(text(err))}` },
     );
@@ -122,7 +115,7 @@ describe('handler dev server: output and processes', () => {
   });
 
   it("without callbacks the handler's output goes to the parent's stdout/stderr", async () => {
-    const workPath = h.copyFixture('module');
+    const workPath = h.copyFixture('dev/module').workPath;
     const cacheDir = fileCache();
     const script = `
       const b = require(${JSON.stringify(h.ROOT)});
@@ -139,7 +132,7 @@ describe('handler dev server: output and processes', () => {
     const child = spawn(process.execPath, ['-e', script], {
       // TMPDIR inside the test's temp root: the child is SIGKILLed below, so
       // its handler's port directory is never removed by the addon.
-      env: { ...process.env, GO_BUILDER_CACHE_DIR: cacheDir, TMPDIR: h.tmpDir('child-tmp-'), VERCEL_BUILDER_DEBUG: '' },
+      env: { ...process.env, GO_BUILDER_CACHE_DIR: cacheDir, TMPDIR: h.tempDir('dev-child-tmp'), VERCEL_BUILDER_DEBUG: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -150,13 +143,13 @@ describe('handler dev server: output and processes', () => {
     child.on('exit', (code, signal) => (exited = { code, signal }));
     let handlerPid = null;
     try {
-      await h.waitFor(
+      await h.waitUntil(
         () => {
           if (exited) throw new Error(`node child exited ${JSON.stringify(exited)}: ${stdout}\n${stderr}`);
           const m = /\nPID (\d+)\n/.exec(stdout);
           if (m && !handlerPid) {
             handlerPid = Number(m[1]);
-            h.started.set(handlerPid, false);
+            h.trackDevProcess(handlerPid, false);
           }
           return (
             stdout.includes('\nRESULT ') &&
@@ -177,11 +170,11 @@ describe('handler dev server: output and processes', () => {
       }
       child.kill('SIGKILL');
     }
-    if (handlerPid) await h.waitFor(() => h.procStat(handlerPid) === null || h.procStat(handlerPid).state === 'Z');
+    if (handlerPid) await h.waitUntil(() => h.procStat(handlerPid) === null || h.procStat(handlerPid).state === 'Z');
   });
 
   it('killing the returned pid (SIGTERM, as the CLI does) leaves no zombie and removes temporary files', { skip: linuxOnly }, async () => {
-    const tmp = h.tmpDir('tmpdir-');
+    const tmp = h.tempDir('dev-tmpdir');
     const { server } = await startFixture('module', 'api/index.go', { env: { TMPDIR: tmp } });
     assert.equal((await h.get(server.port, '/api?id=zombie')).status, 200);
     const leftovers = () => fs.readdirSync(tmp).filter((n) => n.startsWith('go-builder-scratch-'));
@@ -191,7 +184,8 @@ describe('handler dev server: output and processes', () => {
     process.kill(server.pid, 'SIGTERM');
     // Gone from /proc entirely: exited and reaped by the addon (no lingering `Z`).
     await h.waitGone(server.pid);
-    await h.waitFor(() => leftovers().length === 0, {
+    h.untrackDevProcess(server.pid);
+    await h.waitUntil(() => leftovers().length === 0, {
       describe: () => `for ${tmp} to be emptied of ${JSON.stringify(leftovers())}`,
     });
   });
@@ -207,7 +201,7 @@ describe('handler dev server: output and processes', () => {
     const res = await h.get(server.port, '/api?id=portfile');
     assert.equal(res.status, 200);
     assert.match(res.body, /^sibling=sibling-v1 /);
-    await h.waitFor(() => Buffer.concat(stderr).toString().includes('DEV-FD3-BROKEN'), {
+    await h.waitUntil(() => Buffer.concat(stderr).toString().includes('DEV-FD3-BROKEN'), {
       describe: () => `for the fixture to report that it broke fd 3: ${Buffer.concat(stderr)}`,
     });
     await h.stopHandler(server.pid);
@@ -216,10 +210,10 @@ describe('handler dev server: output and processes', () => {
 
 describe('handler dev server: errors', () => {
   it('a compile error in a sibling file rejects with GO_BUILD_FAILED and the compiler output; fixing it serves', async () => {
-    const workPath = h.copyFixture('compile-error');
-    const cacheDir = h.tmpDir('cache-');
-    const tmp = h.tmpDir('tmpdir-');
-    const before = h.snapshot(workPath);
+    const workPath = h.copyFixture('dev/compile-error').workPath;
+    const cacheDir = h.tempDir('dev-cache');
+    const tmp = h.tempDir('dev-tmpdir');
+    const before = h.snapshotTree(workPath);
     const opts = { workPath, entrypoint: 'api/index.go', env: { GO_BUILDER_CACHE_DIR: cacheDir, TMPDIR: tmp } };
     await assert.rejects(h.startDev(opts), (e) => {
       assert.equal(e.code, 'GO_BUILD_FAILED', e.message);
@@ -238,9 +232,9 @@ describe('handler dev server: errors', () => {
   });
 
   it('a handler that exits at startup rejects with GO_DEV_SERVER_FAILED, its exit code and stderr', async () => {
-    const workPath = h.copyFixture('exit-at-start');
-    const tmp = h.tmpDir('tmpdir-');
-    const before = h.snapshot(workPath);
+    const workPath = h.copyFixture('dev/exit-at-start').workPath;
+    const tmp = h.tempDir('dev-tmpdir');
+    const before = h.snapshotTree(workPath);
     const stderr = [];
     await assert.rejects(
       h.startDev({

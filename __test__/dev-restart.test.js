@@ -15,16 +15,19 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 
-const h = require('./fixtures/dev/harness.js');
+const h = require('./helpers');
 
-after(h.cleanup);
+after(() => {
+  h.killDevProcesses();
+  h.removeTempDirs();
+});
 
 /**
  * One restart, as the CLI does it: start, request, kill. Checks the tree is
  * untouched and returns { reused, body, binaries, pid }.
  */
 async function restart(ctx, { urlPath = '/api', env = {} } = {}) {
-  const before = h.snapshot(ctx.workPath);
+  const before = h.snapshotTree(ctx.workPath);
   const { server, reused } = await h.startDev({
     workPath: ctx.workPath,
     entrypoint: ctx.entrypoint,
@@ -52,11 +55,25 @@ function assertReused(run, previous) {
   assert.deepEqual(run.binaries, previous.binaries, 'same binary file: same path, inode and mtime');
 }
 
+/**
+ * The state the restarts of one describe() share, in order: `entrypoint`
+ * of a fresh copy of fixtures/dev/<fixture> (made in a `before` hook) and a
+ * cache dir of its own.
+ */
+function restartContext(fixture, entrypoint) {
+  const ctx = { entrypoint };
+  before(() => {
+    ctx.workPath = h.copyFixture(`dev/${fixture}`).workPath;
+    ctx.cacheDir = h.tempDir('dev-cache');
+  });
+  return ctx;
+}
+
 const body = ({ sibling = 'sibling-v1', lib = 'lib-v1', embed = 'banner-v1', tag = 'off' } = {}) =>
   `sibling=${sibling} lib=${lib} embed=${embed} tag=${tag} env=`;
 
 describe('restarts of a handler with siblings, an imported package and an embedded file', () => {
-  const ctx = { entrypoint: 'api/index.go' };
+  const ctx = restartContext('module', 'api/index.go');
   let last;
   const file = (rel) => path.join(ctx.workPath, rel);
   const edit = (rel, from, to) => {
@@ -64,11 +81,6 @@ describe('restarts of a handler with siblings, an imported package and an embedd
     assert.ok(text.includes(from), `${rel} contains ${from}`);
     h.editFile(file(rel), text.replace(from, to));
   };
-
-  before(() => {
-    ctx.workPath = h.copyFixture('module');
-    ctx.cacheDir = h.tmpDir('cache-');
-  });
 
   it('first start builds and serves', async () => {
     last = await restart(ctx);
@@ -178,7 +190,7 @@ describe('restarts of a handler with siblings, an imported package and an embedd
   /** Promise.all of three starts; returns their results after one request each. */
   async function threeAtOnce() {
     const env = { GO_BUILDER_CACHE_DIR: ctx.cacheDir };
-    const before = h.snapshot(ctx.workPath);
+    const before = h.snapshotTree(ctx.workPath);
     const starts = await Promise.all(
       [1, 2, 3].map(() =>
         h.startDev({ workPath: ctx.workPath, entrypoint: ctx.entrypoint, env, onStdout() {}, onStderr() {} }),
@@ -214,13 +226,8 @@ describe('restarts of a handler with siblings, an imported package and an embedd
 });
 
 describe('restarts of a go.work workspace handler', () => {
-  const ctx = { entrypoint: 'api/index.go' };
+  const ctx = restartContext('workspace', 'api/index.go');
   let last;
-
-  before(() => {
-    ctx.workPath = h.copyFixture('workspace');
-    ctx.cacheDir = h.tmpDir('cache-');
-  });
 
   it('first start builds, an unchanged one reuses', async () => {
     last = await restart(ctx);
@@ -264,12 +271,7 @@ describe('restarts of a go.work workspace handler', () => {
 });
 
 describe('restarts of a handler without go.mod', () => {
-  const ctx = { entrypoint: 'api/hello.go' };
-
-  before(() => {
-    ctx.workPath = h.copyFixture('no-gomod');
-    ctx.cacheDir = h.tmpDir('cache-');
-  });
+  const ctx = restartContext('no-gomod', 'api/hello.go');
 
   it('reuses while unchanged, rebuilds after the entry file changes', async () => {
     const first = await restart(ctx, { urlPath: '/api/hello?name=a' });
@@ -286,14 +288,12 @@ describe('restarts of a handler without go.mod', () => {
 });
 
 describe('restarts of a handler whose sibling file is a symlink to a file outside the module', () => {
-  const ctx = { entrypoint: 'api/index.go' };
+  const ctx = restartContext('module', 'api/index.go');
   let target;
 
   before(() => {
-    ctx.workPath = h.copyFixture('module');
-    ctx.cacheDir = h.tmpDir('cache-');
     // e.g. a file shared between modules of a monorepo, linked into the package
-    target = path.join(h.tmpDir('shared-'), 'sibling.go');
+    target = path.join(h.tempDir('dev-shared'), 'sibling.go');
     fs.writeFileSync(target, 'package api\n\nfunc siblingText() string { return "linked-v1" }\n');
     fs.rmSync(path.join(ctx.workPath, 'api/sibling.go'));
     fs.symlinkSync(target, path.join(ctx.workPath, 'api/sibling.go'));

@@ -11,22 +11,25 @@ const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
 
-const h = require('./fixtures/dev/harness.js');
+const h = require('./helpers');
 
 const linuxOnly = process.platform !== 'linux' && 'inspects process groups through /proc (Linux)';
 const config = { framework: 'go' };
 
-after(h.cleanup);
+after(() => {
+  h.killDevProcesses();
+  h.removeTempDirs();
+});
 
 let cacheDir;
 before(() => {
-  cacheDir = h.tmpDir('cache-');
+  cacheDir = h.tempDir('dev-cache');
 });
 
 // Tests that do not edit the sources share one copy of the standalone fixture
 // (one build per entrypoint); each stops what it started.
 let shared = null;
-const sharedCopy = () => (shared ??= h.copyFixture('standalone'));
+const sharedCopy = () => (shared ??= h.copyFixture('dev/standalone').workPath);
 
 // Every server a test started is shut down after it (shutdown is idempotent),
 // so a failed test cannot hand its server to the next one.
@@ -49,17 +52,6 @@ async function start(workPath, entrypoint, extra = {}) {
   return result;
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 /** The live (non-zombie) members of process group `pgid`. */
 const liveMembers = (pgid) => h.processGroup(pgid).filter((p) => p.state !== 'Z');
 
@@ -70,17 +62,17 @@ const liveMembers = (pgid) => h.processGroup(pgid).filter((p) => p.state !== 'Z'
  * there is dead and does not count.)
  */
 async function waitGroupGone(pgid) {
-  await h.waitFor(() => h.procStat(pgid) === null && liveMembers(pgid).length === 0, {
+  await h.waitUntil(() => h.procStat(pgid) === null && liveMembers(pgid).length === 0, {
     timeout: 15000,
     describe: () => `for process group ${pgid} to be gone: ${JSON.stringify(h.processGroup(pgid))}`,
   });
-  h.started.delete(pgid);
+  h.untrackDevProcess(pgid);
 }
 
 describe('standalone dev server', { skip: linuxOnly }, () => {
   it('main.go: persistent server on PORT; a second start returns it; a detached shutdown stops the whole group', async () => {
-    const workPath = h.copyFixture('standalone');
-    const treeBefore = h.snapshot(workPath);
+    const workPath = h.copyFixture('dev/standalone').workPath;
+    const treeBefore = h.snapshotTree(workPath);
     const out = [];
     const { server, reused } = await start(workPath, 'main.go', { onStdout: (c) => out.push(c) });
     assert.equal(reused, false);
@@ -92,7 +84,7 @@ describe('standalone dev server', { skip: linuxOnly }, () => {
     const res = await h.get(server.port, '/hello');
     assert.equal(res.status, 200);
     assert.equal(res.body, `standalone root /hello port=${server.port}`, 'PORT is the returned port');
-    await h.waitFor(() => Buffer.concat(out).toString().includes(`standalone listening on ${server.port}`), {
+    await h.waitUntil(() => Buffer.concat(out).toString().includes(`standalone listening on ${server.port}`), {
       describe: () => `onStdout got ${JSON.stringify(Buffer.concat(out).toString())}`,
     });
 
@@ -127,7 +119,7 @@ describe('standalone dev server', { skip: linuxOnly }, () => {
 
   it('cmd/api/main.go honours meta.port and runs beside main.go of the same work path', async () => {
     const workPath = sharedCopy();
-    const port = await freePort();
+    const port = await h.freePort();
     const [api, root] = await Promise.all([start(workPath, 'cmd/api/main.go', { port }), start(workPath, 'main.go')]);
     assert.equal(api.server.port, port, 'meta.port is used');
     assert.notEqual(api.server.pid, root.server.pid, 'one server per entrypoint');
@@ -139,7 +131,7 @@ describe('standalone dev server', { skip: linuxOnly }, () => {
   });
 
   it('editing the server rebuilds on the next start', async () => {
-    const workPath = h.copyFixture('standalone');
+    const workPath = h.copyFixture('dev/standalone').workPath;
     const first = await start(workPath, 'cmd/api/main.go');
     assert.equal((await h.get(first.server.port, '/')).body, 'standalone cmd/api /');
     await first.server.shutdown();
@@ -155,7 +147,7 @@ describe('standalone dev server', { skip: linuxOnly }, () => {
 
   it('rebuilds when a module replaced to a local directory outside the work path changes', async () => {
     // repo/app/go.mod: replace example.com/devgreet => ../greet
-    const repo = h.copyFixture('standalone-replace');
+    const repo = h.copyFixture('dev/standalone-replace').workPath;
     const workPath = path.join(repo, 'app');
     const run = async () => {
       const { server, reused } = await start(workPath, 'main.go', { repoRootPath: repo });
@@ -178,14 +170,14 @@ describe('standalone dev server', { skip: linuxOnly }, () => {
     const childPid = Number((await h.get(server.port, '/child')).body);
     process.kill(server.pid, 'SIGTERM');
     await h.waitGone(server.pid);
-    h.started.set(server.pid, true); // the group may outlive its leader: clean it up in after()
+    h.trackDevProcess(server.pid, true); // the group may outlive its leader: clean it up in after()
     const next = await start(workPath, 'main.go');
     assert.notEqual(next.server.pid, server.pid, 'a dead server is not returned');
     assert.equal((await h.get(next.server.port, '/')).status, 200);
     await next.server.shutdown();
     await waitGroupGone(next.server.pid);
     // What was started by the killed server must not be left running.
-    await h.waitFor(() => liveMembers(server.pid).length === 0, {
+    await h.waitUntil(() => liveMembers(server.pid).length === 0, {
       timeout: 3000,
       describe: () =>
         `for process group ${server.pid} (sleep child ${childPid}) to be empty: ${JSON.stringify(h.processGroup(server.pid))}`,
@@ -244,7 +236,7 @@ describe('standalone dev server', { skip: linuxOnly }, () => {
   });
 
   it('a server that exits before listening rejects with GO_DEV_SERVER_FAILED carrying its output', async () => {
-    const workPath = h.copyFixture('standalone-exit');
+    const workPath = h.copyFixture('dev/standalone-exit').workPath;
     for (let attempt = 0; attempt < 2; attempt++) {
       await assert.rejects(start(workPath, 'main.go'), (e) => {
         assert.equal(e.code, 'GO_DEV_SERVER_FAILED', e.message);

@@ -7,15 +7,28 @@
 const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
-const crypto = require('node:crypto');
 const fs = require('node:fs');
 const http = require('node:http');
-const os = require('node:os');
 const path = require('node:path');
 
-const { startPlatform, freePort } = require('./helpers/ipc-platform');
+const {
+  ROOT,
+  tempDir,
+  removeTempDirs,
+  writeFiles,
+  startPlatform,
+  invocationIds,
+  invocationHeaders,
+  isEndFor,
+  get,
+  freePort,
+  waitUntil,
+  upgradeWebSocket,
+  websocketAccept,
+  clientFrame,
+  frameReader,
+} = require('./helpers');
 
-const ROOT = path.resolve(__dirname, '..');
 const EXECUTABLE_SRC = path.join(ROOT, 'go', 'executable');
 
 // The user's server: listens on $PORT and exposes what the tests need.
@@ -50,14 +63,12 @@ func main() {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hello from user-server %s %s", r.Method, r.URL.RequestURI())
 	})
+	// /headers: the request headers as JSON { Name: [values] }, Host included.
 	mux.HandleFunc("/headers", func(w http.ResponseWriter, r *http.Request) {
-		h := map[string][]string{}
-		for k, v := range r.Header {
-			h[k] = v
-		}
-		h["Host"] = []string{r.Host}
+		seen := r.Header.Clone()
+		seen.Set("Host", r.Host)
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(h)
+		json.NewEncoder(w).Encode(seen)
 	})
 	mux.HandleFunc("/stream", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
@@ -185,102 +196,36 @@ function goBuild(srcDir, out) {
   });
 }
 
-/** One HTTP request; resolves to { status, headers, body } once the body is complete. */
-function request(port, urlPath, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      { host: '127.0.0.1', port, path: urlPath, headers, agent: false },
-      (res) => {
-        const chunks = [];
-        res.on('data', (c) => chunks.push(c));
-        res.on('end', () => resolve({
-          status: res.statusCode,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-        }));
-        res.on('error', reject);
-      },
-    );
-    req.setTimeout(15000, () => req.destroy(new Error(`request ${urlPath} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
-}
+/** The headers carrying the platform's ids for request `n`. */
+const ids = (n) => invocationHeaders(invocationIds(n));
 
-function ids(n) {
-  return {
-    'x-vercel-internal-invocation-id': `inv-${n}`,
-    'x-vercel-internal-request-id': String(n),
-  };
-}
-
-const endFor = (n) => (m) => m.payload && m.payload.context &&
-  m.payload.context.invocationId === `inv-${n}` && m.payload.context.requestId === n;
-
-// Masked client frame (RFC 6455 §5.3), payloads < 126 bytes.
-function clientFrame(opcode, payload) {
-  const mask = crypto.randomBytes(4);
-  const data = Buffer.from(payload);
-  assert.ok(data.length < 126);
-  const masked = Buffer.from(data.map((b, i) => b ^ mask[i % 4]));
-  return Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | data.length]), mask, masked]);
-}
-
-/** Reads one unmasked server frame (payload < 126 bytes) from a socket. */
-function readServerFrame(socket, head) {
-  return new Promise((resolve, reject) => {
-    let buf = head && head.length ? Buffer.from(head) : Buffer.alloc(0);
-    const timer = setTimeout(() => finish(new Error('no websocket frame within 10 s')), 10000);
-    function finish(err, frame) {
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.off('error', finish);
-      if (err) reject(err); else resolve(frame);
-    }
-    function tryParse() {
-      if (buf.length < 2) return;
-      const len = buf[1] & 0x7f;
-      if (buf.length < 2 + len) return;
-      finish(null, { fin: (buf[0] & 0x80) !== 0, opcode: buf[0] & 0x0f, payload: buf.subarray(2, 2 + len) });
-    }
-    function onData(d) {
-      buf = Buffer.concat([buf, d]);
-      tryParse();
-    }
-    socket.on('data', onData);
-    socket.on('error', finish);
-    tryParse();
-  });
-}
+/** Matches the `end` message of request `n`. */
+const endFor = (n) => isEndFor(invocationIds(n));
 
 describe('go/executable (standalone-mode proxy)', () => {
   let work;
   let binDir;
 
   before(() => {
-    work = fs.mkdtempSync(path.join(os.tmpdir(), 'vc-executable-test-'));
+    work = tempDir('executable');
     binDir = path.join(work, 'bin');
     fs.mkdirSync(binDir);
 
     // Built exactly as the builder does: a throw-away module around main.go.
     const exeMod = path.join(work, 'executable-src');
-    fs.mkdirSync(exeMod);
-    for (const f of fs.readdirSync(EXECUTABLE_SRC).filter((n) => n.endsWith('.go') && !n.endsWith('_test.go'))) {
-      fs.copyFileSync(path.join(EXECUTABLE_SRC, f), path.join(exeMod, f));
-    }
-    fs.writeFileSync(path.join(exeMod, 'go.mod'), 'module vc-executable\n\ngo 1.22\n');
+    const sources = fs.readdirSync(EXECUTABLE_SRC).filter((f) => f.endsWith('.go') && !f.endsWith('_test.go'));
+    writeFiles(exeMod, {
+      ...Object.fromEntries(sources.map((f) => [f, fs.readFileSync(path.join(EXECUTABLE_SRC, f))])),
+      'go.mod': 'module vc-executable\n\ngo 1.22\n',
+    });
     goBuild(exeMod, path.join(binDir, 'executable'));
 
     const userMod = path.join(work, 'user-src');
-    fs.mkdirSync(userMod);
-    fs.writeFileSync(path.join(userMod, 'main.go'), USER_SERVER_SRC);
-    fs.writeFileSync(path.join(userMod, 'go.mod'), 'module userserver\n\ngo 1.22\n');
+    writeFiles(userMod, { 'main.go': USER_SERVER_SRC, 'go.mod': 'module userserver\n\ngo 1.22\n' });
     goBuild(userMod, path.join(binDir, 'user-server'));
   });
 
-  after(() => {
-    if (work) fs.rmSync(work, { recursive: true, force: true });
-  });
+  after(removeTempDirs);
 
   describe('with a running platform', () => {
     let p;
@@ -307,7 +252,7 @@ describe('go/executable (standalone-mode proxy)', () => {
     });
 
     it('proxies GET / and sends an end message afterwards', async () => {
-      const res = await request(p.port, '/?a=1', ids(1));
+      const res = await get(p.port, '/?a=1', ids(1));
       assert.equal(res.status, 200);
       assert.equal(res.body, 'hello from user-server GET /?a=1');
       const end = await p.waitFor('end', 5000, endFor(1));
@@ -316,12 +261,12 @@ describe('go/executable (standalone-mode proxy)', () => {
 
     it('passes the query through byte for byte', async () => {
       const query = 'z=1&a=two%20words&plus=a+b&semi=x;y&raw=%41';
-      const res = await request(p.port, `/q?${query}`, ids(9));
+      const res = await get(p.port, `/q?${query}`, ids(9));
       assert.equal(res.body, `hello from user-server GET /q?${query}`);
     });
 
     it('strips x-vercel-internal-* headers and keeps the others', async () => {
-      const res = await request(p.port, '/headers', {
+      const res = await get(p.port, '/headers', {
         ...ids(2),
         'x-vercel-internal-foo': 'secret',
         'X-Vercel-Internal-Span-Id': 'span',
@@ -343,12 +288,12 @@ describe('go/executable (standalone-mode proxy)', () => {
     });
 
     it('answers /_vercel/ping itself, without an end message', async () => {
-      const res = await request(p.port, '/_vercel/ping', ids(90));
+      const res = await get(p.port, '/_vercel/ping', ids(90));
       assert.equal(res.status, 200);
       assert.equal(res.body, 'OK');
       // End messages are sent in completion order: once the next request's
       // end has arrived, a ping end would have too.
-      await request(p.port, '/', ids(91));
+      await get(p.port, '/', ids(91));
       await p.waitFor('end', 5000, endFor(91));
       assert.equal(p.messages.filter(endFor(90)).length, 0, 'no end message for the ping');
     });
@@ -371,7 +316,7 @@ describe('go/executable (standalone-mode proxy)', () => {
                 // Only ask for the next chunk once this one has arrived
                 // on its own, i.e. before the response ended.
                 if (part !== 'chunk-3') {
-                  request(p.port, '/stream/next', ids(`next-${part}`)).catch(reject);
+                  get(p.port, '/stream/next', ids(`next-${part}`)).catch(reject);
                 }
               }
             });
@@ -388,43 +333,20 @@ describe('go/executable (standalone-mode proxy)', () => {
     });
 
     it('passes a WebSocket upgrade through and echoes frames', async () => {
-      const key = crypto.randomBytes(16).toString('base64');
-      const { res, socket, head } = await new Promise((resolve, reject) => {
-        const req = http.request({
-          host: '127.0.0.1',
-          port: p.port,
-          path: '/ws',
-          agent: false,
-          headers: {
-            ...ids(4),
-            Connection: 'Upgrade',
-            Upgrade: 'websocket',
-            'Sec-WebSocket-Key': key,
-            'Sec-WebSocket-Version': '13',
-          },
-        });
-        req.on('upgrade', (res, socket, head) => resolve({ res, socket, head }));
-        req.on('response', (res) => reject(new Error(`expected 101, got ${res.statusCode}`)));
-        req.on('error', reject);
-        req.setTimeout(10000, () => req.destroy(new Error('upgrade timed out')));
-        req.end();
-      });
+      const { res, socket, head, key } = await upgradeWebSocket({ port: p.port, path: '/ws', headers: ids(4) });
       try {
         assert.equal(res.statusCode, 101);
         assert.equal(res.headers.upgrade.toLowerCase(), 'websocket');
-        const expected = crypto.createHash('sha1')
-          .update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
-        assert.equal(res.headers['sec-websocket-accept'], expected);
+        assert.equal(res.headers['sec-websocket-accept'], websocketAccept(key));
 
-        const framePromise = readServerFrame(socket, head);
+        const frames = frameReader(socket, head);
         socket.write(clientFrame(0x1, 'hello through the proxy'));
-        const frame = await framePromise;
+        const frame = await frames.next();
         assert.equal(frame.opcode, 0x1);
         assert.equal(frame.payload.toString('utf8'), 'hello through the proxy');
 
-        const closePromise = readServerFrame(socket);
         socket.write(clientFrame(0x8, Buffer.from([0x03, 0xe8])));
-        const closeFrame = await closePromise;
+        const closeFrame = await frames.next();
         assert.equal(closeFrame.opcode, 0x8);
       } finally {
         socket.destroy();
@@ -467,28 +389,28 @@ describe('go/executable (standalone-mode proxy)', () => {
     ];
     for (const [sent, seen] of cases) {
       it(`${sent} reaches the server as ${seen}`, async () => {
-        const res = await request(p.port, sent, ids(100));
+        const res = await get(p.port, sent, ids(100));
         assert.equal(res.status, 200);
         assert.equal(res.body, `hello from user-server GET ${seen}`);
       });
     }
 
     it('keeps the path when the strip switch is not 1 or true', async () => {
-      const res = await request(stripOff.port, '/api/users?x=1', ids(101));
+      const res = await get(stripOff.port, '/api/users?x=1', ids(101));
       assert.equal(res.body, 'hello from user-server GET /api/users?x=1');
     });
 
     it('answers /_vercel/ping before the prefix and forwards /api/_vercel/ping stripped', async () => {
-      const ping = await request(p.port, '/_vercel/ping');
+      const ping = await get(p.port, '/_vercel/ping');
       assert.equal(ping.status, 200);
       assert.equal(ping.body, 'OK');
-      const inner = await request(p.port, '/api/_vercel/ping', ids(102));
+      const inner = await get(p.port, '/api/_vercel/ping', ids(102));
       assert.equal(inner.status, 200);
       assert.equal(inner.body, 'hello from user-server GET /_vercel/ping', 'the server\'s own path');
     });
 
     it('sets Host from X-Forwarded-Host', async () => {
-      const res = await request(p.port, '/api/headers', {
+      const res = await get(p.port, '/api/headers', {
         ...ids(103),
         host: 'internal.example',
         'x-forwarded-host': 'public.example.com',
@@ -555,17 +477,11 @@ describe('go/executable (standalone-mode proxy)', () => {
     });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
-      let res;
-      const deadline = Date.now() + 30000;
-      for (;;) {
-        try {
-          res = await request(port, '/local');
-          break;
-        } catch (err) {
-          if (Date.now() > deadline) throw err;
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
+      const res = await waitUntil(() => get(port, '/local').catch(() => null), {
+        timeout: 30000,
+        interval: 50,
+        describe: () => `for the executable to answer on port ${port}`,
+      });
       assert.equal(res.status, 200);
       assert.equal(res.body, 'hello from user-server GET /local');
     } finally {

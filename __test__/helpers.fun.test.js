@@ -6,11 +6,10 @@
 const { test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
-const { invokeLambdaDir, buildEvent } = require('./helpers/fun');
+const { tempDir, removeTempDirs, writeFiles, invokeLambdaDir, buildEvent } = require('./helpers');
 
 const MAIN_GO = `package main
 
@@ -54,13 +53,11 @@ let tmp;
 let lambdaDir;
 
 before(() => {
-  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'helpers-fun-'));
+  tmp = tempDir('helpers-fun');
   const src = path.join(tmp, 'src');
   lambdaDir = path.join(tmp, 'lambda');
-  fs.mkdirSync(src);
+  writeFiles(src, { 'go.mod': GO_MOD, 'main.go': MAIN_GO });
   fs.mkdirSync(lambdaDir);
-  fs.writeFileSync(path.join(src, 'go.mod'), GO_MOD);
-  fs.writeFileSync(path.join(src, 'main.go'), MAIN_GO);
   const env = {
     ...process.env,
     GOOS: 'linux',
@@ -77,9 +74,7 @@ before(() => {
   });
 });
 
-after(() => {
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-});
+after(removeTempDirs);
 
 test('buildEvent produces the payload the Vercel CLI sends to go-bridge', () => {
   const ev = buildEvent({ method: 'post', path: '/x?y=1', headers: { 'X-A': 'b' }, body: 'hi' });

@@ -9,16 +9,13 @@
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
 
 const {
-  vercelBuild,
-  readFunctions,
-  materializeFunction,
-} = require('./helpers/vercel-cli');
-const { invokeLambdaDir } = require('./helpers/fun');
+  vercelBuild, readFunctions, materializeFunction, // under test
+  invokeLambdaDir, tempDir, removeTempDirs, writeFiles,
+} = require('./helpers');
 
 const REFERENCE_VERSION = '3.10.5';
 const skip = process.env.SKIP_REFERENCE === '1' ? 'SKIP_REFERENCE=1' : false;
@@ -34,16 +31,11 @@ function goVersion() {
 }
 
 function writeProject(dir, use) {
-  fs.mkdirSync(path.join(dir, 'api'), { recursive: true });
-  fs.writeFileSync(
-    path.join(dir, 'vercel.json'),
-    JSON.stringify({ version: 2, builds: [{ src: 'api/*.go', use }] }, null, 2)
-  );
-  // go-bridge must be required explicitly: the reference's `go mod tidy` would look up
-  // go-bridge@latest, which the module proxy answers with 403 on this machine.
-  fs.writeFileSync(
-    path.join(dir, 'go.mod'),
-    `module example.com/ref
+  writeFiles(dir, {
+    'vercel.json': JSON.stringify({ version: 2, builds: [{ src: 'api/*.go', use }] }, null, 2),
+    // go-bridge must be required explicitly: the reference's `go mod tidy` would look up
+    // go-bridge@latest, which the module proxy answers with 403 on this machine.
+    'go.mod': `module example.com/ref
 
 go ${goVersion()}
 
@@ -51,11 +43,8 @@ require (
 	github.com/aws/aws-lambda-go v1.55.1 // indirect
 	github.com/vercel/go-bridge v0.0.0-20221108222652-296f4c6bdb6d // indirect
 )
-`
-  );
-  fs.writeFileSync(
-    path.join(dir, 'api', 'index.go'),
-    `package handler
+`,
+    'api/index.go': `package handler
 
 import (
 	"fmt"
@@ -69,17 +58,16 @@ func Handler(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(202)
 	fmt.Fprintf(w, "ref %s %s %s", r.Method, r.URL.Path, b)
 }
-`
-  );
+`,
+  });
 }
 
 describe('vercel-cli helper with the reference @vercel/go', { skip, timeout: 900000 }, () => {
   let tmp;
   let tarball;
-  const cleanup = [];
 
   before(() => {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'helpers-vercel-cli-'));
+    tmp = tempDir('helpers-vercel-cli');
     tarball = process.env.REFERENCE_GO_TARBALL;
     if (!tarball) {
       const packDir = path.join(tmp, 'pack');
@@ -94,17 +82,13 @@ describe('vercel-cli helper with the reference @vercel/go', { skip, timeout: 900
     assert.ok(fs.existsSync(tarball), `missing ${tarball}`);
   });
 
-  after(() => {
-    for (const d of cleanup) fs.rmSync(d, { recursive: true, force: true });
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  after(removeTempDirs);
 
   test('vercel build (offline) produces a provided.al2023 Lambda that fun can invoke', async () => {
     const projectDir = path.join(tmp, 'proj');
     writeProject(projectDir, `@vercel/go@${REFERENCE_VERSION}`);
 
     const res = await vercelBuild({ projectDir, builderTarballs: [tarball] });
-    cleanup.push(res.tmpDir);
     assert.equal(res.code, 0, `vercel build failed:\n${res.stdout}\n${res.stderr}`);
     assert.equal(res.outputDir, path.join(projectDir, '.vercel', 'output'));
     assert.deepEqual(
@@ -126,7 +110,6 @@ describe('vercel-cli helper with the reference @vercel/go', { skip, timeout: 900
     assert.ok(fn.files.bootstrap && fn.files.bootstrap.startsWith(res.tmpDir), JSON.stringify(fn.files));
 
     const dir = await materializeFunction(fn);
-    cleanup.push(dir);
     const [get, post] = await invokeLambdaDir(dir, [
       { method: 'GET', path: '/api/index' },
       { method: 'POST', path: '/api/index?x=1', headers: { 'content-type': 'text/plain' }, body: 'data' },
@@ -142,7 +125,6 @@ describe('vercel-cli helper with the reference @vercel/go', { skip, timeout: 900
     const projectDir = path.join(tmp, 'proj-standalone');
     writeProject(projectDir, `@vercel/go@${REFERENCE_VERSION}`);
     const res = await vercelBuild({ projectDir, builderTarballs: [tarball], standalone: true });
-    cleanup.push(res.tmpDir);
     assert.equal(res.code, 0, `vercel build failed:\n${res.stdout}\n${res.stderr}`);
     const [fn] = await readFunctions(res.outputDir);
     assert.equal(fn.config.filePathMap, undefined);

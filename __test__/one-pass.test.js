@@ -16,10 +16,11 @@ const path = require('node:path')
 const {
   loadBuilder,
   tempDir,
-  buildIn,
+  writeFiles,
+  runBuild,
   assertHandlerLambda,
   invokeLambda,
-} = require('./helpers/build-lambda')
+} = require('./helpers')
 
 let builder
 before(() => {
@@ -63,13 +64,10 @@ const PROJECT = {
 const ROUTED = ['api/[id].go', 'api/alpha.go', 'api/beta.go', 'api/orders/list.go', 'api/users/index.go']
 
 function writeProject(files) {
-  const root = path.join(tempDir('go-builder-one-pass-'), 'ws')
+  const root = path.join(tempDir('one-pass'), 'ws')
   const workPath = path.join(root, 'project')
-  for (const [name, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(workPath, name)), { recursive: true })
-    fs.writeFileSync(path.join(workPath, name), text)
-  }
-  return { root, workPath, cache: tempDir('go-builder-one-pass-cache-') }
+  writeFiles(workPath, files)
+  return { name: 'project', root, workPath, cache: tempDir('one-pass-cache') }
 }
 
 /** What the CLI passes as `files`: every file of the project. */
@@ -101,13 +99,15 @@ async function capturingLog(fn) {
 /** build() as the CLI calls it (files = the whole project); asserts the tree is untouched. */
 async function build(ws, entrypoint, env = {}) {
   const [result, log] = await capturingLog(() =>
-    buildIn(ws, entrypoint, {
+    runBuild(ws, {
+      entrypoint,
       builder,
       files: filesOf(ws),
       env: { GO_BUILDER_CACHE_DIR: ws.cache, ...env },
     }),
   )
-  return { ...result, log }
+  assert.equal(result.diff, '', `build(${entrypoint}) changed the tree:\n${result.diff}`)
+  return { output: result.output, error: result.error, log }
 }
 
 function sha256(file) {

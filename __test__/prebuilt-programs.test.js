@@ -13,7 +13,7 @@ const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
 
-const { ROOT, tempDir, loadBuilder } = require('./helpers/build-lambda')
+const { ROOT, FIXTURES, tempDir, loadBuilder } = require('./helpers')
 
 before(() => {
   loadBuilder()
@@ -23,7 +23,7 @@ before(() => {
 
 /** A copy of the package (JS layer, addon, helpers) whose helpers can be tampered with. */
 function packageCopy() {
-  const dir = path.join(tempDir('go-builder-pkg-'), 'go-builder')
+  const dir = path.join(tempDir('pkg'), 'go-builder')
   fs.mkdirSync(dir)
   for (const f of fs.readdirSync(ROOT)) {
     if (/^(index\.js|binding\.js|package\.json)$/.test(f) || f.endsWith('.node')) {
@@ -36,8 +36,8 @@ function packageCopy() {
 }
 
 function project(fixture, entry) {
-  const workPath = path.join(tempDir('go-builder-prebuilt-ws-'), 'p')
-  fs.cpSync(path.join(ROOT, '__test__', 'fixtures', fixture), workPath, { recursive: true })
+  const workPath = path.join(tempDir('prebuilt-ws'), 'p')
+  fs.cpSync(path.join(FIXTURES, fixture), workPath, { recursive: true })
   return { workPath, entry }
 }
 
@@ -66,7 +66,7 @@ const sha256 = (file) => crypto.createHash('sha256').update(fs.readFileSync(file
 
 describe('prebuilt helper programs', () => {
   it('the package\'s own helpers are used: nothing is compiled', async () => {
-    const cache = tempDir('go-builder-prebuilt-cache-')
+    const cache = tempDir('prebuilt-cache')
     const { output } = await buildWith(packageCopy(), project('standalone/functions', 'main.go'), { framework: 'go' }, cache)
     assert.deepEqual(compiledPrograms(cache), [])
     const digests = JSON.parse(fs.readFileSync(path.join(ROOT, 'helpers', 'helpers.json'), 'utf8'))
@@ -75,11 +75,11 @@ describe('prebuilt helper programs', () => {
 
   it('a tampered analyzer is never run: the builder compiles its own and says why', async () => {
     const pkg = packageCopy()
-    const marker = path.join(tempDir('go-builder-marker-'), 'ran')
+    const marker = path.join(tempDir('marker'), 'ran')
     const analyzer = path.join(pkg, 'helpers', 'analyze-linux-amd64')
     fs.writeFileSync(analyzer, `#!/bin/sh\ntouch ${marker}\necho '{"ok":{"packageName":"x","functionName":"","renameOffsets":[],"siblings":[]}}'\n`)
     fs.chmodSync(analyzer, 0o755)
-    const cache = tempDir('go-builder-prebuilt-cache-')
+    const cache = tempDir('prebuilt-cache')
     const { output, lines } = await buildWith(pkg, project('handler/basic', 'api/index.go'), {}, cache)
     assert.ok(output.files.bootstrap, 'the build succeeds')
     assert.ok(!fs.existsSync(marker), 'the tampered analyzer never ran')
@@ -91,7 +91,7 @@ describe('prebuilt helper programs', () => {
     const pkg = packageCopy()
     const proxy = path.join(pkg, 'helpers', 'executable-linux-amd64')
     fs.appendFileSync(proxy, 'tampered')
-    const cache = tempDir('go-builder-prebuilt-cache-')
+    const cache = tempDir('prebuilt-cache')
     const { output, lines } = await buildWith(pkg, project('standalone/functions', 'main.go'), { framework: 'go' }, cache)
     assert.notEqual(sha256(output.files.executable.fsPath), sha256(proxy))
     assert.ok(lines.some((l) => /prebuilt executable-linux-amd64 does not match the digest/.test(l)), lines.join('\n'))

@@ -1,7 +1,7 @@
 'use strict';
 
-// build() in standalone mode (issue 5, spec §5): `framework: "go"` projects
-// whose entrypoint is a whole server. Fixtures: __test__/fixtures/standalone.
+// build() in standalone mode: `framework: "go"` projects whose entrypoint
+// is a whole server. Fixtures: __test__/fixtures/standalone.
 //
 // For every fixture the test
 //   - builds a private copy (<tmp>/ws/<name>) and asserts the whole <tmp>/ws
@@ -21,8 +21,8 @@
 // the project, config.functions matching and CGO_ENABLED, concurrent builds
 // with a cold executable cache, the error cases and detectGoEntrypoint().
 //
-// Build output goes to a per-test TMPDIR (meta.env) and is removed by the
-// after hooks, as are the servers. Cold Go build cache: ~3 min on 2 cores
+// Build output goes to the TMPDIR beside each fixture copy (meta.env); the
+// after hooks stop the servers and remove both. Cold Go build cache: ~3 min on 2 cores
 // (gin and the arm64 standard library dominate); warm: ~15-30 s.
 
 const { describe, it, before, after } = require('node:test');
@@ -30,40 +30,45 @@ const assert = require('node:assert/strict');
 const { execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
-const http = require('node:http');
-const os = require('node:os');
 const path = require('node:path');
 
-const { startPlatform } = require('./helpers/ipc-platform');
-const { snapshotTree, diffSnapshots } = require('./helpers/tree');
-const { loadBuilder, buildUtils, ELF_MACHINE } = require('./helpers/build-lambda');
-
-const FIXTURES = path.join(__dirname, 'fixtures', 'standalone');
-const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const {
+  FIXTURES,
+  tempDir,
+  removeTempDirs,
+  copyFixture,
+  startPlatform,
+  invocationIds,
+  invocationHeaders,
+  isEndFor,
+  request,
+  get,
+  upgradeWebSocket,
+  websocketAccept,
+  clientFrame,
+  frameReader,
+  nameUUID,
+  UUID_NAMESPACE,
+  loadBuilder,
+  buildUtils,
+  runBuild,
+  buildOk,
+  buildFails,
+  assertExecutableLambda,
+  materializeLambda,
+  ELF_MACHINE,
+  elfMachine,
+} = require('./helpers');
 
 // ---------------------------------------------------------------- helpers --
 
-const tempDirs = new Set();
 const platforms = new Set();
-
-function tempDir(prefix) {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  tempDirs.add(dir);
-  return dir;
-}
-
-function removeTempDirs() {
-  if (process.env.KEEP_TEST_TMP) return;
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-  tempDirs.clear();
-}
 
 // Last resort if a test crashes before its after hook: no orphaned servers.
 process.on('exit', () => {
   for (const p of platforms) {
     try { process.kill(-p.child.pid, 'SIGKILL'); } catch { /* gone */ }
   }
-  removeTempDirs();
 });
 
 after(async () => {
@@ -73,157 +78,21 @@ after(async () => {
 });
 
 /**
- * Copies fixture `name` to <base>/ws/<name>. `tmp` (beside `ws`, outside the
- * snapshotted tree) is the build's TMPDIR, where its output goes.
+ * build() options in standalone mode: framework "go" unless `config` names
+ * another, entrypoint main.go, the build's TMPDIR = ws.tmp (beside the
+ * snapshotted tree) and repoRootPath = the work path unless given.
  */
-function copyFixture(name) {
-  const src = path.join(FIXTURES, name);
-  assert.ok(fs.existsSync(src), `fixture ${name} exists`);
-  const base = tempDir('go-builder-standalone-');
-  const root = path.join(base, 'ws');
-  const workPath = path.join(root, name);
-  const tmp = path.join(base, 'tmp');
-  fs.mkdirSync(root);
-  fs.mkdirSync(tmp);
-  fs.cpSync(src, workPath, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
-  return { name, base, root, workPath, tmp };
+function standalone(ws, { entrypoint = 'main.go', config = {}, env = {}, repoRootPath = ws.workPath, service } = {}) {
+  return { entrypoint, config: { framework: 'go', ...config }, env: { TMPDIR: ws.tmp, ...env }, repoRootPath, service };
 }
 
-/**
- * build() with framework "go" on a copied fixture. Returns { output, error,
- * diff }: `diff` is the change of the <base>/ws tree ('' when unchanged).
- */
-async function runBuild(ws, { entrypoint = 'main.go', config = {}, env = {}, repoRootPath = ws.workPath, service } = {}) {
-  const b = loadBuilder();
-  const before = snapshotTree(ws.root);
-  let output;
-  let routes;
-  let error;
-  try {
-    const result = await b.build({
-      files: {},
-      entrypoint,
-      workPath: ws.workPath,
-      repoRootPath,
-      config: { framework: 'go', ...config },
-      meta: { skipDownload: true, env: { TMPDIR: ws.tmp, ...env } },
-      ...(service ? { service } : {}),
-    });
-    output = result && result.output;
-    routes = result && result.routes;
-  } catch (err) {
-    error = err;
-  }
-  // The build output lives outside the fixture; remove it with the test's dirs.
-  if (output && output.files) {
-    for (const f of Object.values(output.files)) {
-      if (f.fsPath && /go-builder-out-/.test(path.dirname(f.fsPath))) tempDirs.add(path.dirname(f.fsPath));
-    }
-  }
-  return { output, routes, error, diff: diffSnapshots(before, snapshotTree(ws.root)) };
-}
-
-/** runBuild() that must succeed and must not touch the tree. */
-async function buildOk(ws, opts) {
-  const { output, error, diff } = await runBuild(ws, opts);
-  if (error) {
-    error.message = `build(${ws.name}) failed [${error.code}]: ${error.message}`;
-    throw error;
-  }
-  assert.ok(output, 'build() resolved to { output }');
-  assert.equal(diff, '', `build(${ws.name}) changed the fixture tree:\n${diff}`);
-  return output;
-}
-
-/** runBuild() that must reject; asserts the tree is unchanged unless told otherwise. */
-async function buildFails(ws, opts, { treeMayChange = false } = {}) {
-  const { output, error, diff } = await runBuild(ws, opts);
-  assert.ok(!output, `build(${ws.name}) should have failed`);
-  assert.ok(error, `build(${ws.name}) rejected`);
-  if (!treeMayChange) assert.equal(diff, '', `build(${ws.name}) changed the fixture tree:\n${diff}`);
-  return { error, diff };
-}
-
-function elfMachine(file) {
-  const header = Buffer.alloc(20);
-  const fd = fs.openSync(file, 'r');
-  try {
-    fs.readSync(fd, header, 0, 20, 0);
-  } finally {
-    fs.closeSync(fd);
-  }
-  assert.deepEqual([...header.subarray(0, 4)], [0x7f, 0x45, 0x4c, 0x46], `${file} is an ELF file`);
-  assert.equal(header[5], 1, `${file} is little-endian`);
-  return header.readUInt16LE(18);
-}
-
-/** Whether an ELF64 little-endian file has a PT_INTERP program header (dynamic linking). */
-function hasInterpreter(file) {
-  const b = fs.readFileSync(file);
-  assert.equal(b[4], 2, `${file} is ELF64`);
-  const phoff = Number(b.readBigUInt64LE(0x20));
-  const phentsize = b.readUInt16LE(0x36);
-  const phnum = b.readUInt16LE(0x38);
-  for (let i = 0; i < phnum; i++) {
-    if (b.readUInt32LE(phoff + i * phentsize) === 3 /* PT_INTERP */) return true;
-  }
-  return false;
-}
-
-/**
- * The fields of every standalone Lambda; `included` lists the includeFiles
- * names (relative to workPath) expected besides executable and user-server.
- */
-function assertExecutableLambda(lambda, ws, { architecture = 'x86_64', included = [], options = {} } = {}) {
-  const { Lambda, FileFsRef } = buildUtils();
-  assert.ok(lambda instanceof Lambda, 'output is a build-utils Lambda');
-  assert.equal(lambda.type, 'Lambda');
-  assert.equal(lambda.handler, 'executable');
-  assert.equal(lambda.runtime, 'executable');
-  assert.equal(lambda.supportsResponseStreaming, true);
-  assert.equal(lambda.runtimeLanguage, 'go');
-  assert.equal(lambda.architecture, architecture);
-  for (const key of ['memory', 'maxDuration', 'regions']) {
-    assert.deepEqual(lambda[key], options[key], `Lambda ${key}`);
-  }
-  assert.deepEqual(
-    Object.keys(lambda.files).sort(),
-    ['executable', 'user-server', ...included].sort(),
-    'Lambda files',
-  );
-  for (const name of ['executable', 'user-server']) {
-    const file = lambda.files[name];
-    assert.ok(file instanceof FileFsRef, `${name} is a FileFsRef`);
-    assert.equal(file.mode, 0o755, `${name} mode is 0o755 (got 0o${file.mode.toString(8)})`);
-    assert.equal(elfMachine(file.fsPath), ELF_MACHINE[architecture], `${name} ELF e_machine (${architecture})`);
-    assert.equal(hasInterpreter(file.fsPath), false, `${name} is statically linked (CGO_ENABLED=0)`);
-    assert.ok(!file.fsPath.startsWith(ws.root + path.sep), `${name} is built outside the project tree`);
-  }
-  for (const name of included) {
-    const file = lambda.files[name];
-    assert.ok(file instanceof FileFsRef, `${name} is a FileFsRef`);
-    const src = path.join(ws.workPath, name);
-    assert.deepEqual(fs.readFileSync(file.fsPath), fs.readFileSync(src), `${name} content`);
-    assert.equal(file.mode & 0o777, fs.statSync(src).mode & 0o777, `${name} mode`);
-  }
-}
-
-/** Writes the Lambda's files (FileFsRef: fsPath + mode) into a fresh directory. */
-function materializeLambda(lambda) {
-  const dir = tempDir('go-builder-standalone-lambda-');
-  for (const [name, file] of Object.entries(lambda.files)) {
-    assert.ok(file.fsPath, `Lambda file ${name} has an fsPath (${file.type})`);
-    const dest = path.join(dir, name);
-    fs.mkdirSync(path.dirname(dest), { recursive: true });
-    fs.copyFileSync(file.fsPath, dest);
-    fs.chmodSync(dest, file.mode & 0o7777);
-  }
-  return dir;
-}
+const runStandalone = (ws, opts) => runBuild(ws, standalone(ws, opts));
+const buildStandalone = (ws, opts) => buildOk(ws, standalone(ws, opts));
+const standaloneFails = (ws, opts, expect) => buildFails(ws, standalone(ws, opts), expect);
 
 /** Starts the materialized Lambda under the fake platform; closed by after hooks. */
 async function serve(lambda) {
-  const dir = materializeLambda(lambda);
+  const dir = await materializeLambda(lambda, { requireFsPath: true });
   const p = await startPlatform({ dir });
   platforms.add(p);
   const started = p.messages[0];
@@ -242,49 +111,36 @@ async function stop(p) {
 
 let nextRequestId = 1000;
 
+/** Fresh platform ids for the next request to `p`, remembered in p.sent. */
+function nextIds(p) {
+  assert.ok(p, 'the server is running (an earlier step of this suite failed)');
+  const ids = invocationIds(nextRequestId++);
+  p.sent = p.sent || [];
+  p.sent.push(ids);
+  return ids;
+}
+
 /**
  * One request to the executable with fresh platform ids (plus other
  * x-vercel-internal-* headers the user's server must never see). Resolves to
- * { status, headers, body (Buffer), text, ids } once the response is complete.
+ * { status, headers, body, bodyBuffer, ids } once the response is complete.
  */
-function request(p, { method = 'GET', path: urlPath = '/', headers = {}, body } = {}) {
-  assert.ok(p, 'the server is running (an earlier step of this suite failed)');
-  const requestId = nextRequestId++;
-  const ids = { invocationId: `inv-${requestId}`, requestId };
-  p.sent = p.sent || [];
-  p.sent.push(ids);
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: '127.0.0.1',
-      port: p.port,
-      method,
-      path: urlPath,
-      agent: false,
-      headers: {
-        'x-vercel-internal-invocation-id': ids.invocationId,
-        'x-vercel-internal-request-id': String(requestId),
-        'x-vercel-internal-span-id': 'span-secret',
-        'X-Vercel-Internal-Bot-Check': 'secret',
-        ...headers,
-      },
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const buf = Buffer.concat(chunks);
-        resolve({ status: res.statusCode, headers: res.headers, body: buf, text: buf.toString('utf8'), ids });
-      });
-      res.on('error', reject);
-    });
-    req.setTimeout(20000, () => req.destroy(new Error(`${method} ${urlPath} timed out`)));
-    req.on('error', reject);
-    req.end(body);
+async function platformRequest(p, { method = 'GET', path: urlPath = '/', headers = {}, body } = {}) {
+  const ids = nextIds(p);
+  const res = await request({
+    port: p.port,
+    method,
+    path: urlPath,
+    headers: {
+      ...invocationHeaders(ids),
+      'x-vercel-internal-span-id': 'span-secret',
+      'X-Vercel-Internal-Bot-Check': 'secret',
+      ...headers,
+    },
+    body,
   });
+  return { ...res, ids };
 }
-
-const isEndFor = (ids) => (m) => m.payload && m.payload.context &&
-  m.payload.context.invocationId === ids.invocationId &&
-  m.payload.context.requestId === ids.requestId;
 
 /** The `end` message for a request (waits for it). */
 async function endOf(p, ids) {
@@ -311,19 +167,19 @@ async function assertProtocolClean(p) {
 
 /** GET `urlPath` on a route echoing request headers as JSON { Name: [values] }. */
 async function assertHeadersHidden(p, urlPath) {
-  const res = await request(p, {
+  const res = await platformRequest(p, {
     path: urlPath,
     headers: { 'x-custom-header': 'kept', host: 'my-app.vercel.app', 'x-forwarded-proto': 'https' },
   });
-  assert.equal(res.status, 200, res.text);
-  const seen = JSON.parse(res.text);
+  assert.equal(res.status, 200, res.body);
+  const seen = JSON.parse(res.body);
   const names = Object.keys(seen).map((n) => n.toLowerCase());
   assert.deepEqual(names.filter((n) => n.startsWith('x-vercel-internal-')), [],
-    `x-vercel-internal-* headers reached the user's server: ${res.text}`);
-  const get = (name) => seen[Object.keys(seen).find((k) => k.toLowerCase() === name)];
-  assert.deepEqual(get('x-custom-header'), ['kept']);
-  assert.deepEqual(get('x-forwarded-proto'), ['https']);
-  assert.deepEqual(get('host'), ['my-app.vercel.app'], 'public Host header kept');
+    `x-vercel-internal-* headers reached the user's server: ${res.body}`);
+  const header = (name) => seen[Object.keys(seen).find((k) => k.toLowerCase() === name)];
+  assert.deepEqual(header('x-custom-header'), ['kept']);
+  assert.deepEqual(header('x-forwarded-proto'), ['https']);
+  assert.deepEqual(header('host'), ['my-app.vercel.app'], 'public Host header kept');
   await endOf(p, res.ids);
 }
 
@@ -341,396 +197,224 @@ async function assertKillIsUnrecoverable(p) {
   assert.notEqual(code, 0, 'the executable exits non-zero');
 }
 
+/**
+ * Sends `req` (see platformRequest), asserts the status (200 unless given),
+ * `headers` and the body, and waits for the request's end message.
+ */
+async function assertAnswers(p, req, { status = 200, headers = {}, body } = {}) {
+  const res = await platformRequest(p, req);
+  assert.equal(res.status, status, res.body);
+  for (const [name, value] of Object.entries(headers)) assert.equal(res.headers[name], value, `header ${name}`);
+  if (body !== undefined) assert.equal(res.body, body);
+  await endOf(p, res.ids);
+  return res;
+}
+
 /** Serves the Lambda, GETs `urlPath`, checks the body and the protocol, stops it. */
 async function serveOnce(lambda, urlPath, expectedBody) {
   const p = await serve(lambda);
   try {
-    const res = await request(p, { path: urlPath });
-    assert.equal(res.status, 200, res.text);
-    assert.equal(res.text, expectedBody);
-    await endOf(p, res.ids);
+    await assertAnswers(p, { path: urlPath }, { body: expectedBody });
     await assertProtocolClean(p);
   } finally {
     await stop(p);
   }
 }
 
-/** Name-based UUID v5 (RFC 4122), computed independently of Go. */
-function uuidV5(namespace, name) {
-  const ns = Buffer.from(namespace.replace(/-/g, ''), 'hex');
-  const b = crypto.createHash('sha1').update(Buffer.concat([ns, Buffer.from(name)])).digest().subarray(0, 16);
-  b[6] = (b[6] & 0x0f) | 0x50;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const h = b.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
-}
-
-// WebSocket (RFC 6455) client pieces, over the socket of an http 'upgrade'.
-
-function clientFrame(opcode, payload) {
-  const data = Buffer.from(payload);
-  const mask = crypto.randomBytes(4);
-  let header;
-  if (data.length < 126) header = Buffer.from([0x80 | opcode, 0x80 | data.length]);
-  else if (data.length < 65536) {
-    header = Buffer.alloc(4);
-    header[0] = 0x80 | opcode;
-    header[1] = 0x80 | 126;
-    header.writeUInt16BE(data.length, 2);
-  } else throw new Error('test frames are < 64 KiB');
-  return Buffer.concat([header, mask, Buffer.from(data.map((x, i) => x ^ mask[i % 4]))]);
-}
-
-/** Reads server frames (unmasked) from an upgraded socket. */
-function frameReader(socket, head) {
-  let buf = head && head.length ? Buffer.from(head) : Buffer.alloc(0);
-  const frames = [];
-  const waiters = [];
-  let failure;
-  const parse = () => {
-    for (;;) {
-      if (buf.length < 2) break;
-      const masked = (buf[1] & 0x80) !== 0;
-      let len = buf[1] & 0x7f;
-      let off = 2;
-      if (len === 126) {
-        if (buf.length < 4) break;
-        len = buf.readUInt16BE(2);
-        off = 4;
-      } else if (len === 127) {
-        if (buf.length < 10) break;
-        len = Number(buf.readBigUInt64BE(2));
-        off = 10;
-      }
-      if (masked) off += 4;
-      if (buf.length < off + len) break;
-      frames.push({ fin: (buf[0] & 0x80) !== 0, opcode: buf[0] & 0x0f, masked, payload: Buffer.from(buf.subarray(off, off + len)) });
-      buf = buf.subarray(off + len);
-    }
-    while (waiters.length && frames.length) waiters.shift().resolve(frames.shift());
-  };
-  socket.on('data', (d) => { buf = Buffer.concat([buf, d]); parse(); });
-  const fail = (err) => {
-    failure = err;
-    while (waiters.length) waiters.shift().reject(err);
-  };
-  socket.on('error', fail);
-  socket.on('close', () => fail(new Error('socket closed')));
-  parse();
-  return {
-    next(timeoutMs = 10000) {
-      if (frames.length) return Promise.resolve(frames.shift());
-      if (failure) return Promise.reject(failure);
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no websocket frame within 10 s')), timeoutMs);
-        waiters.push({
-          resolve: (f) => { clearTimeout(timer); resolve(f); },
-          reject: (e) => { clearTimeout(timer); reject(e); },
-        });
-      });
-    },
-  };
-}
-
-/** Sends a WebSocket upgrade for `urlPath`; resolves to { res, socket, head, key, ids }. */
-function upgrade(p, urlPath) {
-  assert.ok(p, 'the server is running (an earlier step of this suite failed)');
-  const requestId = nextRequestId++;
-  const ids = { invocationId: `inv-${requestId}`, requestId };
-  p.sent = p.sent || [];
-  p.sent.push(ids);
-  const key = crypto.randomBytes(16).toString('base64');
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: '127.0.0.1',
-      port: p.port,
-      path: urlPath,
-      agent: false,
-      headers: {
-        'x-vercel-internal-invocation-id': ids.invocationId,
-        'x-vercel-internal-request-id': String(requestId),
-        Connection: 'Upgrade',
-        Upgrade: 'websocket',
-        'Sec-WebSocket-Key': key,
-        'Sec-WebSocket-Version': '13',
-        Origin: 'https://elsewhere.example',
-      },
-    });
-    req.on('upgrade', (res, socket, head) => resolve({ res, socket, head, key, ids }));
-    req.on('response', (res) => reject(new Error(`expected 101 Switching Protocols, got ${res.statusCode}`)));
-    req.on('error', reject);
-    req.setTimeout(10000, () => req.destroy(new Error('upgrade timed out')));
-    req.end();
+/**
+ * In the current describe(): a before hook that copies fixture
+ * standalone/<fixture> and builds it (`options`, or `options(ws)`), and an
+ * after hook that stops its server. Returns what the tests share:
+ * { ws, lambda, p } (p once a test started the server).
+ */
+function servedFixture(fixture, options) {
+  const ctx = {};
+  before(async () => {
+    ctx.ws = copyFixture(`standalone/${fixture}`);
+    ctx.lambda = await buildStandalone(ctx.ws, typeof options === 'function' ? options(ctx.ws) : options);
   });
+  after(() => stop(ctx.p));
+  return ctx;
+}
+
+/**
+ * A describe() for a fixture served under the platform (see servedFixture):
+ * the first test checks the executable Lambda (with the includeFiles
+ * `included`) and starts it, `tests(ctx)` adds the fixture's own, and the
+ * last checks the protocol and that killing user-server is unrecoverable.
+ */
+function describeServed(title, { fixture, options, included, builtTitle = 'builds an executable Lambda' }, tests) {
+  describe(title, () => {
+    const ctx = servedFixture(fixture, options);
+    it(builtTitle, async () => {
+      assertExecutableLambda(ctx.lambda, ctx.ws, { included });
+      ctx.p = await serve(ctx.lambda);
+    });
+    tests(ctx);
+    it('sends exactly one end message per request; killing user-server is unrecoverable', async () => {
+      await assertProtocolClean(ctx.p);
+      await assertKillIsUnrecoverable(ctx.p);
+    });
+  });
+}
+
+/** A buildCommand that records the GOOS, GOARCH and CGO_ENABLED it ran with in the binary. */
+const BUILD_ENV_COMMAND =
+  'go build -ldflags "-X main.buildEnv=goos=$GOOS,goarch=$GOARCH,cgo=$CGO_ENABLED" ' +
+  '-o "$VERCEL_OUTPUT_FILE" ./cmd/srv';
+
+/** A WebSocket upgrade for `urlPath` with fresh platform ids; resolves to { res, socket, head, key, ids }. */
+async function platformUpgrade(p, urlPath) {
+  const ids = nextIds(p);
+  const headers = { ...invocationHeaders(ids), Origin: 'https://elsewhere.example' };
+  return { ...(await upgradeWebSocket({ port: p.port, path: urlPath, headers })), ids };
 }
 
 // ------------------------------------------------------------- fixtures --
 
 describe('standalone: net/http server at main.go with go:embed static files', () => {
-  let ws;
-  let lambda;
-  let p;
-  before(async () => {
-    ws = copyFixture('nethttp-embed');
-    lambda = await buildOk(ws, { entrypoint: 'main.go' });
-  });
-  after(() => stop(p));
+  const ctx = servedFixture('nethttp-embed', { entrypoint: 'main.go' });
 
   it('builds an executable Lambda', () => {
-    assertExecutableLambda(lambda, ws);
+    assertExecutableLambda(ctx.lambda, ctx.ws);
     // Without config.functions there are no function options.
-    assert.equal(lambda.memory, undefined);
-    assert.equal(lambda.maxDuration, undefined);
+    assert.equal(ctx.lambda.memory, undefined);
+    assert.equal(ctx.lambda.maxDuration, undefined);
   });
 
   it('starts under the platform and reports server-started', async () => {
-    p = await serve(lambda);
+    ctx.p = await serve(ctx.lambda);
   });
 
   it('serves the root route', async () => {
-    const res = await request(p, { path: '/?x=1' });
-    assert.equal(res.status, 200, res.text);
-    assert.equal(res.headers['x-server'], 'nethttp-embed');
-    assert.equal(res.text, 'net/http root /?x=1');
-    await endOf(p, res.ids);
+    await assertAnswers(ctx.p, { path: '/?x=1' }, { headers: { 'x-server': 'nethttp-embed' }, body: 'net/http root /?x=1' });
   });
 
   it('serves embedded static files', async () => {
-    const hello = await request(p, { path: '/static/hello.txt' });
-    assert.equal(hello.status, 200, hello.text);
-    assert.equal(hello.text, fs.readFileSync(path.join(FIXTURES, 'nethttp-embed', 'static', 'hello.txt'), 'utf8'));
+    const helloTxt = fs.readFileSync(path.join(FIXTURES, 'standalone', 'nethttp-embed', 'static', 'hello.txt'), 'utf8');
+    const hello = await assertAnswers(ctx.p, { path: '/static/hello.txt' }, { body: helloTxt });
     assert.match(hello.headers['content-type'], /^text\/plain/);
-    const css = await request(p, { path: '/static/style.css' });
-    assert.equal(css.status, 200);
+    const css = await assertAnswers(ctx.p, { path: '/static/style.css' }, { body: 'body { color: rebeccapurple; }\n' });
     assert.match(css.headers['content-type'], /^text\/css/);
-    assert.equal(css.text, 'body { color: rebeccapurple; }\n');
-    const missing = await request(p, { path: '/static/missing.txt' });
-    assert.equal(missing.status, 404);
-    for (const r of [hello, css, missing]) await endOf(p, r.ids);
+    await assertAnswers(ctx.p, { path: '/static/missing.txt' }, { status: 404 });
   });
 
   it('passes a 1 MiB request body through unchanged', async () => {
     const body = crypto.randomBytes(1 << 20);
-    const res = await request(p, {
+    await assertAnswers(ctx.p, {
       method: 'POST',
       path: '/upload',
       headers: { 'content-type': 'application/octet-stream', 'content-length': body.length },
       body,
-    });
-    assert.equal(res.status, 200, res.text);
-    assert.equal(res.text, `${body.length} ${crypto.createHash('sha256').update(body).digest('hex')}`);
-    await endOf(p, res.ids);
+    }, { body: `${body.length} ${crypto.createHash('sha256').update(body).digest('hex')}` });
   });
 
   it('never lets x-vercel-internal-* headers reach the server', async () => {
-    await assertHeadersHidden(p, '/headers');
+    await assertHeadersHidden(ctx.p, '/headers');
   });
 
   it('answers concurrent requests, each with its own end message', async () => {
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => request(p, { path: `/?n=${i}` })));
-    results.forEach((res, i) => assert.equal(res.text, `net/http root /?n=${i}`));
-    for (const res of results) await endOf(p, res.ids);
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => platformRequest(ctx.p, { path: `/?n=${i}` })));
+    results.forEach((res, i) => assert.equal(res.body, `net/http root /?n=${i}`));
+    for (const res of results) await endOf(ctx.p, res.ids);
   });
 
   it('answers /_vercel/ping itself', async () => {
-    const res = await new Promise((resolve, reject) => {
-      http.get({ host: '127.0.0.1', port: p.port, path: '/_vercel/ping', agent: false }, (r) => {
-        let text = '';
-        r.on('data', (d) => { text += d; });
-        r.on('end', () => resolve({ status: r.statusCode, text }));
-      }).on('error', reject);
-    });
-    assert.deepEqual(res, { status: 200, text: 'OK' });
+    const res = await get(ctx.p.port, '/_vercel/ping');
+    assert.deepEqual({ status: res.status, body: res.body }, { status: 200, body: 'OK' });
   });
 
   it('sends exactly one end message per request and nothing unexpected', async () => {
-    await assertProtocolClean(p);
+    await assertProtocolClean(ctx.p);
   });
 
   it('reports unrecoverable-error when user-server is killed', async () => {
-    await assertKillIsUnrecoverable(p);
+    await assertKillIsUnrecoverable(ctx.p);
   });
 });
 
-describe('standalone: gin server at cmd/server (detected)', () => {
-  let ws;
-  let lambda;
-  let p;
-  before(async () => {
-    ws = copyFixture('gin-server');
-    // The Vercel CLI passes the Go preset's `useRuntime.src`, `index.go`,
-    // which does not exist: detection finds cmd/server/main.go.
-    lambda = await buildOk(ws, { entrypoint: 'index.go' });
-  });
-  after(() => stop(p));
-
-  it('builds an executable Lambda', async () => {
-    assertExecutableLambda(lambda, ws);
-    p = await serve(lambda);
-  });
-
+// The Vercel CLI passes the Go preset's `useRuntime.src`, `index.go`, which
+// does not exist: detection finds cmd/server/main.go.
+describeServed('standalone: gin server at cmd/server (detected)', {
+  fixture: 'gin-server',
+  options: { entrypoint: 'index.go' },
+}, (ctx) => {
   it('routes with gin (JSON, params, query, binding)', async () => {
-    const ping = await request(p, { path: '/ping' });
-    assert.equal(ping.status, 200, ping.text);
+    const ping = await assertAnswers(ctx.p, { path: '/ping' });
     assert.match(ping.headers['content-type'], /^application\/json/);
-    assert.deepEqual(JSON.parse(ping.text), { message: 'pong', framework: 'gin' });
+    assert.deepEqual(JSON.parse(ping.body), { message: 'pong', framework: 'gin' });
 
-    const user = await request(p, { path: '/users/42?q=find%20me' });
-    assert.equal(user.status, 200, user.text);
-    assert.equal(user.headers['x-server'], 'gin');
-    assert.deepEqual(JSON.parse(user.text), { id: '42', q: 'find me' });
+    const user = await assertAnswers(ctx.p, { path: '/users/42?q=find%20me' }, { headers: { 'x-server': 'gin' } });
+    assert.deepEqual(JSON.parse(user.body), { id: '42', q: 'find me' });
 
-    const created = await request(p, {
-      method: 'POST',
-      path: '/users',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ name: 'Ada' }),
-    });
-    assert.equal(created.status, 201, created.text);
-    assert.deepEqual(JSON.parse(created.text), { created: 'Ada' });
+    const postUser = (body) => ({ method: 'POST', path: '/users', headers: { 'content-type': 'application/json' }, body });
+    const created = await assertAnswers(ctx.p, postUser(JSON.stringify({ name: 'Ada' })), { status: 201 });
+    assert.deepEqual(JSON.parse(created.body), { created: 'Ada' });
 
-    const invalid = await request(p, {
-      method: 'POST',
-      path: '/users',
-      headers: { 'content-type': 'application/json' },
-      body: '{}',
-    });
-    assert.equal(invalid.status, 400, invalid.text);
-    assert.deepEqual(JSON.parse(invalid.text), { error: 'name is required' });
+    const invalid = await assertAnswers(ctx.p, postUser('{}'), { status: 400 });
+    assert.deepEqual(JSON.parse(invalid.body), { error: 'name is required' });
 
-    const missing = await request(p, { path: '/nope' });
-    assert.equal(missing.status, 404);
-    for (const r of [ping, user, created, invalid, missing]) await endOf(p, r.ids);
+    await assertAnswers(ctx.p, { path: '/nope' }, { status: 404 });
   });
 
   it('serves an embedded asset through gin StaticFS', async () => {
-    const res = await request(p, { path: '/assets/robots.txt' });
-    assert.equal(res.status, 200, res.text);
-    assert.equal(res.text, 'gin embedded asset\n');
-    await endOf(p, res.ids);
+    await assertAnswers(ctx.p, { path: '/assets/robots.txt' }, { body: 'gin embedded asset\n' });
   });
 
   it('never lets x-vercel-internal-* headers reach the server', async () => {
-    await assertHeadersHidden(p, '/headers');
-  });
-
-  it('sends exactly one end message per request; killing user-server is unrecoverable', async () => {
-    await assertProtocolClean(p);
-    await assertKillIsUnrecoverable(p);
+    await assertHeadersHidden(ctx.p, '/headers');
   });
 });
 
-describe('standalone: chi server at cmd/api', () => {
-  let ws;
-  let lambda;
-  let p;
-  before(async () => {
-    ws = copyFixture('chi-api');
-    lambda = await buildOk(ws, { entrypoint: 'cmd/api/main.go' });
-  });
-  after(() => stop(p));
-
-  it('builds an executable Lambda', async () => {
-    assertExecutableLambda(lambda, ws);
-    p = await serve(lambda);
-  });
-
+describeServed('standalone: chi server at cmd/api', {
+  fixture: 'chi-api',
+  options: { entrypoint: 'cmd/api/main.go' },
+}, (ctx) => {
   it('routes with chi (URL params, methods, middleware, not found)', async () => {
-    const item = await request(p, { path: '/api/items/7' });
-    assert.equal(item.status, 200, item.text);
-    assert.equal(item.headers['x-server'], 'chi');
-    assert.equal(item.text, 'item 7 (chi request id set: true)');
-
-    const del = await request(p, { method: 'DELETE', path: '/api/items/7' });
-    assert.equal(del.status, 204);
-    assert.equal(del.text, '');
-
-    const missing = await request(p, { path: '/nope' });
-    assert.equal(missing.status, 404);
-    assert.equal(missing.text, 'chi: not found /nope\n');
-    for (const r of [item, del, missing]) await endOf(p, r.ids);
+    const { p } = ctx;
+    await assertAnswers(p, { path: '/api/items/7' }, {
+      headers: { 'x-server': 'chi' },
+      body: 'item 7 (chi request id set: true)',
+    });
+    await assertAnswers(p, { method: 'DELETE', path: '/api/items/7' }, { status: 204, body: '' });
+    await assertAnswers(p, { path: '/nope' }, { status: 404, body: 'chi: not found /nope\n' });
   });
 
   it('never lets x-vercel-internal-* headers reach the server', async () => {
-    await assertHeadersHidden(p, '/api/headers');
-  });
-
-  it('sends exactly one end message per request; killing user-server is unrecoverable', async () => {
-    await assertProtocolClean(p);
-    await assertKillIsUnrecoverable(p);
+    await assertHeadersHidden(ctx.p, '/api/headers');
   });
 });
 
-describe('standalone: vendored dependencies', () => {
-  let ws;
-  let lambda;
-  let p;
-  before(async () => {
-    ws = copyFixture('vendored');
-    // No module proxy and an empty module cache: only vendor/ can provide
-    // github.com/google/uuid.
+describeServed('standalone: vendored dependencies', {
+  fixture: 'vendored',
+  // No module proxy and an empty module cache: only vendor/ can provide
+  // github.com/google/uuid.
+  options: (ws) => {
     const emptyModCache = path.join(ws.tmp, 'empty-gomodcache');
     fs.mkdirSync(emptyModCache);
-    lambda = await buildOk(ws, {
-      entrypoint: 'main.go',
-      env: { GOPROXY: 'off', GOMODCACHE: emptyModCache },
-    });
-  });
-  after(() => stop(p));
-
-  it('builds offline from vendor/ without touching it', async () => {
-    assertExecutableLambda(lambda, ws);
-    p = await serve(lambda);
-  });
-
+    return { entrypoint: 'main.go', env: { GOPROXY: 'off', GOMODCACHE: emptyModCache } };
+  },
+  builtTitle: 'builds offline from vendor/ without touching it',
+}, (ctx) => {
   it('runs the vendored module', async () => {
     const name = 'https://vercel.com/standalone';
-    const res = await request(p, { path: `/uuid?name=${encodeURIComponent(name)}` });
-    assert.equal(res.status, 200, res.text);
-    assert.equal(res.headers['x-server'], 'vendored');
-    assert.equal(res.text, `uuid=${uuidV5('6ba7b811-9dad-11d1-80b4-00c04fd430c8', name)} version=5`);
-    await endOf(p, res.ids);
-  });
-
-  it('sends exactly one end message per request; killing user-server is unrecoverable', async () => {
-    await assertProtocolClean(p);
-    await assertKillIsUnrecoverable(p);
+    await assertAnswers(ctx.p, { path: `/uuid?name=${encodeURIComponent(name)}` }, {
+      headers: { 'x-server': 'vendored' },
+      body: `uuid=${nameUUID('sha1', UUID_NAMESPACE.URL, name)} version=5`,
+    });
   });
 });
 
-describe('standalone: buildCommand writing $VERCEL_OUTPUT_FILE', () => {
-  let ws;
-  let lambda;
-  let p;
-  before(async () => {
-    ws = copyFixture('build-command-output-file');
-    lambda = await buildOk(ws, {
-      entrypoint: 'cmd/srv/main.go',
-      config: {
-        buildCommand:
-          'go build -ldflags "-X main.buildEnv=goos=$GOOS,goarch=$GOARCH,cgo=$CGO_ENABLED" ' +
-          '-o "$VERCEL_OUTPUT_FILE" ./cmd/srv',
-      },
-    });
-  });
-  after(() => stop(p));
-
-  it('builds an executable Lambda from the command output', async () => {
-    assertExecutableLambda(lambda, ws);
-    p = await serve(lambda);
-  });
-
+describeServed('standalone: buildCommand writing $VERCEL_OUTPUT_FILE', {
+  fixture: 'build-command-output-file',
+  options: { entrypoint: 'cmd/srv/main.go', config: { buildCommand: BUILD_ENV_COMMAND } },
+  builtTitle: 'builds an executable Lambda from the command output',
+}, (ctx) => {
   it('ran the command with GOOS=linux, GOARCH=amd64 and CGO_ENABLED=0', async () => {
-    const res = await request(p, { path: '/' });
-    assert.equal(res.status, 200, res.text);
-    assert.equal(res.headers['x-server'], 'build-command-output-file');
-    assert.equal(res.text, 'built-with goos=linux,goarch=amd64,cgo=0; running linux/amd64');
-    await endOf(p, res.ids);
-  });
-
-  it('sends exactly one end message per request; killing user-server is unrecoverable', async () => {
-    await assertProtocolClean(p);
-    await assertKillIsUnrecoverable(p);
+    await assertAnswers(ctx.p, { path: '/' }, {
+      headers: { 'x-server': 'build-command-output-file' },
+      body: 'built-with goos=linux,goarch=amd64,cgo=0; running linux/amd64',
+    });
   });
 });
 
@@ -739,8 +423,8 @@ describe('standalone: buildCommand writing ./server (found as the new ELF binary
   let result;
   let p;
   before(async () => {
-    ws = copyFixture('build-command-server');
-    result = await runBuild(ws, { entrypoint: 'main.go', config: { buildCommand: 'go build -o ./server .' } });
+    ws = copyFixture('standalone/build-command-server');
+    result = await runStandalone(ws, { entrypoint: 'main.go', config: { buildCommand: 'go build -o ./server .' } });
   });
   after(() => stop(p));
 
@@ -760,11 +444,10 @@ describe('standalone: buildCommand writing ./server (found as the new ELF binary
   });
 
   it('serves', async () => {
-    const res = await request(p, { path: '/hello' });
-    assert.equal(res.status, 200, res.text);
-    assert.equal(res.headers['x-server'], 'build-command-server');
-    assert.equal(res.text, 'server binary built by buildCommand: /hello');
-    await endOf(p, res.ids);
+    await assertAnswers(p, { path: '/hello' }, {
+      headers: { 'x-server': 'build-command-server' },
+      body: 'server binary built by buildCommand: /hello',
+    });
   });
 
   it('sends exactly one end message per request; killing user-server is unrecoverable', async () => {
@@ -773,39 +456,24 @@ describe('standalone: buildCommand writing ./server (found as the new ELF binary
   });
 });
 
-describe('standalone: WebSocket echo server (gorilla/websocket)', () => {
-  let ws;
-  let lambda;
-  let p;
-  before(async () => {
-    ws = copyFixture('websocket');
-    lambda = await buildOk(ws, { entrypoint: 'main.go' });
-  });
-  after(() => stop(p));
-
-  it('builds an executable Lambda', async () => {
-    assertExecutableLambda(lambda, ws);
-    p = await serve(lambda);
-  });
-
+describeServed('standalone: WebSocket echo server (gorilla/websocket)', {
+  fixture: 'websocket',
+  options: { entrypoint: 'main.go' },
+}, (ctx) => {
   it('serves plain HTTP too', async () => {
-    const res = await request(p, { path: '/' });
-    assert.equal(res.status, 200);
-    assert.equal(res.text, 'websocket echo server; connect to /ws (got /)');
+    await assertAnswers(ctx.p, { path: '/' }, { body: 'websocket echo server; connect to /ws (got /)' });
     // A non-upgrade request to the WebSocket route is refused by gorilla.
-    const refused = await request(p, { path: '/ws' });
-    assert.equal(refused.status, 400);
-    for (const r of [res, refused]) await endOf(p, r.ids);
+    await assertAnswers(ctx.p, { path: '/ws' }, { status: 400 });
   });
 
   it('upgrades (RFC 6455 handshake) and echoes text, binary and ping frames, then closes', async () => {
-    const { res, socket, head, key, ids } = await upgrade(p, '/ws');
+    const { p } = ctx;
+    const { res, socket, head, key, ids } = await platformUpgrade(p, '/ws');
     try {
       assert.equal(res.statusCode, 101);
       assert.equal(res.headers.upgrade.toLowerCase(), 'websocket');
       assert.match(res.headers.connection, /upgrade/i);
-      assert.equal(res.headers['sec-websocket-accept'],
-        crypto.createHash('sha1').update(key + WS_GUID).digest('base64'));
+      assert.equal(res.headers['sec-websocket-accept'], websocketAccept(key));
       assert.equal(res.headers['x-server'], 'websocket-echo');
 
       const frames = frameReader(socket, head);
@@ -837,54 +505,29 @@ describe('standalone: WebSocket echo server (gorilla/websocket)', () => {
     }
     await endOf(p, ids);
   });
-
-  it('sends exactly one end message per request; killing user-server is unrecoverable', async () => {
-    await assertProtocolClean(p);
-    await assertKillIsUnrecoverable(p);
-  });
 });
 
-describe('standalone: includeFiles (relative to workPath) read at run time', () => {
-  const INCLUDED = ['data/message.txt', 'data/nested/info.json', 'templates/page.tmpl'];
-  let ws;
-  let lambda;
-  let p;
-  before(async () => {
-    ws = copyFixture('include-files');
-    lambda = await buildOk(ws, {
-      entrypoint: 'cmd/api/main.go',
-      config: { includeFiles: ['data/**', 'templates/*.tmpl'] },
-    });
-  });
-  after(() => stop(p));
-
-  it('ships the matching files (and nothing else) beside the binaries', async () => {
-    assertExecutableLambda(lambda, ws, { included: INCLUDED });
-    p = await serve(lambda);
-  });
-
+describeServed('standalone: includeFiles (relative to workPath) read at run time', {
+  fixture: 'include-files',
+  options: { entrypoint: 'cmd/api/main.go', config: { includeFiles: ['data/**', 'templates/*.tmpl'] } },
+  included: ['data/message.txt', 'data/nested/info.json', 'templates/page.tmpl'],
+  builtTitle: 'ships the matching files (and nothing else) beside the binaries',
+}, (ctx) => {
   it('the server reads them from its working directory', async () => {
-    const msg = await request(p, { path: '/file?path=data/message.txt' });
-    assert.equal(msg.status, 200, msg.text);
-    assert.equal(msg.text, 'message from an included file\n');
-    const json = await request(p, { path: '/file?path=data/nested/info.json' });
-    assert.deepEqual(JSON.parse(json.text), { nested: true });
-    const page = await request(p, { path: '/page?name=Vercel' });
-    assert.equal(page.status, 200, page.text);
-    assert.equal(page.text, 'Hello, Vercel!\n');
-    const notIncluded = await request(p, { path: '/file?path=notes/private.txt' });
+    const { p } = ctx;
+    await assertAnswers(p, { path: '/file?path=data/message.txt' }, { body: 'message from an included file\n' });
+    const json = await platformRequest(p, { path: '/file?path=data/nested/info.json' });
+    assert.deepEqual(JSON.parse(json.body), { nested: true });
+    await endOf(p, json.ids);
+    await assertAnswers(p, { path: '/page?name=Vercel' }, { body: 'Hello, Vercel!\n' });
+    const notIncluded = await platformRequest(p, { path: '/file?path=notes/private.txt' });
     assert.equal(notIncluded.status, 404, 'files outside includeFiles are not shipped');
-    for (const r of [msg, json, page, notIncluded]) await endOf(p, r.ids);
-  });
-
-  it('sends exactly one end message per request; killing user-server is unrecoverable', async () => {
-    await assertProtocolClean(p);
-    await assertKillIsUnrecoverable(p);
+    await endOf(p, notIncluded.ids);
   });
 
   it('accepts includeFiles as a single string', async () => {
-    const ws2 = copyFixture('include-files');
-    const lambda2 = await buildOk(ws2, {
+    const ws2 = copyFixture('standalone/include-files');
+    const lambda2 = await buildStandalone(ws2, {
       entrypoint: 'cmd/api/main.go',
       config: { includeFiles: 'data/message.txt' },
     });
@@ -897,22 +540,19 @@ describe('standalone: config.functions options', () => {
   after(() => stop(p));
 
   it('memory and maxDuration (and regions) from the matching functions entry', async () => {
-    const ws = copyFixture('functions');
+    const ws = copyFixture('standalone/functions');
     const options = { memory: 512, maxDuration: 10, regions: ['sfo1'] };
-    const lambda = await buildOk(ws, { entrypoint: 'main.go', config: { functions: { 'main.go': options } } });
+    const lambda = await buildStandalone(ws, { entrypoint: 'main.go', config: { functions: { 'main.go': options } } });
     assertExecutableLambda(lambda, ws, { options });
     p = await serve(lambda);
-    const res = await request(p, { path: '/' });
-    assert.equal(res.status, 200, res.text);
-    assert.equal(res.text, 'functions fixture on linux/amd64');
-    await endOf(p, res.ids);
+    await assertAnswers(p, { path: '/' }, { body: 'functions fixture on linux/amd64' });
     await assertProtocolClean(p);
     await assertKillIsUnrecoverable(p);
   });
 
   it('a functions entry that does not match the entrypoint is ignored', async () => {
-    const ws = copyFixture('functions');
-    const lambda = await buildOk(ws, {
+    const ws = copyFixture('standalone/functions');
+    const lambda = await buildStandalone(ws, {
       entrypoint: 'main.go',
       config: { functions: { 'api/*.go': { memory: 3008, architecture: 'arm64' } } },
     });
@@ -920,8 +560,8 @@ describe('standalone: config.functions options', () => {
   });
 
   it('architecture arm64: Lambda architecture and both binaries are AArch64', async () => {
-    const ws = copyFixture('functions');
-    const lambda = await buildOk(ws, {
+    const ws = copyFixture('standalone/functions');
+    const lambda = await buildStandalone(ws, {
       entrypoint: 'main.go',
       config: { functions: { 'main.go': { architecture: 'arm64' } } },
     });
@@ -930,8 +570,8 @@ describe('standalone: config.functions options', () => {
   });
 
   it('framework "services" builds the same executable Lambda', async () => {
-    const ws = copyFixture('functions');
-    const lambda = await buildOk(ws, { entrypoint: 'main.go', config: { framework: 'services' } });
+    const ws = copyFixture('standalone/functions');
+    const lambda = await buildStandalone(ws, { entrypoint: 'main.go', config: { framework: 'services' } });
     assertExecutableLambda(lambda, ws);
   });
 });
@@ -943,22 +583,22 @@ describe('standalone: routes in the build result send every path to the server',
   ];
 
   it('a builds entry: to the function at the entrypoint (functions/main.go.func)', async () => {
-    const ws = copyFixture('functions');
-    const { routes, error } = await runBuild(ws, { entrypoint: 'main.go' });
+    const ws = copyFixture('standalone/functions');
+    const { routes, error } = await runStandalone(ws, { entrypoint: 'main.go' });
     assert.ifError(error);
     assert.deepEqual(routes, everyPathTo('/main.go'));
   });
 
   it('zero-config (entrypoint index.go, absent): to functions/index.func, where the CLI writes it', async () => {
-    const ws = copyFixture('functions');
-    const { routes, error } = await runBuild(ws, { entrypoint: 'index.go', config: { zeroConfig: true } });
+    const ws = copyFixture('standalone/functions');
+    const { routes, error } = await runStandalone(ws, { entrypoint: 'index.go', config: { zeroConfig: true } });
     assert.ifError(error);
     assert.deepEqual(routes, everyPathTo('/index'));
   });
 
   it('a service of the second layout (no type): to its index function', async () => {
-    const ws = copyFixture('functions');
-    const { routes, error } = await runBuild(ws, {
+    const ws = copyFixture('standalone/functions');
+    const { routes, error } = await runStandalone(ws, {
       config: { framework: 'services' },
       service: { name: 'api', routePrefix: 'api', workspace: '.' },
     });
@@ -967,8 +607,8 @@ describe('standalone: routes in the build result send every path to the server',
   });
 
   it('a typed service: none — the CLI writes its routes, route prefix included', async () => {
-    const ws = copyFixture('functions');
-    const { routes, error } = await runBuild(ws, {
+    const ws = copyFixture('standalone/functions');
+    const { routes, error } = await runStandalone(ws, {
       service: { name: 'api', type: 'web', routePrefix: 'api', workspace: '.' },
     });
     assert.ifError(error);
@@ -978,15 +618,15 @@ describe('standalone: routes in the build result send every path to the server',
 
 describe('standalone: entrypoint choice with several candidates', () => {
   it('the CLI\'s entrypoint (index.go, absent) → main.go is built', async () => {
-    const ws = copyFixture('multi-entry');
-    const lambda = await buildOk(ws, { entrypoint: 'index.go' });
+    const ws = copyFixture('standalone/multi-entry');
+    const lambda = await buildStandalone(ws, { entrypoint: 'index.go' });
     assertExecutableLambda(lambda, ws);
     await serveOnce(lambda, '/', 'entry main.go');
   });
 
   it('a configured existing entrypoint wins; its functions entry applies', async () => {
-    const ws = copyFixture('multi-entry');
-    const lambda = await buildOk(ws, {
+    const ws = copyFixture('standalone/multi-entry');
+    const lambda = await buildStandalone(ws, {
       entrypoint: 'cmd/server/main.go',
       config: { functions: { 'main.go': { memory: 3008 }, 'cmd/server/main.go': { memory: 256 } } },
     });
@@ -995,9 +635,9 @@ describe('standalone: entrypoint choice with several candidates', () => {
   });
 
   it('functions options follow the detected entrypoint (cmd/api/main.go when main.go is absent)', async () => {
-    const ws = copyFixture('multi-entry');
+    const ws = copyFixture('standalone/multi-entry');
     fs.rmSync(path.join(ws.workPath, 'main.go'));
-    const lambda = await buildOk(ws, {
+    const lambda = await buildStandalone(ws, {
       entrypoint: 'index.go',
       config: { functions: { 'cmd/api/main.go': { memory: 1769, maxDuration: 30 } } },
     });
@@ -1008,24 +648,22 @@ describe('standalone: entrypoint choice with several candidates', () => {
 
 describe('standalone: modules found above the project', () => {
   it('go.mod at the repository root, project in services/web (repoRootPath)', async () => {
-    const ws = copyFixture('monorepo');
+    const ws = copyFixture('standalone/monorepo');
     const workPath = path.join(ws.workPath, 'services', 'web');
     const sub = { ...ws, workPath };
-    const { output, error, diff } = await runBuild(sub, {
+    const output = await buildStandalone(sub, {
       entrypoint: 'main.go',
       config: { includeFiles: 'data/*.txt' },
       repoRootPath: ws.workPath,
     });
-    if (error) throw error;
-    assert.equal(diff, '', `the build changed the tree:\n${diff}`);
     assertExecutableLambda(output, sub, { included: ['data/info.txt'] });
     const p = await serve(output);
     try {
-      const res = await request(p, { path: '/?name=monorepo' });
-      assert.equal(res.status, 200, res.text);
-      assert.equal(res.text, 'hello monorepo from the repo-root module');
-      const data = await request(p, { path: '/data' });
-      assert.equal(data.text, 'web data file\n');
+      const res = await platformRequest(p, { path: '/?name=monorepo' });
+      assert.equal(res.status, 200, res.body);
+      assert.equal(res.body, 'hello monorepo from the repo-root module');
+      const data = await platformRequest(p, { path: '/data' });
+      assert.equal(data.body, 'web data file\n');
       await assertProtocolClean(p);
     } finally {
       await stop(p);
@@ -1033,11 +671,9 @@ describe('standalone: modules found above the project', () => {
   });
 
   it('go.work at the repository root provides a sibling module', async () => {
-    const ws = copyFixture('go-work');
+    const ws = copyFixture('standalone/go-work');
     const sub = { ...ws, workPath: path.join(ws.workPath, 'server') };
-    const { output, error, diff } = await runBuild(sub, { entrypoint: 'main.go', repoRootPath: ws.workPath });
-    if (error) throw error;
-    assert.equal(diff, '', `the build changed the tree:\n${diff}`);
+    const output = await buildStandalone(sub, { entrypoint: 'main.go', repoRootPath: ws.workPath });
     assertExecutableLambda(output, sub);
     await serveOnce(output, '/', 'message from the go.work module');
   });
@@ -1045,8 +681,8 @@ describe('standalone: modules found above the project', () => {
 
 describe('standalone: config.functions matching and CGO', () => {
   it('the FIRST matching functions entry (in vercel.json order) gives architecture and options', async () => {
-    const ws = copyFixture('functions');
-    const lambda = await buildOk(ws, {
+    const ws = copyFixture('standalone/functions');
+    const lambda = await buildStandalone(ws, {
       entrypoint: 'main.go',
       // Both keys match main.go; the CLI (build-utils findMatchingFunction)
       // takes the first in insertion order: main.go's entry.
@@ -1058,25 +694,25 @@ describe('standalone: config.functions matching and CGO', () => {
   });
 
   it('architecture and options always come from the same functions entry', async () => {
-    const ws = copyFixture('functions');
-    const lambda = await buildOk(ws, {
+    const ws = copyFixture('standalone/functions');
+    const lambda = await buildStandalone(ws, {
       entrypoint: 'main.go',
       config: { functions: { './main.go': { architecture: 'arm64', memory: 1024 } } },
     });
     assert.equal(lambda.architecture === 'arm64', lambda.memory === 1024,
       `architecture ${lambda.architecture} and memory ${lambda.memory} disagree on whether "./main.go" matches`);
-    assert.equal(elfMachine(lambda.files['user-server'].fsPath), ELF_MACHINE[lambda.architecture]);
+    assert.equal(elfMachine(lambda.files['user-server'].fsPath, { endian: 'little' }), ELF_MACHINE[lambda.architecture]);
   });
 
   it('CGO_ENABLED=1 in the build env is overridden: static binary', async () => {
-    const ws = copyFixture('functions');
-    const lambda = await buildOk(ws, { entrypoint: 'main.go', env: { CGO_ENABLED: '1' } });
+    const ws = copyFixture('standalone/functions');
+    const lambda = await buildStandalone(ws, { entrypoint: 'main.go', env: { CGO_ENABLED: '1' } });
     assertExecutableLambda(lambda, ws);
   });
 
   it('CGO_ENABLED=1 in the build env does not break an arm64 (cross) build', async () => {
-    const ws = copyFixture('functions');
-    const lambda = await buildOk(ws, {
+    const ws = copyFixture('standalone/functions');
+    const lambda = await buildStandalone(ws, {
       entrypoint: 'main.go',
       env: { CGO_ENABLED: '1' },
       config: { functions: { 'main.go': { architecture: 'arm64' } } },
@@ -1085,15 +721,11 @@ describe('standalone: config.functions matching and CGO', () => {
   });
 
   it('buildCommand runs with CGO_ENABLED=0 even when the build env says 1', async () => {
-    const ws = copyFixture('build-command-output-file');
-    const lambda = await buildOk(ws, {
+    const ws = copyFixture('standalone/build-command-output-file');
+    const lambda = await buildStandalone(ws, {
       entrypoint: 'cmd/srv/main.go',
       env: { CGO_ENABLED: '1' },
-      config: {
-        buildCommand:
-          'go build -ldflags "-X main.buildEnv=goos=$GOOS,goarch=$GOARCH,cgo=$CGO_ENABLED" ' +
-          '-o "$VERCEL_OUTPUT_FILE" ./cmd/srv',
-      },
+      config: { buildCommand: BUILD_ENV_COMMAND },
     });
     const bin = fs.readFileSync(lambda.files['user-server'].fsPath).toString('latin1');
     assert.ok(bin.includes('goos=linux,goarch=amd64,cgo=0'),
@@ -1104,10 +736,10 @@ describe('standalone: config.functions matching and CGO', () => {
 
 describe('standalone: concurrent builds with a cold executable cache', () => {
   it('three builds at once all get the same working executable', async () => {
-    const cache = tempDir('go-builder-standalone-cache-');
+    const cache = tempDir('standalone-cache');
     const names = ['functions', 'multi-entry', 'nethttp-embed'];
-    const wss = names.map((n) => copyFixture(n));
-    const lambdas = await Promise.all(wss.map((ws) => buildOk(ws, {
+    const wss = names.map((n) => copyFixture(`standalone/${n}`));
+    const lambdas = await Promise.all(wss.map((ws) => buildStandalone(ws, {
       entrypoint: 'main.go',
       env: { GO_BUILDER_CACHE_DIR: cache },
     })));
@@ -1136,8 +768,8 @@ function changedEntries(diff, ws) {
 
 describe('standalone: errors', () => {
   it('no entrypoint → GO_ENTRYPOINT_NOT_FOUND', async () => {
-    const ws = copyFixture('error-no-entrypoint');
-    const { error } = await buildFails(ws, { entrypoint: 'main.go' });
+    const ws = copyFixture('standalone/error-no-entrypoint');
+    const { error } = await standaloneFails(ws, { entrypoint: 'main.go' });
     assert.equal(error.code, 'GO_ENTRYPOINT_NOT_FOUND', error.message);
     assert.equal(error.message,
       'No Go entrypoint found. Expected one of: main.go, cmd/api/main.go, cmd/server/main.go');
@@ -1145,52 +777,58 @@ describe('standalone: errors', () => {
   });
 
   it('compile error → GO_BUILD_FAILED with the compiler output', async () => {
-    const ws = copyFixture('error-compile');
-    const { error } = await buildFails(ws, { entrypoint: 'main.go' });
+    const ws = copyFixture('standalone/error-compile');
+    const { error } = await standaloneFails(ws, { entrypoint: 'main.go' });
     assert.equal(error.code, 'GO_BUILD_FAILED', error.message);
     assert.match(error.message, /main\.go:10:\d+: undefined: undefinedGreeting/);
     assertNoOutputLeft(ws);
   });
 
-  it('buildCommand that produces nothing → GO_BUILD_FAILED "No compiled Go binary found"', async () => {
-    const ws = copyFixture('build-command-errors');
-    const { error } = await buildFails(ws, { entrypoint: 'main.go', config: { buildCommand: 'echo built nothing' } });
+  /**
+   * Builds build-command-errors with `buildCommand` (after `prepare(ws)`),
+   * which must fail with GO_BUILD_FAILED; resolves to { error, diff, ws }.
+   */
+  async function buildCommandFails(buildCommand, { prepare, treeMayChange = false } = {}) {
+    const ws = copyFixture('standalone/build-command-errors');
+    if (prepare) prepare(ws);
+    const { error, diff } = await standaloneFails(ws, { entrypoint: 'main.go', config: { buildCommand } }, { treeMayChange });
     assert.equal(error.code, 'GO_BUILD_FAILED', error.message);
+    return { error, diff, ws };
+  }
+
+  it('buildCommand that produces nothing → GO_BUILD_FAILED "No compiled Go binary found"', async () => {
+    const { error, ws } = await buildCommandFails('echo built nothing');
     assert.match(error.message, /No compiled Go binary found/);
     assertNoOutputLeft(ws);
   });
 
   it('buildCommand writing a non-ELF ./server → "No compiled Go binary found"', async () => {
-    const ws = copyFixture('build-command-errors');
-    const { error, diff } = await buildFails(ws, {
-      entrypoint: 'main.go',
-      config: { buildCommand: "printf '#!/bin/sh\\necho hi\\n' > server && chmod +x server" },
-    }, { treeMayChange: true });
-    assert.equal(error.code, 'GO_BUILD_FAILED', error.message);
+    const { error, diff, ws } = await buildCommandFails(
+      "printf '#!/bin/sh\\necho hi\\n' > server && chmod +x server",
+      { treeMayChange: true },
+    );
     assert.match(error.message, /No compiled Go binary found/);
     assert.deepEqual(changedEntries(diff, ws), ['+ file server']);
   });
 
   it('a stale ELF binary older than the buildCommand is not deployed', async () => {
-    const ws = copyFixture('build-command-errors');
-    const stale = path.join(ws.workPath, 'server');
-    fs.copyFileSync(fs.realpathSync('/bin/true'), stale); // a (small) ELF binary
-    fs.chmodSync(stale, 0o755);
-    assert.equal(elfMachine(stale), ELF_MACHINE.x86_64);
-    const old = new Date(Date.now() - 24 * 3600 * 1000);
-    fs.utimesSync(stale, old, old);
-    const { error } = await buildFails(ws, { entrypoint: 'main.go', config: { buildCommand: 'true' } });
-    assert.equal(error.code, 'GO_BUILD_FAILED', error.message);
+    const { error } = await buildCommandFails('true', {
+      prepare(ws) {
+        const stale = path.join(ws.workPath, 'server');
+        fs.copyFileSync(fs.realpathSync('/bin/true'), stale); // a (small) ELF binary
+        fs.chmodSync(stale, 0o755);
+        assert.equal(elfMachine(stale, { endian: 'little' }), ELF_MACHINE.x86_64);
+        const old = new Date(Date.now() - 24 * 3600 * 1000);
+        fs.utimesSync(stale, old, old);
+      },
+    });
     assert.match(error.message, /No compiled Go binary found/);
   });
 
   it('buildCommand producing two ELF binaries → "Found multiple ELF binaries"', async () => {
-    const ws = copyFixture('build-command-errors');
-    const { error, diff } = await buildFails(ws, {
-      entrypoint: 'main.go',
-      config: { buildCommand: 'go build -o alpha . && go build -o beta .' },
-    }, { treeMayChange: true });
-    assert.equal(error.code, 'GO_BUILD_FAILED', error.message);
+    const { error, diff, ws } = await buildCommandFails('go build -o alpha . && go build -o beta .', {
+      treeMayChange: true,
+    });
     assert.match(error.message, /Found multiple ELF binaries/);
     assert.match(error.message, /\balpha\b/);
     assert.match(error.message, /\bbeta\b/);
@@ -1199,12 +837,7 @@ describe('standalone: errors', () => {
   });
 
   it('failing buildCommand → GO_BUILD_FAILED with its output', async () => {
-    const ws = copyFixture('build-command-errors');
-    const { error } = await buildFails(ws, {
-      entrypoint: 'main.go',
-      config: { buildCommand: 'echo "custom build went wrong" >&2; exit 3' },
-    });
-    assert.equal(error.code, 'GO_BUILD_FAILED', error.message);
+    const { error, ws } = await buildCommandFails('echo "custom build went wrong" >&2; exit 3');
     assert.match(error.message, /custom build went wrong/);
     assertNoOutputLeft(ws);
   });
@@ -1219,7 +852,7 @@ describe('detectGoEntrypoint(workPath, configured)', () => {
     fs.writeFileSync(path.join(dir, rel), 'package main\n');
   };
   before(() => {
-    dir = tempDir('go-builder-detect-');
+    dir = tempDir('detect');
   });
 
   it('null when there is no candidate', async () => {

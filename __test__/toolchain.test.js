@@ -9,13 +9,20 @@ const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
 const fs = require('node:fs')
 const http = require('node:http')
-const os = require('node:os')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
 
-const builder = require('..')
-const { invokeLambdaDir } = require('./helpers/fun')
-const { hashTree } = require('./helpers/tree')
+const {
+  loadBuilder,
+  adoptOutputDirs,
+  tempDir,
+  removeTempDirs,
+  writeFiles,
+  invokeLambda,
+  hashTree,
+} = require('./helpers')
+
+const builder = loadBuilder()
 
 const GOROOT = execFileSync('go', ['env', 'GOROOT'], { encoding: 'utf8' }).trim()
 const GO_VERSION = fs.readFileSync(path.join(GOROOT, 'VERSION'), 'utf8').split('\n')[0].trim()
@@ -28,7 +35,7 @@ let baseUrl
 const requests = []
 
 before(async () => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'go-builder-toolchain-'))
+  work = tempDir('toolchain')
   const served = path.join(work, 'served')
   fs.mkdirSync(served)
   // The archive layout dl.google.com uses: a top-level go/ folder.
@@ -51,7 +58,7 @@ before(async () => {
 
 after(async () => {
   await new Promise((resolve) => server.close(resolve))
-  fs.rmSync(work, { recursive: true, force: true })
+  removeTempDirs()
 })
 
 /** PATH without any directory holding a `go` binary: nothing installed. */
@@ -63,11 +70,9 @@ function pathWithoutGo() {
 
 function project(name, goLine) {
   const dir = path.join(work, name)
-  fs.mkdirSync(path.join(dir, 'api'), { recursive: true })
-  fs.writeFileSync(path.join(dir, 'go.mod'), `module example.com/${name}\n\ngo ${goLine}\n`)
-  fs.writeFileSync(
-    path.join(dir, 'api', 'index.go'),
-    [
+  writeFiles(dir, {
+    'go.mod': `module example.com/${name}\n\ngo ${goLine}\n`,
+    'api/index.go': [
       'package handler',
       '',
       'import (',
@@ -81,7 +86,7 @@ function project(name, goLine) {
       '}',
       '',
     ].join('\n'),
-  )
+  })
   return dir
 }
 
@@ -105,10 +110,8 @@ async function buildAndInvoke(workPath, env) {
     config: {},
     meta: { skipDownload: true, env },
   })
-  const dir = fs.mkdtempSync(path.join(work, 'func-'))
-  fs.copyFileSync(output.files.bootstrap.fsPath, path.join(dir, 'bootstrap'))
-  fs.chmodSync(path.join(dir, 'bootstrap'), 0o755)
-  return invokeLambdaDir(dir, { method: 'GET', path: '/api' })
+  adoptOutputDirs(output)
+  return invokeLambda(output, { method: 'GET', path: '/api' })
 }
 
 describe('toolchain manager', () => {

@@ -8,17 +8,24 @@
 const { describe, test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
 const fs = require('node:fs')
-const os = require('node:os')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
 
 const { pack } = require('../scripts/pack')
-const { vercelBuild, readFunctions, materializeFunction } = require('./helpers/vercel-cli')
-const { invokeLambdaDir } = require('./helpers/fun')
-const { startPlatform } = require('./helpers/ipc-platform')
-const { resolveRoute } = require('./helpers/routes')
+const {
+  ROOT,
+  tempDir,
+  removeTempDirs,
+  writeFiles,
+  vercelBuild,
+  readFunctions,
+  materializeFunction,
+  invokeLambdaDir,
+  startPlatform,
+  get,
+  resolveRoute,
+} = require('./helpers')
 
-const ROOT = path.join(__dirname, '..')
 const BUILD_UTILS = path.join(ROOT, 'node_modules', '@vercel', 'build-utils')
 const PACKAGE_VERSION = require('../package.json').version
 
@@ -26,13 +33,11 @@ let work
 let tarballs
 
 before(() => {
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'go-builder-cli-'))
+  work = tempDir('cli')
   tarballs = pack(path.join(work, 'pack'))
 })
 
-after(() => {
-  fs.rmSync(work, { recursive: true, force: true })
-})
+after(removeTempDirs)
 
 // Answers with the method, path and raw query it received.
 const STANDALONE_SERVER = [
@@ -53,20 +58,20 @@ const STANDALONE_SERVER = [
   '',
 ].join('\n')
 
-function readConfig(outputDir) {
-  return JSON.parse(fs.readFileSync(path.join(outputDir, 'config.json'), 'utf8'))
-}
-
-function get(port, urlPath) {
-  return new Promise((resolve, reject) => {
-    require('node:http')
-      .get({ host: '127.0.0.1', port, path: urlPath }, (r) => {
-        let text = ''
-        r.on('data', (d) => (text += d))
-        r.on('end', () => resolve(text))
-      })
-      .on('error', reject)
+/**
+ * `vercel build` (offline, with the packed builder) of a project made of
+ * `files` in <work>/<name>, which must succeed. Resolves to its functions
+ * (see readFunctions) and its parsed config.json.
+ */
+async function buildProject(name, files) {
+  writeFiles(path.join(work, name), files)
+  const res = await vercelBuild({
+    projectDir: path.join(work, name),
+    builderTarballs: [tarballs.main, tarballs.platform],
   })
+  assert.equal(res.code, 0, `vercel build failed:\n${res.stdout}\n${res.stderr}`)
+  const config = JSON.parse(fs.readFileSync(path.join(res.outputDir, 'config.json'), 'utf8'))
+  return { functions: await readFunctions(res.outputDir), config }
 }
 
 /**
@@ -74,26 +79,18 @@ function get(port, urlPath) {
  * (it must land on `fn`), then sends the path and query the function sees to
  * the function, run behind a test platform with `env`.
  */
-async function answersThroughRoutes(outputDir, fn, dest, cases, env = {}) {
-  const config = readConfig(outputDir)
+async function answersThroughRoutes(config, fn, dest, cases, env = {}) {
   const dir = await materializeFunction(fn, dest)
   const platform = await startPlatform({ dir, env })
   try {
     for (const [url, expected] of cases) {
       const hit = resolveRoute(config, url, { functions: [fn.name] })
       assert.equal(hit.function, fn.name, `${url} routes to ${JSON.stringify(hit)}; routes: ${JSON.stringify(config.routes)}`)
-      const body = await get(platform.port, hit.query ? `${hit.path}?${hit.query}` : hit.path)
-      assert.equal(body, expected, url)
+      const res = await get(platform.port, hit.query ? `${hit.path}?${hit.query}` : hit.path)
+      assert.equal(res.body, expected, url)
     }
   } finally {
     await platform.close()
-  }
-}
-
-function write(dir, files) {
-  for (const [name, contents] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, name)), { recursive: true })
-    fs.writeFileSync(path.join(dir, name), contents)
   }
 }
 
@@ -175,27 +172,36 @@ describe('vercel build with @acme/go-builder', () => {
 
   /** Builds `vercelJson` + `files`, routes `url` and invokes the function it lands on. */
   async function handlerProject(name, vercelJson, files, url, functionName) {
-    const project = path.join(work, name)
-    write(project, { 'vercel.json': JSON.stringify(vercelJson), ...files })
-    const res = await vercelBuild({ projectDir: project, builderTarballs: [tarballs.main, tarballs.platform] })
-    assert.equal(res.code, 0, `vercel build failed:\n${res.stdout}\n${res.stderr}`)
-    try {
-      const functions = await readFunctions(res.outputDir)
-      assert.deepEqual(functions.map((f) => f.name), [functionName])
-      const [fn] = functions
-      assert.equal(fn.config.handler, 'bootstrap')
-      assert.equal(fn.config.runtime, 'provided.al2023')
-      assert.equal(fn.config.runtimeLanguage, 'go')
-      const hit = resolveRoute(readConfig(res.outputDir), url, { functions: [fn.name] })
-      assert.equal(hit.function, fn.name, `${url} → ${JSON.stringify(hit)}`)
-      const dir = await materializeFunction(fn, path.join(work, `${name}-func`))
-      const response = await invokeLambdaDir(dir, { method: 'GET', path: hit.path })
-      assert.equal(response.statusCode, 200)
-      assert.equal(response.headers['x-built-by'], 'acme')
-      assert.equal(response.body, `hello from ${url} via the cli`)
-    } finally {
-      fs.rmSync(res.tmpDir, { recursive: true, force: true })
-    }
+    const { functions, config } = await buildProject(name, { 'vercel.json': JSON.stringify(vercelJson), ...files })
+    assert.deepEqual(functions.map((f) => f.name), [functionName])
+    const [fn] = functions
+    assert.equal(fn.config.handler, 'bootstrap')
+    assert.equal(fn.config.runtime, 'provided.al2023')
+    assert.equal(fn.config.runtimeLanguage, 'go')
+    const hit = resolveRoute(config, url, { functions: [fn.name] })
+    assert.equal(hit.function, fn.name, `${url} → ${JSON.stringify(hit)}`)
+    const dir = await materializeFunction(fn, path.join(work, `${name}-func`))
+    const response = await invokeLambdaDir(dir, { method: 'GET', path: hit.path })
+    assert.equal(response.statusCode, 200)
+    assert.equal(response.headers['x-built-by'], 'acme')
+    assert.equal(response.body, `hello from ${url} via the cli`)
+  }
+
+  /**
+   * Builds STANDALONE_SERVER as main.go of module example.com/<module> with
+   * `vercelJson`; there must be one function, an `executable` one.
+   * Resolves to { fn, config }.
+   */
+  async function serverProject(name, module, vercelJson) {
+    const { functions, config } = await buildProject(name, {
+      'vercel.json': JSON.stringify(vercelJson),
+      'go.mod': `module example.com/${module}\n\ngo 1.22\n`,
+      'main.go': STANDALONE_SERVER,
+    })
+    assert.equal(functions.length, 1, `functions: ${functions.map((f) => f.name)}`)
+    const [fn] = functions
+    assert.equal(fn.config.runtime, 'executable')
+    return { fn, config }
   }
 
   test('handler project (builds entry): provided.al2023 function at its file path', async () => {
@@ -219,62 +225,30 @@ describe('vercel build with @acme/go-builder', () => {
   })
 
   test('framework "go" project: every path reaches the server through the routes, path and query intact', async () => {
-    const project = path.join(work, 'standalone-project')
-    write(project, {
-      'vercel.json': JSON.stringify({
-        version: 2,
-        builds: [{ src: 'main.go', use: '@acme/go-builder', config: { framework: 'go' } }],
-      }),
-      'go.mod': 'module example.com/server\n\ngo 1.22\n',
-      'main.go': STANDALONE_SERVER,
+    const { fn, config } = await serverProject('standalone-project', 'server', {
+      version: 2,
+      builds: [{ src: 'main.go', use: '@acme/go-builder', config: { framework: 'go' } }],
     })
-    const res = await vercelBuild({ projectDir: project, builderTarballs: [tarballs.main, tarballs.platform] })
-    assert.equal(res.code, 0, `vercel build failed:\n${res.stdout}\n${res.stderr}`)
-    try {
-      const functions = await readFunctions(res.outputDir)
-      assert.equal(functions.length, 1, `functions: ${functions.map((f) => f.name)}`)
-      const [fn] = functions
-      assert.equal(fn.config.runtime, 'executable')
-      assert.equal(fn.config.handler, 'executable')
-      assert.equal(fn.config.supportsResponseStreaming, true)
-      await answersThroughRoutes(res.outputDir, fn, path.join(work, 'standalone-func'), [
-        ['/', 'standalone GET / '],
-        ['/api/json', 'standalone GET /api/json '],
-        ['/a/b/c?x=1&y=two%20words', 'standalone GET /a/b/c x=1&y=two%20words'],
-      ])
-    } finally {
-      fs.rmSync(res.tmpDir, { recursive: true, force: true })
-    }
+    assert.equal(fn.config.handler, 'executable')
+    assert.equal(fn.config.supportsResponseStreaming, true)
+    await answersThroughRoutes(config, fn, path.join(work, 'standalone-func'), [
+      ['/', 'standalone GET / '],
+      ['/api/json', 'standalone GET /api/json '],
+      ['/a/b/c?x=1&y=two%20words', 'standalone GET /a/b/c x=1&y=two%20words'],
+    ])
   })
 
   test('service with a route prefix: the prefix routes to the server, which sees paths without it', async () => {
-    const project = path.join(work, 'service-project')
-    write(project, {
-      'vercel.json': JSON.stringify({
-        experimentalServices: {
-          api: { entrypoint: 'main.go', builder: '@acme/go-builder', framework: 'go', routePrefix: '/api' },
-        },
-      }),
-      'go.mod': 'module example.com/service\n\ngo 1.22\n',
-      'main.go': STANDALONE_SERVER,
+    const { fn, config } = await serverProject('service-project', 'service', {
+      experimentalServices: {
+        api: { entrypoint: 'main.go', builder: '@acme/go-builder', framework: 'go', routePrefix: '/api' },
+      },
     })
-    const res = await vercelBuild({ projectDir: project, builderTarballs: [tarballs.main, tarballs.platform] })
-    assert.equal(res.code, 0, `vercel build failed:\n${res.stdout}\n${res.stderr}`)
-    try {
-      const functions = await readFunctions(res.outputDir)
-      assert.equal(functions.length, 1, `functions: ${functions.map((f) => f.name)}`)
-      const [fn] = functions
-      assert.equal(fn.config.runtime, 'executable')
-      const config = readConfig(res.outputDir)
-      assert.equal(resolveRoute(config, '/elsewhere', { functions: [fn.name] }).status, 404,
-        'paths outside the prefix are not the service\'s')
-      await answersThroughRoutes(res.outputDir, fn, path.join(work, 'service-func'), [
-        ['/api', 'standalone GET / '],
-        ['/api/users/7?expand=1', 'standalone GET /users/7 expand=1'],
-      ], fn.config.environment)
-    } finally {
-      fs.rmSync(res.tmpDir, { recursive: true, force: true })
-    }
+    assert.equal(resolveRoute(config, '/elsewhere', { functions: [fn.name] }).status, 404,
+      'paths outside the prefix are not the service\'s')
+    await answersThroughRoutes(config, fn, path.join(work, 'service-func'), [
+      ['/api', 'standalone GET / '],
+      ['/api/users/7?expand=1', 'standalone GET /users/7 expand=1'],
+    ], fn.config.environment)
   })
-
 })

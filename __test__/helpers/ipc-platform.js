@@ -15,32 +15,43 @@
 //
 // When startup fails the returned promise rejects with an Error that carries
 // `.messages` and `.output`.
+//
+// A request carries the platform's ids in x-vercel-internal-* headers
+// (invocationHeaders) and the executable answers each with one `end`
+// message whose context holds them (isEndFor).
 
 const { spawn } = require('node:child_process');
 const { EventEmitter } = require('node:events');
 const fs = require('node:fs');
 const net = require('node:net');
-const os = require('node:os');
 const path = require('node:path');
 
-/** Resolves to a TCP port on 127.0.0.1 that was free a moment ago. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
+const { tempDir } = require('./fixtures');
+const { freePort } = require('./http');
+
+/** The ids the platform gives request `n`: { invocationId, requestId }. */
+function invocationIds(n) {
+  return { invocationId: `inv-${n}`, requestId: n };
 }
+
+/** The x-vercel-internal-* headers that carry `ids` to the executable. */
+function invocationHeaders(ids) {
+  return {
+    'x-vercel-internal-invocation-id': ids.invocationId,
+    'x-vercel-internal-request-id': String(ids.requestId),
+  };
+}
+
+/** Matches the message whose context is `ids` (the `end` of that request). */
+const isEndFor = (ids) => (m) => m.payload && m.payload.context &&
+  m.payload.context.invocationId === ids.invocationId &&
+  m.payload.context.requestId === ids.requestId;
 
 /**
  * @param {{ dir: string, env?: Record<string,string>, startTimeoutMs?: number }} opts
  */
 async function startPlatform({ dir, env = {}, startTimeoutMs = 40000 }) {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vc-ipc-'));
+  const tmp = tempDir('ipc');
   const sock = path.join(tmp, 'ipc.sock');
   const port = await freePort();
 
@@ -196,4 +207,4 @@ async function startPlatform({ dir, env = {}, startTimeoutMs = 40000 }) {
   };
 }
 
-module.exports = { startPlatform, freePort };
+module.exports = { startPlatform, invocationIds, invocationHeaders, isEndFor };

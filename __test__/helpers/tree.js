@@ -12,6 +12,7 @@
 // permission bits (incl. setuid/sticky). mtimes are not part of the snapshot.
 // hashTree(root) is the sha256 over all lines.
 
+const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -59,4 +60,15 @@ function diffSnapshots(before, after) {
   return [...removed, ...added].join('\n');
 }
 
-module.exports = { snapshotTree, hashTree, diffSnapshots };
+/** Asserts two snapshots are identical, showing the difference when not. */
+function assertSameTree(before, after, label) {
+  const diff = diffSnapshots(before, after);
+  assert.equal(diff, '', `${label}: the tree changed:\n${diff}`);
+}
+
+/** Asserts `dir` still matches the snapshot `before` taken of it. */
+function assertTreeUnchanged(dir, before, label = `the tree ${dir}`) {
+  assertSameTree(before, snapshotTree(dir), label);
+}
+
+module.exports = { snapshotTree, hashTree, diffSnapshots, assertSameTree, assertTreeUnchanged };

@@ -25,11 +25,10 @@
 
 const fs = require('node:fs');
 const fsp = require('node:fs/promises');
-const os = require('node:os');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 
-const ROOT = path.join(__dirname, '..', '..');
+const { ROOT, tempDir } = require('./fixtures');
 const VERCEL_BIN = path.join(ROOT, 'node_modules', 'vercel', 'dist', 'vc.js');
 const BUILD_UTILS_DIR = path.join(ROOT, 'node_modules', '@vercel', 'build-utils');
 
@@ -66,6 +65,11 @@ function run(cmd, args, { cwd, env, timeoutMs, input } = {}) {
       if (timer) clearTimeout(timer);
       if (timedOut) stderr += `\n[helper] ${cmd} timed out after ${timeoutMs} ms\n`;
       resolve({ code: code === null ? 1 : code, signal, stdout, stderr, durationMs: Date.now() - started });
+    });
+    // A child that exits without reading its stdin (tar, for one) closes the
+    // pipe first: EPIPE there is not a failure of the command.
+    child.stdin.on('error', (err) => {
+      if (err.code !== 'EPIPE') reject(err);
     });
     child.stdin.end(input || '');
   });
@@ -202,13 +206,13 @@ function resolveFilePathMap(config, repoRoot) {
 /**
  * Return a directory that physically contains the whole function: the `.func` dir
  * itself when nothing is referenced through `filePathMap` (e.g. `--standalone`), else a
- * copy of it (into `destDir`, default a new temp dir) with the referenced files added
+ * copy of it (into `destDir`, default a new tempDir()) with the referenced files added
  * (modes preserved). Use the result with fun.invokeLambdaDir().
  */
 async function materializeFunction(fn, destDir) {
   const external = fn.files || {};
   if (Object.keys(external).length === 0) return fn.dir;
-  const dest = destDir || (await fsp.mkdtemp(path.join(os.tmpdir(), 'vc-func-')));
+  const dest = destDir || tempDir('vercel-func');
   await fsp.cp(fn.dir, dest, { recursive: true, dereference: false, preserveTimestamps: true });
   for (const [name, abs] of Object.entries(external)) {
     const target = path.join(dest, name);
@@ -243,7 +247,7 @@ async function materializeFunction(fn, destDir) {
  * @param {number}   [o.timeoutMs]       default 600000
  * @returns {Promise<{code, stdout, stderr, outputDir, durationMs, builders, tmpDir}>}
  *   tmpDir: the TMPDIR the CLI and builders ran with (builders write their outputs there
- *   and .vc-config.json filePathMap points into it) — delete it when done.
+ *   and .vc-config.json filePathMap points into it): a tempDir(), removed with the others.
  */
 async function vercelBuild({
   projectDir,
@@ -275,7 +279,7 @@ async function vercelBuild({
 
   // An isolated global config dir: no auth token of the host user is read, and nothing
   // is written to ~/.local/share/com.vercel.cli.
-  const globalConfigDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'vercel-global-'));
+  const globalConfigDir = tempDir('vercel-global');
 
   const cliEnv = { ...process.env };
   for (const k of Object.keys(cliEnv)) {
@@ -296,7 +300,7 @@ async function vercelBuild({
   // Builders (e.g. @vercel/go 3.x) put their outputs in os.tmpdir() and never delete them.
   let tmpDir = env.TMPDIR;
   if (!tmpDir) {
-    tmpDir = await fsp.mkdtemp(path.join(os.tmpdir(), 'vercel-build-tmp-'));
+    tmpDir = tempDir('vercel-build-tmp');
     cliEnv.TMPDIR = tmpDir;
   }
 
