@@ -207,6 +207,11 @@ func main() {
 		}
 		if err := waitReady(b.addr, b.exited, s.readyTimeout, nil, nil); err != nil {
 			_ = b.cmd.Process.Kill()
+			<-b.exited
+			if errors.Is(err, errExitedEarly) {
+				// Its own exit status: what the user's program said.
+				err = fmt.Errorf("%v (%s)", err, b.cmd.ProcessState)
+			}
 			fail(platform, "%v", err)
 		}
 		s.current.Store(b)
