@@ -14,6 +14,7 @@ const {
   glob,
   debug,
   getLambdaOptionsFromFunction,
+  findMatchingFunction,
   shouldServe: defaultShouldServe,
 } = require('@vercel/build-utils')
 
@@ -143,8 +144,9 @@ async function build(opts) {
   const sourceFile = standalone
     ? (await detectGoEntrypoint(options.workPath, options.entrypoint)) || options.entrypoint
     : options.entrypoint
-  const functionOptions = await getLambdaOptionsFromFunction({ sourceFile, config })
+  const { functionOptions, streaming } = await functionSettings(sourceFile, config)
   options.architecture = functionOptions.architecture || null
+  options.supportsResponseStreaming = streaming
   options.candidates = standalone ? [] : await handlerCandidates(files, config, options.entrypoint)
   const out = await callNative((json) => native.build(json, logLine), options)
   const outputFiles = {}
@@ -152,13 +154,27 @@ async function build(opts) {
     outputFiles[name] = new FileFsRef({ mode: file.mode, fsPath: file.fsPath })
   }
   const extra = await includedFiles(config, out.includeFilesBase)
+  // The function's own options (memory, maxDuration, regions, …) as every
+  // official builder applies them; the core's fields describe the program.
   const lambda = new Lambda({
-    ...(standalone ? functionOptions : {}),
+    ...functionOptions,
     ...out.lambda,
     files: { ...extra, ...outputFiles },
   })
   // Standalone servers answer every path: their routes send it there.
   return out.routes ? { output: lambda, routes: out.routes } : { output: lambda }
+}
+
+/**
+ * The matching `functions` entry of `sourceFile`, found by build-utils' own
+ * matching (as the CLI does): the Lambda options it sets, and its
+ * `supportsResponseStreaming` (null when it says nothing: the code decides).
+ */
+async function functionSettings(sourceFile, config) {
+  const functionOptions = await getLambdaOptionsFromFunction({ sourceFile, config })
+  const match = findMatchingFunction(config && config.functions, [sourceFile])
+  const value = match && match.functionConfig && match.functionConfig.supportsResponseStreaming
+  return { functionOptions, streaming: typeof value === 'boolean' ? value : null }
 }
 
 /**
@@ -174,8 +190,12 @@ async function handlerCandidates(files, config, entrypoint) {
     if (parts[0] !== 'api' || parts.length < 2 || rel === entrypoint) continue
     if (!rel.endsWith('.go') || rel.endsWith('_test.go')) continue
     if (parts.some((p) => p.startsWith('_') || p.startsWith('.'))) continue
-    const { architecture } = await getLambdaOptionsFromFunction({ sourceFile: rel, config })
-    candidates.push({ entrypoint: rel, architecture: architecture || null })
+    const { functionOptions, streaming } = await functionSettings(rel, config)
+    candidates.push({
+      entrypoint: rel,
+      architecture: functionOptions.architecture || null,
+      supportsResponseStreaming: streaming,
+    })
   }
   return candidates
 }

@@ -251,4 +251,50 @@ describe('vercel build with @acme/go-builder', () => {
       ['/api/users/7?expand=1', 'standalone GET /users/7 expand=1'],
     ], fn.config.environment)
   })
+
+  test('a streaming and a plain handler: one executable function with streaming, one provided function, both answer', async () => {
+    const { functions, config } = await buildProject('streaming-project', {
+      'vercel.json': JSON.stringify({ functions: { 'api/**/*.go': { runtime: `@acme/go-builder@${PACKAGE_VERSION}` } } }),
+      'go.mod': 'module example.com/mixed\n\ngo 1.22\n',
+      'api/events.go': [
+        'package api',
+        '',
+        'import (',
+        '\t"fmt"',
+        '\t"net/http"',
+        ')',
+        '',
+        'func Events(w http.ResponseWriter, r *http.Request) {',
+        '\tw.Header().Set("Content-Type", "text/event-stream")',
+        '\tfmt.Fprint(w, "data: one\\n\\n")',
+        '\tw.(http.Flusher).Flush()',
+        '\tfmt.Fprint(w, "data: two\\n\\n")',
+        '}',
+        '',
+      ].join('\n'),
+      // A package of its own: streaming is decided per package.
+      'api/plain/index.go': 'package plain\n\nimport (\n\t"fmt"\n\t"net/http"\n)\n\nfunc Plain(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "plain ", r.URL.Path) }\n',
+    })
+    const byName = Object.fromEntries(functions.map((f) => [f.name, f]))
+    assert.deepEqual(Object.keys(byName).sort(), ['api/events', 'api/plain/index'])
+    const events = byName['api/events']
+    assert.equal(events.config.runtime, 'executable')
+    assert.equal(events.config.handler, 'executable')
+    assert.equal(events.config.supportsResponseStreaming, true)
+    const plain = byName['api/plain/index']
+    assert.equal(plain.config.runtime, 'provided.al2023')
+    assert.ok(!plain.config.supportsResponseStreaming)
+    assert.equal(resolveRoute(config, '/api/events', { functions: Object.keys(byName) }).function, 'api/events')
+    const dir = await materializeFunction(events, path.join(work, 'events-func'))
+    const platform = await startPlatform({ dir })
+    try {
+      assert.equal((await get(platform.port, '/api/events')).body, 'data: one\n\ndata: two\n\n')
+    } finally {
+      await platform.close()
+    }
+    const plainDir = await materializeFunction(plain, path.join(work, 'plain-func'))
+    const res = await invokeLambdaDir(plainDir, { method: 'GET', path: '/api/plain' })
+    assert.equal(res.body, 'plain /api/plain')
+    assert.equal(resolveRoute(config, '/api/plain', { functions: Object.keys(byName) }).function, 'api/plain/index')
+  })
 })

@@ -2,7 +2,7 @@ package gobuilder
 
 // The programs are compiled with the user's Go, which may be older than the
 // one running these tests: the analyzer and the HTTP main template with Go
-// 1.13 or newer, the executable with Go 1.20 or newer. This test
+// 1.13 or newer, the executable with Go 1.21 or newer. This test
 // type-checks each one at that language version (go/types rejects newer
 // syntax, generics and predeclared names) and looks every standard library
 // symbol it uses up in $GOROOT/api, failing on one added after that release.
@@ -45,7 +45,7 @@ func TestOldestSupportedGo(t *testing.T) {
 	}{
 		{"analyze", 13, []string{filepath.Join("analyze", "main.go")}, nil},
 		{"http_main.go.tmpl", 13, nil, map[string]string{"http_main.go": httpMain}},
-		{"executable", 20, executable, nil},
+		{"executable", 21, executable, nil},
 	}
 	api := loadAPI(t)
 	for _, c := range cases {

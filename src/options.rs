@@ -42,6 +42,11 @@ pub struct BuildOptions {
     /// package (set by the JS layer when it has one).
     #[serde(default)]
     pub helpers_dir: Option<PathBuf>,
+    /// The function config's `supportsResponseStreaming` (the JS layer
+    /// reads it as the other builders do): `Some` overrides what the code
+    /// says.
+    #[serde(default)]
+    pub supports_response_streaming: Option<bool>,
     /// The Node running the builder (git's credential helper runs with it).
     #[serde(default)]
     pub node_path: Option<PathBuf>,
@@ -54,6 +59,9 @@ pub struct Candidate {
     pub entrypoint: String,
     #[serde(default)]
     pub architecture: Option<String>,
+    /// Its function config's `supportsResponseStreaming`, if set.
+    #[serde(default)]
+    pub supports_response_streaming: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

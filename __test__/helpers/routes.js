@@ -3,8 +3,9 @@
 // Resolves a request through a Build Output API `config.json` the way the
 // platform routes it, far enough for the tests: which function answers and
 // with which path. Covers what Go builds and the CLI write: `handle` phases
-// (`filesystem` checks functions and static files; routes of the `miss`,
-// `hit` and `error` phases are skipped), `src` regexes (anchored,
+// (`filesystem` checks functions, a directory's index function, and static
+// files; routes of the `miss`, `hit` and `error` phases are skipped), `src`
+// regexes (anchored,
 // case-insensitive), `dest` with `$1`… substitution, `continue`, and the
 // `request.path` `set` transform. A rewrite keeps the path the function sees
 // (the original one) unless a transform sets it.
@@ -36,6 +37,9 @@ function resolveRoute(config, url, { functions, statics = [] }) {
   const lookup = (p) => {
     const name = decodeURIComponent(p).replace(/^\//, '')
     if (functions.includes(name)) return { function: name, path: seen, query }
+    // A directory's index function answers for the directory.
+    const index = name ? `${name}/index` : 'index'
+    if (functions.includes(index)) return { function: index, path: seen, query }
     if (statics.includes(name)) return { static: name, query }
     return null
   }

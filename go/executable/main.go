@@ -41,7 +41,7 @@
 // On Linux the user server is started with Pdeathsig SIGKILL
 // (pdeathsig_linux.go), so it never outlives this process.
 //
-// Standard library only, Go 1.20 or newer: it is compiled by the builder for
+// Standard library only, Go 1.21 or newer: it is compiled by the builder for
 // GOOS=linux with CGO_ENABLED=0 from a throw-away module, and for the
 // developer's own platform in dev.
 package main
@@ -849,6 +849,10 @@ func handler(upstream http.Handler, platform *ipc, prefix string) http.Handler {
 				r.URL.RawPath = ""
 			}
 		}
+		// The request body streams to the server while its response streams
+		// back (a server may answer before the body has ended); without
+		// this, HTTP/1 holds the body until the response is done.
+		_ = http.NewResponseController(w).EnableFullDuplex()
 		// ServeHTTP returns once the response body (or upgraded connection)
 		// has been fully relayed.
 		upstream.ServeHTTP(w, r)

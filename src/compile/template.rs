@@ -33,15 +33,17 @@ pub fn main_name(entrypoint: &str) -> String {
 pub enum Template {
     /// AWS Lambda runtime loop through go-bridge (deployed functions).
     Lambda,
-    /// A local HTTP server that reports its port (`vercel dev`).
-    Dev,
+    /// A net/http server of the handler: on `$PORT` behind the proxy (a
+    /// function that streams its response), else on a port it reports (a
+    /// dev server).
+    Http,
 }
 
 impl Template {
     pub fn source(self) -> &'static str {
         match self {
             Template::Lambda => assets::HANDLER_MAIN_TEMPLATE,
-            Template::Dev => assets::HTTP_MAIN_TEMPLATE,
+            Template::Http => assets::HTTP_MAIN_TEMPLATE,
         }
     }
 
@@ -49,7 +51,7 @@ impl Template {
     pub fn requirements(self) -> &'static [(&'static str, &'static str)] {
         match self {
             Template::Lambda => assets::BRIDGE_REQUIREMENTS,
-            Template::Dev => &[],
+            Template::Http => &[],
         }
     }
 
@@ -57,7 +59,7 @@ impl Template {
     pub fn vendor_modules(self) -> &'static [VendoredModule] {
         match self {
             Template::Lambda => assets::BRIDGE_VENDOR,
-            Template::Dev => &[],
+            Template::Http => &[],
         }
     }
 
@@ -67,7 +69,7 @@ impl Template {
     pub fn tags(self) -> Vec<&'static str> {
         match self {
             Template::Lambda => vec!["lambda.norpc"],
-            Template::Dev => Vec::new(),
+            Template::Http => Vec::new(),
         }
     }
 
@@ -75,7 +77,7 @@ impl Template {
     pub fn go_sum(self) -> &'static str {
         match self {
             Template::Lambda => assets::BRIDGE_GO_SUM,
-            Template::Dev => "",
+            Template::Http => "",
         }
     }
 

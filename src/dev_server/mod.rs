@@ -102,7 +102,9 @@ async fn program(session: &Session<'_>) -> Result<(PathBuf, bool)> {
     let binary = blocking(|| binary_path(session, name));
     let reused = ensure_binary(&binary, |output| async move {
         match session.mode {
-            Mode::Handler => compile::compile_handler(session, Template::Dev, flags, &output).await,
+            Mode::Handler => {
+                compile::compile_handler(session, Template::Http, flags, &output).await
+            }
             Mode::Server => compile::compile_server(session, flags, &output).await,
         }
     })

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::cache_dir::project_cache_dir;
-use crate::compile::template::main_name;
+use crate::compile::template::{main_name, Template};
 use crate::error::{Error, Result};
 use crate::fingerprint::{self, Fingerprint};
 use crate::fs_lock::{self, FileLock};
@@ -25,7 +25,7 @@ pub struct Kept {
 }
 
 impl Kept {
-    pub fn new(session: &Session<'_>, template: &str, flags: &[String]) -> Kept {
+    pub fn new(session: &Session<'_>, flags: &[String]) -> Kept {
         let mut folder = Fingerprint::new();
         folder
             .value("module", session.module.as_deref().unwrap_or("\u{0}none"))
@@ -34,7 +34,6 @@ impl Kept {
         let mut common = Fingerprint::new();
         common
             .value("builder", env!("CARGO_PKG_VERSION"))
-            .value("template", template)
             .value("flags", &flags.join("\u{0}"))
             .value("go", &session.go.version)
             .value("goos", &session.target.goos)
@@ -55,11 +54,15 @@ impl Kept {
         }
     }
 
-    /// The key of `entrypoint`'s program.
-    pub fn key(&self, entrypoint: &str) -> String {
+    /// The key of `entrypoint`'s program wrapped in `template`, given the
+    /// function's own response-streaming setting (`None`: decided from the
+    /// code).
+    pub fn key(&self, entrypoint: &str, template: Template, streaming: Option<bool>) -> String {
         let mut key = Fingerprint::new();
         key.value("common", &self.common)
-            .value("entrypoint", entrypoint);
+            .value("entrypoint", entrypoint)
+            .value("template", template.source())
+            .value("streaming", &format!("{streaming:?}"));
         key.finish()
     }
 

@@ -7,7 +7,7 @@ mod build_command;
 mod handler;
 pub mod kept;
 mod one_pass;
-mod standalone;
+pub mod standalone;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -30,22 +30,47 @@ pub const ONE_PASS_ENV: &str = "GO_BUILDER_ONE_PASS";
 /// (default: the machine's cores).
 pub const PARALLELISM_ENV: &str = "GO_BUILDER_PARALLELISM";
 
-/// Builds the session's handler into `kept` (with its siblings when the
-/// pass is on), recording the key of every program built.
-pub async fn build(session: &Session<'_>, kept: &Kept, flags: Vec<String>) -> Result<()> {
+/// The streaming setting a candidate's function config gives (`None`: the
+/// code decides).
+fn streaming_of(session: &Session<'_>, entrypoint: &str) -> Option<bool> {
+    session
+        .options
+        .candidates
+        .iter()
+        .find(|c| c.entrypoint == entrypoint)
+        .and_then(|c| c.supports_response_streaming)
+}
+
+/// The key of a (non-streaming) handler's program in a pass.
+fn lambda_key(session: &Session<'_>, kept: &Kept, entrypoint: &str) -> String {
+    let streaming = if entrypoint == session.entry.rel {
+        session.options.supports_response_streaming
+    } else {
+        streaming_of(session, entrypoint)
+    };
+    kept.key(entrypoint, Template::Lambda, streaming)
+}
+
+/// Builds the session's handler (already analyzed: `handler`) wrapped in
+/// the Lambda runtime loop into `kept`, with its siblings when the pass is
+/// on, recording the key of every program built.
+pub async fn build(
+    session: &Session<'_>,
+    kept: &Kept,
+    flags: Vec<String>,
+    handler: Handler,
+) -> Result<()> {
     let requested = &session.entry.rel;
     if !enabled(&session.env)
         || session.layout.go_mod().is_none()
-        || kept.failed(requested, &kept.key(requested))
+        || kept.failed(requested, &lambda_key(session, kept, requested))
     {
-        return build_alone(session, kept, flags).await;
+        return build_alone(session, kept, flags, Template::Lambda).await;
     }
-    let handler =
-        compile::analyze_handler(session, Template::Lambda, &flags, session.entry.clone()).await?;
     let mut members = vec![handler];
     let locks = join_siblings(session, kept, &flags, &mut members).await?;
     if members.len() == 1 {
-        return build_alone(session, kept, flags).await;
+        return build_alone(session, kept, flags, Template::Lambda).await;
     }
     let started = Instant::now();
     let (built, _) = compile::compile_handlers(
@@ -59,10 +84,11 @@ pub async fn build(session: &Session<'_>, kept: &Kept, flags: Vec<String>) -> Re
     .await?;
     for (member, ok) in members.iter().zip(&built) {
         let rel = &member.entry.rel;
+        let key = lambda_key(session, kept, rel);
         if *ok {
-            kept.record(rel, &kept.key(rel))?;
+            kept.record(rel, &key)?;
         } else {
-            kept.record_failure(rel, &kept.key(rel));
+            kept.record_failure(rel, &key);
         }
     }
     drop(locks);
@@ -76,13 +102,24 @@ pub async fn build(session: &Session<'_>, kept: &Kept, flags: Vec<String>) -> Re
         return Ok(());
     }
     // Exactly what a lone build gives: its program, or its own error.
-    build_alone(session, kept, flags).await
+    build_alone(session, kept, flags, Template::Lambda).await
 }
 
-async fn build_alone(session: &Session<'_>, kept: &Kept, flags: Vec<String>) -> Result<()> {
+/// Builds the session's handler alone, wrapped in `template`, into `kept`.
+pub async fn build_alone(
+    session: &Session<'_>,
+    kept: &Kept,
+    flags: Vec<String>,
+    template: Template,
+) -> Result<()> {
     let requested = &session.entry.rel;
-    compile::compile_handler(session, Template::Lambda, flags, &kept.program(requested)).await?;
-    kept.record(requested, &kept.key(requested))
+    compile::compile_handler(session, template, flags, &kept.program(requested)).await?;
+    let key = kept.key(
+        requested,
+        template,
+        session.options.supports_response_streaming,
+    );
+    kept.record(requested, &key)
 }
 
 /// Adds to `members` (the requested handler first) the siblings that can
@@ -116,8 +153,14 @@ async fn join_siblings(
             work_path,
             &session.env,
         );
-        let key = kept.key(&rel);
-        if layout != session.layout || kept.matches(&rel, &key) || kept.failed(&rel, &key) {
+        let key = lambda_key(session, kept, &rel);
+        // A function that asks to stream is built on its own, for the
+        // executable runtime.
+        if candidate.supports_response_streaming == Some(true)
+            || layout != session.layout
+            || kept.matches(&rel, &key)
+            || kept.failed(&rel, &key)
+        {
             continue;
         }
         let Some(lock) = kept.try_lock(&rel)? else {
@@ -139,7 +182,9 @@ async fn join_siblings(
             m.entry.dir == handler.entry.dir
                 && m.analysis.package_name != handler.analysis.package_name
         });
-        if shares_a_directory_with_another_package {
+        let streams = handler.analysis.streaming.is_some()
+            && streaming_of(session, &handler.entry.rel) != Some(false);
+        if shares_a_directory_with_another_package || streams {
             *lock = None;
             continue;
         }

@@ -3,6 +3,7 @@
 //! that speaks the platform's IPC protocol, for the `executable` runtime.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use crate::assets;
 use crate::compile::{self, go_build::RELEASE_FLAGS};
@@ -32,28 +33,41 @@ pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
             super::copy_output(&stable, &user_server)?;
         }
     }
-    let proxy = embedded_program::ensure(&EXECUTABLE, &session.target, &session.helpers()).await?;
-    let executable = out_dir.path().join("executable");
-    std::fs::copy(&proxy, &executable).map_err(|e| Error::io_at("copy", &proxy, e))?;
+    let (lambda, files) = executable_lambda(session, out_dir.path(), user_server).await?;
     let _ = out_dir.keep();
     Ok(BuildOutput {
-        lambda: LambdaOptions {
-            handler: "executable".to_string(),
-            runtime: "executable".to_string(),
-            architecture: session.target.lambda_architecture().to_string(),
-            runtime_language: "go".to_string(),
-            supports_wrapper: None,
-            supports_response_streaming: Some(true),
-            environment: BTreeMap::new(),
-        },
-        files: BTreeMap::from([
-            ("executable".to_string(), OutputFile::executable(executable)),
-            (
-                "user-server".to_string(),
-                OutputFile::executable(user_server),
-            ),
-        ]),
+        lambda,
+        files,
         include_files_base: session.work_path().to_path_buf(),
         routes: routes::standalone_routes(session.options),
     })
+}
+
+/// An `executable` Lambda: `user-server` (already in `out_dir`) behind the
+/// platform proxy, with response streaming.
+pub async fn executable_lambda(
+    session: &Session<'_>,
+    out_dir: &Path,
+    user_server: PathBuf,
+) -> Result<(LambdaOptions, BTreeMap<String, OutputFile>)> {
+    let proxy = embedded_program::ensure(&EXECUTABLE, &session.target, &session.helpers()).await?;
+    let executable = out_dir.join("executable");
+    std::fs::copy(&proxy, &executable).map_err(|e| Error::io_at("copy", &proxy, e))?;
+    let lambda = LambdaOptions {
+        handler: "executable".to_string(),
+        runtime: "executable".to_string(),
+        architecture: session.target.lambda_architecture().to_string(),
+        runtime_language: "go".to_string(),
+        supports_wrapper: None,
+        supports_response_streaming: Some(true),
+        environment: BTreeMap::new(),
+    };
+    let files = BTreeMap::from([
+        ("executable".to_string(), OutputFile::executable(executable)),
+        (
+            "user-server".to_string(),
+            OutputFile::executable(user_server),
+        ),
+    ]);
+    Ok((lambda, files))
 }
