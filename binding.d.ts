@@ -24,6 +24,12 @@ export declare function buildMode(framework?: string | undefined | null): string
  */
 export declare function detectGoEntrypoint(workPath: string, configured?: string | undefined | null): string | null
 
+/**
+ * The Go parts of the package manifest `diagnostics()` reports: the Go
+ * version asked for and used, and the modules the function is built from.
+ */
+export declare function goModuleManifest(optionsJson: string): string
+
 /** `getNewHandlerFunctionName(name, entrypoint)`. */
 export declare function newHandlerFunctionName(name: string, entrypoint: string): string
 

@@ -781,6 +781,7 @@ module.exports = nativeBinding
 module.exports.build = nativeBinding.build
 module.exports.buildMode = nativeBinding.buildMode
 module.exports.detectGoEntrypoint = nativeBinding.detectGoEntrypoint
+module.exports.goModuleManifest = nativeBinding.goModuleManifest
 module.exports.newHandlerFunctionName = nativeBinding.newHandlerFunctionName
 module.exports.prepareCache = nativeBinding.prepareCache
 module.exports.resolveGoToolchain = nativeBinding.resolveGoToolchain

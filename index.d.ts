@@ -2,6 +2,8 @@
 // with the same signatures as @vercel/go.
 import type {
   BuildV3,
+  DetectEntrypointFn,
+  Diagnostics,
   PrepareCache,
   ShouldServe,
   StartDevServer,
@@ -15,8 +17,21 @@ export declare const build: BuildV3
 /** Starts a dev server for one Go handler or the project's standalone server. */
 export declare const startDevServer: StartDevServer
 
-/** Files under `.vercel/cache/golang/**` to keep between builds. */
+/**
+ * What the next deploy keeps: `.vercel/cache/golang/**` (a downloaded Go SDK)
+ * and `.vercel/cache/go/**` (Go's build and module caches, compiled helpers,
+ * kept programs), within `GO_BUILDER_CACHE_MAX_MB`.
+ */
 export declare const prepareCache: PrepareCache
+
+/**
+ * The package manifest the CLI collects after a build (`package-manifest.json`):
+ * the Go version asked for and used, and the modules the function is built from.
+ */
+export declare const diagnostics: Diagnostics
+
+/** The services layout's Go entrypoint in `workPath`: `main.go`, `cmd/api/main.go` or `cmd/server/main.go`. */
+export declare const detectEntrypoint: DetectEntrypointFn
 
 /** `true` for `framework` `go`/`services`, else the build-utils default. */
 export declare const shouldServe: ShouldServe

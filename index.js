@@ -15,6 +15,8 @@ const {
   debug,
   getLambdaOptionsFromFunction,
   findMatchingFunction,
+  getReportedServiceType,
+  FileBlob,
   shouldServe: defaultShouldServe,
 } = require('@vercel/build-utils')
 
@@ -85,15 +87,13 @@ function buildError({ code, message, link, cause }) {
 /** What the native core needs from the CLI's options: plain, serializable data. */
 function nativeOptions({ entrypoint, workPath, repoRootPath, config, meta, service }) {
   if (typeof entrypoint !== 'string' || typeof workPath !== 'string') {
-    throw new NowBuildError({
-      code: 'GO_INVALID_OPTIONS',
-      message: 'Invalid builder options: `entrypoint` and `workPath` must be strings',
-    })
+    throw invalidOptions('`entrypoint` and `workPath` must be strings')
   }
   return {
     entrypoint,
-    workPath,
-    repoRootPath: typeof repoRootPath === 'string' ? repoRootPath : null,
+    // A relative work path is the CLI's current directory's.
+    workPath: path.resolve(workPath),
+    repoRootPath: typeof repoRootPath === 'string' ? path.resolve(repoRootPath) : null,
     config: config || {},
     service: serviceOptions(service),
     meta: {
@@ -105,6 +105,26 @@ function nativeOptions({ entrypoint, workPath, repoRootPath, config, meta, servi
     env: { ...process.env },
     helpersDir,
     nodePath: process.execPath,
+  }
+}
+
+function invalidOptions(what) {
+  return new NowBuildError({ code: 'GO_INVALID_OPTIONS', message: `Invalid builder options: ${what}` })
+}
+
+/**
+ * Checks what build() reads from `files` and `config.includeFiles` before
+ * any work: a bad value is a coded error, and nothing is left behind.
+ */
+function checkBuildInput(files, config) {
+  for (const [name, file] of Object.entries(files || {})) {
+    if (!file || typeof file !== 'object') throw invalidOptions(`files[${JSON.stringify(name)}] is not a file`)
+  }
+  const patterns = config && config.includeFiles
+  if (patterns === undefined || patterns === null) return
+  const list = Array.isArray(patterns) ? patterns : [patterns]
+  if (!list.every((p) => typeof p === 'string')) {
+    throw invalidOptions('`config.includeFiles` must be a glob pattern or an array of them')
   }
 }
 
@@ -132,10 +152,11 @@ async function includedFiles(config, base) {
 }
 
 async function build(opts) {
-  const { files, workPath, config = {}, meta = {} } = opts || {}
+  const { files, config = {}, meta = {} } = opts || {}
   const options = nativeOptions(opts || {})
+  checkBuildInput(files, config)
   if (!meta.skipDownload && files) {
-    await download(files, workPath, meta)
+    await download(files, options.workPath, meta)
   }
   // The matching `functions` entry, found by build-utils' own matching (as
   // the reference and the CLI do): the build needs its architecture, and a
@@ -161,8 +182,48 @@ async function build(opts) {
     ...out.lambda,
     files: { ...extra, ...outputFiles },
   })
+  registerPreDeploy(opts, config, meta, out.goroot, functionOptions.architecture)
   // Standalone servers answer every path: their routes send it there.
   return out.routes ? { output: lambda, routes: out.routes } : { output: lambda }
+}
+
+/**
+ * A service's `preDeployCommand`, registered with the CLI (which runs it once
+ * every build has succeeded): through the platform's shell, in the work path,
+ * with the build's environment and the Go the build used first on PATH.
+ */
+function registerPreDeploy(opts, config, meta, goroot, architecture) {
+  const command = config && config.preDeployCommand
+  if (typeof opts.registerPreDeploy !== 'function' || typeof command !== 'string' || !command.trim()) return
+  const env = {
+    ...process.env,
+    ...((meta && meta.env) || {}),
+    GOOS: 'linux',
+    GOARCH: architecture === 'arm64' ? 'arm64' : 'amd64',
+    CGO_ENABLED: '0',
+  }
+  env.PATH = [path.join(goroot, 'bin'), env.PATH || process.env.PATH].filter(Boolean).join(path.delimiter)
+  opts.registerPreDeploy(
+    () =>
+      new Promise((resolve, reject) => {
+        const child = require('child_process').spawn(command, {
+          cwd: path.resolve(opts.workPath),
+          env,
+          shell: true,
+          stdio: 'inherit',
+        })
+        child.on('error', reject)
+        child.on('exit', (code, signal) => {
+          if (code === 0) return resolve()
+          reject(
+            new NowBuildError({
+              code: 'GO_PRE_DEPLOY_FAILED',
+              message: `Command "${command}" exited with ${code === null ? `signal ${signal}` : code}`,
+            }),
+          )
+        })
+      }),
+  )
 }
 
 /**
@@ -319,9 +380,51 @@ function getNewHandlerFunctionName(originalFunctionName, entrypoint) {
   return native.newHandlerFunctionName(originalFunctionName, entrypoint)
 }
 
+/**
+ * The package manifest the CLI collects after a build: the Go version asked
+ * for and used, and the modules the function is built from. Computed from
+ * the project when asked (nothing written into it); `{}` when it cannot be.
+ */
+async function diagnostics(opts) {
+  try {
+    const options = nativeOptions(opts || {})
+    const raw = JSON.parse(native.goModuleManifest(JSON.stringify(options)))
+    if (raw.error) return {}
+    const { requested, resolved, dependencies } = raw.ok
+    const config = (opts && opts.config) || {}
+    const serviceType = opts && opts.service ? getReportedServiceType(opts.service) : undefined
+    const manifest = {
+      version: MANIFEST_VERSION,
+      runtime: 'go',
+      ...(typeof config.framework === 'string' ? { framework: config.framework } : {}),
+      ...(serviceType ? { serviceType } : {}),
+      runtimeVersion: { ...(requested ? { requested } : {}), resolved },
+      dependencies,
+    }
+    return { 'package-manifest.json': new FileBlob({ data: JSON.stringify(manifest, null, 2) }) }
+  } catch {
+    return {}
+  }
+}
+
+/** The version of @vercel/build-utils' package manifest schema this follows. */
+const MANIFEST_VERSION = '20260304'
+
+/**
+ * The services layout's entrypoint detection (the CLI asks for a service
+ * directory whose framework is Go): the first of `main.go`, `cmd/api/main.go`,
+ * `cmd/server/main.go` there.
+ */
+async function detectEntrypoint({ workPath }) {
+  const entrypoint = await detectGoEntrypoint(workPath)
+  return entrypoint ? { kind: 'file', entrypoint } : null
+}
+
 module.exports = {
   version,
   build,
+  diagnostics,
+  detectEntrypoint,
   startDevServer,
   prepareCache,
   shouldServe,

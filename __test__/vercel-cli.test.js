@@ -14,6 +14,7 @@ const { execFileSync } = require('node:child_process')
 const { pack } = require('../scripts/pack')
 const {
   ROOT,
+  FIXTURES,
   tempDir,
   removeTempDirs,
   writeFiles,
@@ -71,7 +72,13 @@ async function buildProject(name, files) {
   })
   assert.equal(res.code, 0, `vercel build failed:\n${res.stdout}\n${res.stderr}`)
   const config = JSON.parse(fs.readFileSync(path.join(res.outputDir, 'config.json'), 'utf8'))
-  return { functions: await readFunctions(res.outputDir), config }
+  return {
+    functions: await readFunctions(res.outputDir),
+    config,
+    stdout: `${res.stdout}\n${res.stderr}`,
+    outputDir: res.outputDir,
+    projectDir: path.join(work, name),
+  }
 }
 
 /**
@@ -127,7 +134,9 @@ describe('npm package', () => {
     assert.equal(result.version, 3)
     assert.deepEqual(result.keys, [
       'build',
+      'detectEntrypoint',
       'detectGoEntrypoint',
+      'diagnostics',
       'getNewHandlerFunctionName',
       'prepareCache',
       'shouldServe',
@@ -296,5 +305,57 @@ describe('vercel build with @acme/go-builder', () => {
     const res = await invokeLambdaDir(plainDir, { method: 'GET', path: '/api/plain' })
     assert.equal(res.body, 'plain /api/plain')
     assert.equal(resolveRoute(config, '/api/plain', { functions: Object.keys(byName) }).function, 'api/plain/index')
+  })
+
+  test('a service with buildCommand and preDeployCommand: the CLI runs both, collects the package manifest, and the server answers', async () => {
+    const { functions, config, stdout, outputDir, projectDir } = await buildProject('hooks-project', {
+      'vercel.json': JSON.stringify({
+        experimentalServices: {
+          api: {
+            entrypoint: 'main.go',
+            builder: '@acme/go-builder',
+            framework: 'go',
+            routePrefix: '/api',
+            buildCommand: 'go build -o "$VERCEL_OUTPUT_FILE" . && echo BUILT-BY-THE-BUILD-COMMAND',
+            preDeployCommand: 'go version > predeploy.txt',
+          },
+        },
+      }),
+      'go.mod': [
+        'module example.com/hooks',
+        '',
+        'go 1.22',
+        '',
+        'require (',
+        '\tgithub.com/google/uuid v1.6.0',
+        '\texample.com/local v0.0.0',
+        ')',
+        '',
+        'replace example.com/local => ./local',
+        '',
+      ].join('\n'),
+      'go.sum': fs.readFileSync(path.join(FIXTURES, 'handler', 'vendored', 'go.sum'), 'utf8'),
+      'local/go.mod': 'module example.com/local\n\ngo 1.22\n',
+      'local/l.go': 'package local\n\nfunc Name() string { return "local" }\n',
+      'main.go': STANDALONE_SERVER.replace('"os"', '"os"\n\t_ "example.com/local"\n\t_ "github.com/google/uuid"'),
+    })
+    assert.match(stdout, /BUILT-BY-THE-BUILD-COMMAND/, 'the build command\'s output reaches the build log')
+    assert.match(fs.readFileSync(path.join(projectDir, 'predeploy.txt'), 'utf8'), /^go version go\d/,
+      'the pre-deploy command ran in the work path with the build\'s Go on PATH')
+    const manifests = JSON.parse(fs.readFileSync(path.join(outputDir, 'diagnostics', 'project-manifest.json'), 'utf8'))
+    const [manifest] = Object.values(manifests)
+    assert.equal(manifest.runtime, 'go')
+    assert.equal(manifest.framework, 'go')
+    assert.equal(manifest.serviceType, 'web')
+    assert.equal(manifest.runtimeVersion.requested, '1.22')
+    assert.match(manifest.runtimeVersion.resolved, /^1\.\d+\.\d+$/)
+    assert.deepEqual(manifest.dependencies, [
+      { name: 'github.com/google/uuid', type: 'direct', scopes: ['prod'], requested: 'v1.6.0', resolved: 'v1.6.0',
+        source: 'registry', sourceUrl: 'https://proxy.golang.org' },
+    ], 'the local replacement is not a dependency')
+    const [fn] = functions
+    await answersThroughRoutes(config, fn, path.join(work, 'hooks-func'), [
+      ['/api/x?y=1', 'standalone GET /x y=1'],
+    ], fn.config.environment)
   })
 })

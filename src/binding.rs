@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::log::Log;
 use crate::options::{BuildOptions, CacheOptions};
 use crate::session::Mode;
-use crate::{deploy_cache, dev_server, handler_name, lambda, server};
+use crate::{deploy_cache, dev_server, handler_name, lambda, manifest, server};
 
 fn respond<T: Serialize>(result: Result<T, Error>) -> String {
     let value = match result {
@@ -98,6 +98,13 @@ pub async fn start_dev_server(
 #[napi]
 pub async fn stop_dev_server(pid: u32) -> bool {
     dev_server::shutdown(pid).await
+}
+
+/// The Go parts of the package manifest `diagnostics()` reports: the Go
+/// version asked for and used, and the modules the function is built from.
+#[napi]
+pub fn go_module_manifest(options_json: String) -> String {
+    respond(BuildOptions::from_json(&options_json).and_then(|o| manifest::module_manifest(&o)))
 }
 
 /// `"handler"` or `"server"`: what the project's `framework` makes of an

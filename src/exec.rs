@@ -14,6 +14,8 @@ use crate::log::Log;
 #[derive(Debug)]
 pub struct Output {
     pub success: bool,
+    /// The exit code (`None` when a signal ended the program).
+    pub code: Option<i32>,
     pub stdout: String,
     pub stderr: String,
 }
@@ -134,6 +136,7 @@ async fn stream(mut cmd: Command, program: &Path, log: &Log) -> Result<Output> {
     let status = status.map_err(|e| Error::io_at("run", program, e))?;
     Ok(Output {
         success: status.success(),
+        code: status.code(),
         stdout,
         stderr,
     })
@@ -171,6 +174,7 @@ async fn collect(mut cmd: Command, program: &Path) -> Result<Output> {
         .map_err(|e| Error::io_at("run", program, e))?;
     Ok(Output {
         success: out.status.success(),
+        code: out.status.code(),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     })

@@ -27,6 +27,7 @@ pub mod gomod;
 pub mod handler_name;
 pub mod lambda;
 pub mod log;
+pub mod manifest;
 pub mod options;
 pub mod routes;
 pub mod scratch;

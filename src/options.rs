@@ -75,6 +75,16 @@ pub struct Config {
     /// the function is then written under the entrypoint without extension.
     #[serde(default)]
     pub zero_config: Option<bool>,
+    #[serde(default)]
+    pub project_settings: Option<ProjectSettings>,
+}
+
+/// The project's settings, as the CLI passes them in `config`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectSettings {
+    #[serde(default)]
+    pub build_command: Option<String>,
 }
 
 /// The `service` build option: `type` is set for the CLI's first services
@@ -133,8 +143,25 @@ impl BuildOptions {
             framework: None,
             build_command: None,
             zero_config: None,
+            project_settings: None,
         };
         self.config.as_ref().unwrap_or(&DEFAULT)
+    }
+
+    /// The project's build command for a server: `config.buildCommand`,
+    /// else the project settings' (as the CLI passes either).
+    pub fn build_command(&self) -> Option<&str> {
+        let config = self.config();
+        config
+            .build_command
+            .as_deref()
+            .or_else(|| {
+                config
+                    .project_settings
+                    .as_ref()
+                    .and_then(|p| p.build_command.as_deref())
+            })
+            .filter(|c| !c.trim().is_empty())
     }
 
     /// The Node to run small helper scripts with: the one running the

@@ -112,22 +112,10 @@ impl<'a> Session<'a> {
         purpose: Purpose,
         log: Log,
     ) -> Result<Session<'a>> {
-        let mode = Mode::of(options.config().framework.as_deref());
         let work_path = &options.work_path;
         let repo_root = options.repo_root();
-        let entrypoint = match mode {
-            Mode::Handler => options.entrypoint.clone(),
-            Mode::Server => server::require_entrypoint(work_path, Some(&options.entrypoint))?,
-        };
-        let entry = entry::locate(work_path, &entrypoint)?;
         let mut env = options.build_env();
-        // A handler's module is looked for up to the work path; a server's,
-        // like the reference builder's, up to the repository root.
-        let go_mod_stop = match mode {
-            Mode::Handler => work_path.as_path(),
-            Mode::Server => search_boundary(&entry.dir, &repo_root, work_path),
-        };
-        let layout = Layout::detect(work_path, &repo_root, &entry.dir, go_mod_stop, &env);
+        let (mode, entry, layout) = locate(options, &env)?;
         let scratch = scratch::create(&env)?;
         git_credentials::scope_to_build(&mut env, &options.node());
         if let Some(netrc) = project_netrc(work_path, &env) {
@@ -211,6 +199,28 @@ impl<'a> Session<'a> {
         };
         self.layout.source_roots(detached)
     }
+}
+
+/// The mode, the entrypoint (for a server, the one detected from the
+/// candidates) and the module around it: what a build decides before it
+/// needs a toolchain.
+pub fn locate(options: &BuildOptions, env: &Env) -> Result<(Mode, Entry, Layout)> {
+    let mode = Mode::of(options.config().framework.as_deref());
+    let work_path = &options.work_path;
+    let repo_root = options.repo_root();
+    let entrypoint = match mode {
+        Mode::Handler => options.entrypoint.clone(),
+        Mode::Server => server::require_entrypoint(work_path, Some(&options.entrypoint))?,
+    };
+    let entry = entry::locate(work_path, &entrypoint)?;
+    // A handler's module is looked for up to the work path; a server's,
+    // like the reference builder's, up to the repository root.
+    let go_mod_stop = match mode {
+        Mode::Handler => work_path.as_path(),
+        Mode::Server => search_boundary(&entry.dir, &repo_root, work_path),
+    };
+    let layout = Layout::detect(work_path, &repo_root, &entry.dir, go_mod_stop, env);
+    Ok((mode, entry, layout))
 }
 
 /// A `.netrc` at the project root, for private modules, unless `NETRC` is

@@ -36,6 +36,8 @@ pub struct ModFile {
 pub struct Require {
     pub path: String,
     pub version: String,
+    /// Marked `// indirect`.
+    pub indirect: bool,
 }
 
 impl ModFile {
@@ -53,11 +55,15 @@ impl ModFile {
             if line.is_empty() {
                 continue;
             }
+            let indirect = raw[strip_comment(raw).len()..]
+                .trim_start_matches('/')
+                .split([';', ' ', '\t'])
+                .any(|w| w == "indirect");
             if let Some(verb) = &block {
                 if line == ")" {
                     block = None;
                 } else {
-                    file.directive(&verb.clone(), line);
+                    file.directive(&verb.clone(), line, indirect);
                 }
                 continue;
             }
@@ -65,13 +71,13 @@ impl ModFile {
             if rest == "(" {
                 block = Some(verb.to_string());
             } else {
-                file.directive(verb, rest);
+                file.directive(verb, rest, indirect);
             }
         }
         file
     }
 
-    fn directive(&mut self, verb: &str, args: &str) {
+    fn directive(&mut self, verb: &str, args: &str, indirect: bool) {
         let first = first_token(args);
         match verb {
             "module" => self.module = self.module.take().or(first),
@@ -80,6 +86,7 @@ impl ModFile {
             "require" => self.requires.extend(first.map(|path| Require {
                 path,
                 version: nth_token(args, 1).unwrap_or_default(),
+                indirect,
             })),
             "use" => self.uses.extend(first),
             "replace" => self.replaces.push(args.to_string()),
@@ -89,6 +96,38 @@ impl ModFile {
 
     pub fn requires_module(&self, path: &str) -> bool {
         self.requires.iter().any(|r| r.path == path)
+    }
+
+    /// The `replace` directives, parsed.
+    pub fn replacements(&self) -> Vec<Replace> {
+        self.replaces
+            .iter()
+            .filter_map(|r| Replace::parse(r))
+            .collect()
+    }
+}
+
+/// A `replace old [version] => new [version]` directive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replace {
+    pub old_path: String,
+    pub old_version: Option<String>,
+    pub new_path: String,
+    /// `None` for a local directory.
+    pub new_version: Option<String>,
+}
+
+impl Replace {
+    fn parse(directive: &str) -> Option<Replace> {
+        let (old, new) = directive.split_once("=>")?;
+        let mut old = old.split_whitespace().map(|t| t.trim_matches('"'));
+        let mut new = new.split_whitespace().map(|t| t.trim_matches('"'));
+        Some(Replace {
+            old_path: old.next()?.to_string(),
+            old_version: old.next().map(str::to_string),
+            new_path: new.next()?.to_string(),
+            new_version: new.next().map(str::to_string),
+        })
     }
 }
 
@@ -187,6 +226,24 @@ mod tests {
             assert_eq!(m.go.as_deref(), *go, "go line of {text:?}");
             assert_eq!(m.toolchain.as_deref(), *toolchain, "toolchain of {text:?}");
         }
+    }
+
+    #[test]
+    fn indirect_requirements_and_replacements() {
+        let m = ModFile::parse(
+            "require (\n\ta v1 // indirect\n\tb v2\n)\nrequire c v3 // indirect; why\nreplace a v1 => x v9\nreplace b => ../b\n",
+        );
+        let flags: Vec<_> = m
+            .requires
+            .iter()
+            .map(|r| (r.path.as_str(), r.indirect))
+            .collect();
+        assert_eq!(flags, vec![("a", true), ("b", false), ("c", true)]);
+        let r = m.replacements();
+        assert_eq!(r[0].old_version.as_deref(), Some("v1"));
+        assert_eq!(r[0].new_version.as_deref(), Some("v9"));
+        assert_eq!(r[1].new_path, "../b");
+        assert_eq!(r[1].new_version, None);
     }
 
     #[test]

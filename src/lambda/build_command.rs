@@ -18,8 +18,12 @@ pub async fn run(command: &str, session: &Session<'_>, user_server: &Path) -> Re
     let started = SystemTime::now();
     let out = exec::run_shell(command, work_path, &env, &session.log).await?;
     if !out.success {
+        let how = out.code.map_or_else(
+            || "was stopped by a signal".to_string(),
+            |c| format!("exited with {c}"),
+        );
         return Err(Error::BuildFailed {
-            output: format!("`{command}` failed:\n{}", out.combined()),
+            output: format!("Command \"{command}\" {how}:\n{}", out.combined()),
         });
     }
     if user_server.is_file() {

@@ -80,6 +80,7 @@ pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
         files,
         include_files_base: session.entry.dir.clone(),
         routes: None,
+        goroot: Default::default(),
     })
 }
 

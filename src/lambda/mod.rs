@@ -65,15 +65,20 @@ pub struct BuildOutput {
     /// Routes the build result carries (standalone servers).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub routes: Option<Vec<Route>>,
+    /// The GOROOT of the Go the build used (what a pre-deploy command
+    /// gets on PATH).
+    pub goroot: PathBuf,
 }
 
 /// Builds the options' entrypoint as its mode says, logging to `log`.
 pub async fn build(options: &BuildOptions, log: Log) -> Result<BuildOutput> {
     let session = Session::open(options, Purpose::Lambda, log).await?;
-    match session.mode {
-        Mode::Handler => handler::build(&session).await,
-        Mode::Server => standalone::build(&session).await,
-    }
+    let mut output = match session.mode {
+        Mode::Handler => handler::build(&session).await?,
+        Mode::Server => standalone::build(&session).await?,
+    };
+    output.goroot = session.go.goroot.clone();
+    Ok(output)
 }
 
 /// A fresh directory for the Lambda's files. Removed when dropped; a

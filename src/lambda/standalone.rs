@@ -22,11 +22,9 @@ const EXECUTABLE: Program = Program {
 pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
     let out_dir = super::output_dir(&session.env)?;
     let user_server = out_dir.path().join("user-server");
-    match session.options.config().build_command.as_deref() {
-        Some(command) if !command.trim().is_empty() => {
-            build_command::run(command, session, &user_server).await?
-        }
-        _ => {
+    match session.options.build_command() {
+        Some(command) => build_command::run(command, session, &user_server).await?,
+        None => {
             let (stable, _slot) = super::stable_output(session, "user-server").await?;
             let flags = session.build_flags(RELEASE_FLAGS)?;
             compile::compile_server(session, flags, &stable).await?;
@@ -40,6 +38,7 @@ pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
         files,
         include_files_base: session.work_path().to_path_buf(),
         routes: routes::standalone_routes(session.options),
+        goroot: Default::default(),
     })
 }
 

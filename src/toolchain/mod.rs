@@ -28,7 +28,8 @@ pub use download::{DownloadOptions, Progress, DEFAULT_DOWNLOAD_BASE_URL, DOWNLOA
 pub use install::MARKER_FILE;
 pub use platform::{ArchiveKind, Platform};
 pub use resolve::{
-    global_cache_root, global_sdk_dir, local_cache_dir, resolve, ResolveRequest, Resolved, Source,
+    find_installed, global_cache_root, global_sdk_dir, local_cache_dir, resolve, ResolveRequest,
+    Resolved, Source,
 };
 pub use version::{select, GoVersion, VersionRequest, Want};
 
@@ -128,6 +129,25 @@ pub struct BuildToolchain {
     pub env: Env,
     /// What was selected and why, for the build log.
     pub notes: Vec<String>,
+}
+
+/// The Go version a build of this module would use, as the user knows it
+/// (`1.26.8`): the installed SDK it would pick, else the release it would
+/// download. Nothing is downloaded.
+pub fn version_for(
+    go_mod: Option<&Path>,
+    go_work: Option<&Path>,
+    work_path: &Path,
+    env: &Env,
+) -> Result<String> {
+    let read = |path: Option<&Path>| path.and_then(|p| std::fs::read_to_string(p).ok());
+    let (mod_text, work_text) = (read(go_mod), read(go_work));
+    let version = select(mod_text.as_deref(), work_text.as_deref(), env)?;
+    let request = ResolveRequest::new(version.clone(), env, work_path, &|_: &str| {});
+    Ok(match find_installed(&request) {
+        Some(go) => go.version.trim_start_matches("go").to_string(),
+        None => version.download_version().name(),
+    })
 }
 
 /// Selects the Go version the project pins (its go.work, else go.mod) and

@@ -177,6 +177,12 @@ fn selection_note(req: &ResolveRequest<'_>, toolchain: &GoToolchain, source: Sou
     )
 }
 
+/// The installed SDK the request would use, without downloading anything
+/// (`None` when a build would download).
+pub fn find_installed(req: &ResolveRequest<'_>) -> Option<GoToolchain> {
+    pick(&req.version, installed(req)).map(|c| c.toolchain)
+}
+
 /// Installed SDKs in lookup order.
 fn installed(req: &ResolveRequest<'_>) -> Vec<Candidate> {
     let mut found = Vec::new();
