@@ -147,6 +147,48 @@ describe('toolchain manager', () => {
     assert.ok(fs.existsSync(path.join(sdk, 'bin', 'go')), 'the global SDK stays in place')
   })
 
+  test('a go line takes the newest installed patch of its line, with no download', async () => {
+    // The global cache from the first test holds this machine's Go; a
+    // `go 1.X.1` line is met by it (a newer patch of the same line).
+    const line = GO_VERSION.replace(/^go(\d+\.\d+)\..*$/, '$1.1')
+    requests.length = 0
+    const response = await buildAndInvoke(project('older-patch', line), userCacheEnv(path.join(work, 'cache-a')))
+    assert.equal(response.body, `built with ${GO_VERSION}`)
+    assert.deepEqual(requests, [], 'nothing downloaded')
+  })
+
+  test('with nothing pinned the newest installed Go wins over an older one first on PATH', async () => {
+    // An "old Go" first on PATH: a GOROOT whose VERSION says go1.21.0 and
+    // whose go binary fails loudly if it is ever run.
+    const oldRoot = path.join(work, 'old-go')
+    writeFiles(oldRoot, { VERSION: 'go1.21.0\ntime 2023-08-08T00:00:00Z\n', 'bin/go': '#!/bin/sh\necho "the old go ran" >&2\nexit 3\n' })
+    fs.chmodSync(path.join(oldRoot, 'bin', 'go'), 0o755)
+    const workPath = project('unpinned', GO_VERSION.replace(/^go/, ''))
+    fs.writeFileSync(path.join(workPath, 'go.mod'), 'module example.com/unpinned\n')
+    const env = userCacheEnv(path.join(work, 'cache-a'))
+    env.PATH = [path.join(oldRoot, 'bin'), env.PATH].join(path.delimiter)
+    requests.length = 0
+    const response = await buildAndInvoke(workPath, env)
+    assert.equal(response.body, `built with ${GO_VERSION}`)
+    assert.deepEqual(requests, [])
+  })
+
+  test('GOWORK must name a go.work by absolute path', async () => {
+    const workPath = project('gowork', GO_VERSION.replace(/^go/, ''))
+    fs.writeFileSync(path.join(workPath, 'other.work'), `go ${GO_VERSION.replace(/^go/, '')}\n\nuse .\n`)
+    const read = () => [hashTree(path.join(workPath, 'api')), ...['go.mod', 'other.work'].map((f) => fs.readFileSync(path.join(workPath, f), 'utf8'))]
+    const before = read()
+    const env = { ...userCacheEnv(path.join(work, 'cache-a')), GOWORK: 'other.work' }
+    await assert.rejects(
+      builder.build({ files: {}, entrypoint: 'api/index.go', workPath, config: {}, meta: { skipDownload: true, env } }),
+      (err) => err.code === 'GO_INVALID_OPTIONS' && /GOWORK must be an absolute path/.test(err.message),
+    )
+    env.GOWORK = path.join(workPath, 'other.work')
+    const response = await buildAndInvoke(workPath, env)
+    assert.equal(response.body, `built with ${GO_VERSION}`)
+    assert.deepEqual(read(), before, 'sources untouched')
+  })
+
   test('a download that fails installs nothing and names the URL; the next call succeeds', async () => {
     const cacheHome = path.join(work, 'cache-b')
     const workPath = project('missing', '1.26.99')

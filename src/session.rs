@@ -132,6 +132,9 @@ impl<'a> Session<'a> {
         for note in &toolchain.notes {
             log.line(note);
         }
+        if let Some(value) = env.non_empty("GO111MODULE") {
+            log.line(&go111module_advisory(value));
+        }
         let target = purpose.target(options);
         let cache = cache_dir::builder_cache_dir(&toolchain.env, work_path);
         let module = layout
@@ -219,8 +222,18 @@ pub fn locate(options: &BuildOptions, env: &Env) -> Result<(Mode, Entry, Layout)
         Mode::Handler => work_path.as_path(),
         Mode::Server => search_boundary(&entry.dir, &repo_root, work_path),
     };
-    let layout = Layout::detect(work_path, &repo_root, &entry.dir, go_mod_stop, env);
+    let layout = Layout::detect(work_path, &repo_root, &entry.dir, go_mod_stop, env)?;
     Ok((mode, entry, layout))
+}
+
+/// The reference builder's advice when `GO111MODULE` is set by hand.
+fn go111module_advisory(value: &str) -> String {
+    format!(
+        "Manually assigning 'GO111MODULE' (here `{value}`) is not recommended: \
+         the builder works with Go modules and passes the value to go unchanged. \
+         We highly recommend you leverage Go Modules in your project. \
+         Learn more: https://go.dev/ref/mod"
+    )
 }
 
 /// A `.netrc` at the project root, for private modules, unless `NETRC` is

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::{absolute_replace, ModFile};
 use crate::env::Env;
+use crate::error::{Error, Result};
 
 /// Where the entrypoint's module comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,26 +22,31 @@ pub enum Layout {
 impl Layout {
     /// go.mod from `entry_dir` up to `go_mod_stop`; go.work from the module
     /// up to the repository root (the work path when the module is outside
-    /// the repository), unless `GOWORK=off`.
+    /// the repository), unless the environment's `GOWORK` is `off` or names
+    /// the go.work file (an absolute path, as Go requires).
     pub fn detect(
         work_path: &Path,
         repo_root: &Path,
         entry_dir: &Path,
         go_mod_stop: &Path,
         env: &Env,
-    ) -> Layout {
+    ) -> Result<Layout> {
         let Some(go_mod) = find_upwards(entry_dir, go_mod_stop, "go.mod") else {
-            return Layout::Detached;
+            return Ok(Layout::Detached);
         };
         let module_dir = go_mod.parent().unwrap_or(work_path);
-        let stop = search_boundary(module_dir, repo_root, work_path);
-        let go_work = (env.get("GOWORK") != Some("off"))
-            .then(|| find_upwards(module_dir, stop, "go.work"))
-            .flatten();
-        match go_work {
+        let go_work = match env.non_empty("GOWORK") {
+            Some("off") => None,
+            Some("auto") | None => {
+                let stop = search_boundary(module_dir, repo_root, work_path);
+                find_upwards(module_dir, stop, "go.work")
+            }
+            Some(named) => Some(named_go_work(named)?),
+        };
+        Ok(match go_work {
             Some(go_work) => Layout::Workspace { go_mod, go_work },
             None => Layout::Module { go_mod },
-        }
+        })
     }
 
     pub fn go_mod(&self) -> Option<&Path> {
@@ -83,6 +89,22 @@ impl Layout {
         }
         roots
     }
+}
+
+/// The go.work file `GOWORK` names: an absolute path to an existing file.
+fn named_go_work(named: &str) -> Result<PathBuf> {
+    let path = PathBuf::from(named);
+    if !path.is_absolute() {
+        return Err(Error::InvalidOptions(format!(
+            "GOWORK must be an absolute path to a go.work file, or `off`; got `{named}`"
+        )));
+    }
+    if !path.is_file() {
+        return Err(Error::InvalidOptions(format!(
+            "GOWORK names {named}, which is not a file"
+        )));
+    }
+    Ok(path)
 }
 
 /// A module's directory plus the local directories its `replace` lines point to.
@@ -162,7 +184,8 @@ mod tests {
         std::fs::create_dir_all(&api).unwrap();
         std::fs::write(root.join("app/go.mod"), "module app\n").unwrap();
         let work_path = root.join("app");
-        let layout = Layout::detect(&work_path, root, &api, &work_path, &Env::default());
+        let detect = |env: &Env| Layout::detect(&work_path, root, &api, &work_path, env);
+        let layout = detect(&Env::default()).unwrap();
         assert_eq!(
             layout,
             Layout::Module {
@@ -170,13 +193,24 @@ mod tests {
             }
         );
         std::fs::write(root.join("go.work"), "go 1.22\nuse ./app\n").unwrap();
-        let layout = Layout::detect(&work_path, root, &api, &work_path, &Env::default());
+        let layout = detect(&Env::default()).unwrap();
         assert_eq!(layout.go_work(), Some(root.join("go.work").as_path()));
-        let off: Env = [("GOWORK".to_string(), "off".to_string())]
-            .into_iter()
-            .collect();
-        let layout = Layout::detect(&work_path, root, &api, &work_path, &off);
+        let gowork = |value: &str| -> Env {
+            [("GOWORK".to_string(), value.to_string())]
+                .into_iter()
+                .collect()
+        };
+        let layout = detect(&gowork("off")).unwrap();
         assert_eq!(layout.go_work(), None);
         assert_eq!(layout.module_dir(), Some(work_path.as_path()));
+        // GOWORK naming a file elsewhere is honoured; a relative one is refused.
+        let elsewhere = root.join("elsewhere.work");
+        std::fs::write(&elsewhere, "go 1.22\nuse ./app\n").unwrap();
+        let named = detect(&gowork(&elsewhere.to_string_lossy())).unwrap();
+        assert_eq!(named.go_work(), Some(elsewhere.as_path()));
+        for bad in ["elsewhere.work", "/no/such/go.work"] {
+            let err = detect(&gowork(bad)).unwrap_err();
+            assert_eq!(err.code(), "GO_INVALID_OPTIONS", "{bad}");
+        }
     }
 }

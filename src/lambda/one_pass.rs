@@ -146,13 +146,15 @@ async fn join_siblings(
         let Ok(entry) = entry::locate(work_path, &rel) else {
             continue;
         };
-        let layout = Layout::detect(
+        let Ok(layout) = Layout::detect(
             work_path,
             &session.repo_root,
             &entry.dir,
             work_path,
             &session.env,
-        );
+        ) else {
+            continue;
+        };
         let key = lambda_key(session, kept, &rel);
         // A function that asks to stream is built on its own, for the
         // executable runtime.

@@ -124,21 +124,23 @@ struct Candidate {
 /// Finds (or downloads) the SDK `req.version` asks for.
 ///
 /// Lookup order: local cache, global cache, `PATH`. An exact pin takes the
-/// first location holding exactly that release; `go X.Y` takes the newest
-/// installed `X.Y.*` (the earlier location on a tie); nothing pinned takes
-/// the first location with any Go ≥ 1.13 (in the global cache, its newest).
-/// Only when nothing installed fits is the release downloaded, into the
+/// first location holding exactly that release; `go X.Y[.Z]` takes the
+/// newest installed `X.Y.*` at or above the line's patch, nothing pinned the
+/// newest installed Go ≥ 1.13 (the earlier location on a tie);
+/// `GOTOOLCHAIN=local` takes the Go on `PATH`. Only when nothing installed
+/// fits, and the request allows it, is a release downloaded into the
 /// global cache.
 pub async fn resolve(req: &ResolveRequest<'_>) -> Result<Resolved> {
     let mut notes = req.version.warnings.clone();
     let candidates = installed(req);
     let (toolchain, source) = match pick(&req.version, candidates) {
         Some(found) => (found.toolchain, found.source),
-        None if req.version.want == Want::Installed => {
-            return Err(find_on_path(req.env).err().unwrap_or_else(|| {
-                Error::GoNotFound(format!("no installed Go ≥ 1.13 ({})", req.version.origin))
-            }))
+        None if req.version.want == Want::Local => {
+            return Err(find_on_path(req.env)
+                .err()
+                .unwrap_or_else(|| nothing_installed(req)))
         }
+        None if !req.version.may_download => return Err(nothing_installed(req)),
         None => (download(req).await?, Source::Downloaded),
     };
     notes.push(selection_note(req, &toolchain, source));
@@ -162,9 +164,19 @@ pub async fn resolve(req: &ResolveRequest<'_>) -> Result<Resolved> {
     })
 }
 
+/// The error when only an installed Go may be used and none fits.
+fn nothing_installed(req: &ResolveRequest<'_>) -> Error {
+    Error::GoNotFound(format!(
+        "no installed Go fits the {} and {} forbids a download. Install Go {} or unset GOTOOLCHAIN.",
+        req.version.origin,
+        req.env.get("GOTOOLCHAIN").map_or_else(|| "GOTOOLCHAIN".to_string(), |v| format!("GOTOOLCHAIN={v}")),
+        req.version.download_version().name()
+    ))
+}
+
 fn selection_note(req: &ResolveRequest<'_>, toolchain: &GoToolchain, source: Source) -> String {
     let wanted = match &req.version.want {
-        Want::Any | Want::Installed => {
+        Want::Any | Want::AtLeast(_) => {
             format!("no Go version is pinned ({})", req.version.origin)
         }
         _ => format!("wanted by the {}", req.version.origin),
@@ -246,14 +258,15 @@ fn global_sdks(req: &ResolveRequest<'_>, exact: Option<&GoVersion>) -> Vec<GoToo
 fn pick(request: &VersionRequest, candidates: Vec<Candidate>) -> Option<Candidate> {
     let mut fitting = candidates
         .into_iter()
+        .filter(|c| request.want != Want::Local || c.source == Source::Path)
         .filter(|c| request.accepts(&c.version));
-    match request.want {
-        Want::Minor { .. } => fitting.fold(None, |best: Option<Candidate>, c| match best {
-            Some(b) if b.version >= c.version => Some(b),
-            _ => Some(c),
-        }),
-        Want::Exact(_) | Want::Any | Want::Installed => fitting.next(),
+    if !request.prefers_newest() {
+        return fitting.next();
     }
+    fitting.fold(None, |best: Option<Candidate>, c| match best {
+        Some(b) if b.version >= c.version => Some(b),
+        _ => Some(c),
+    })
 }
 
 async fn download(req: &ResolveRequest<'_>) -> Result<GoToolchain> {
@@ -339,42 +352,40 @@ mod tests {
     }
 
     fn request(want: Want) -> VersionRequest {
-        VersionRequest {
-            want,
-            origin: String::new(),
-            warnings: vec![],
-        }
+        VersionRequest::new(want, "")
     }
 
     #[test]
     fn picks_by_rule() {
         let all = || {
             vec![
-                cand("go1.26.1", Source::LocalCache),
+                cand("go1.22.3", Source::LocalCache),
+                cand("go1.26.1", Source::GlobalCache),
                 cand("go1.26.8", Source::GlobalCache),
-                cand("go1.22.3", Source::GlobalCache),
+                cand("go1.22.3", Source::Path),
                 cand("go1.26.8", Source::Path),
             ]
         };
-        let minor = pick(
-            &request(Want::Minor {
-                major: 1,
-                minor: 26,
-            }),
-            all(),
-        )
-        .unwrap();
+        let picked = |want: Want| pick(&request(want), all()).map(|c| (c.version.name(), c.source));
+        let v = |s| GoVersion::parse_release(s).unwrap();
+        let found = |name: &str, source| Some((name.to_string(), source));
+        // A line takes its newest installed patch; the earlier location on a tie.
         assert_eq!(
-            (minor.version.name().as_str(), minor.source),
-            ("1.26.8", Source::GlobalCache)
+            picked(Want::line(&v("1.26.0"))),
+            found("1.26.8", Source::GlobalCache)
         );
-        let any = pick(&request(Want::Any), all()).unwrap();
-        assert_eq!(any.source, Source::LocalCache);
-        let exact = GoVersion::parse_release("go1.22.3").unwrap();
-        let ex = pick(&request(Want::Exact(exact)), all()).unwrap();
-        assert_eq!(ex.version.name(), "1.22.3");
-        let missing = GoVersion::parse_release("go1.22.4").unwrap();
-        assert!(pick(&request(Want::Exact(missing)), all()).is_none());
+        assert_eq!(picked(Want::line(&v("1.26.9"))), None);
+        // Nothing pinned takes the newest installed, not the first found.
+        assert_eq!(picked(Want::Any), found("1.26.8", Source::GlobalCache));
+        assert_eq!(picked(Want::AtLeast(v("1.27.0"))), None);
+        // An exact pin takes the first location holding it.
+        assert_eq!(
+            picked(Want::Exact(v("1.22.3"))),
+            found("1.22.3", Source::LocalCache)
+        );
+        assert_eq!(picked(Want::Exact(v("1.22.4"))), None);
+        // `local` is the Go on PATH, whatever else is installed.
+        assert_eq!(picked(Want::Local), found("1.22.3", Source::Path));
         let old = vec![cand("go1.12.17", Source::Path)];
         assert!(pick(&request(Want::Any), old).is_none());
     }

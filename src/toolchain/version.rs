@@ -51,7 +51,7 @@ const PATCH_TABLE: &[(u32, u32)] = &[
     (23, 12),
     (24, 13),
     (25, 8),
-    (26, 1),
+    (26, 8),
     (27, 1),
 ];
 
@@ -225,64 +225,141 @@ fn parse_number(text: &str) -> Option<u32> {
 /// What a build asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Want {
-    /// Exactly this release (from a `toolchain` line or `go X.Y.Z`).
+    /// Exactly this release (a `toolchain` line, a `go X.YrcN` line, or
+    /// `GOTOOLCHAIN=goX.Y.Z`).
     Exact(GoVersion),
-    /// Any `major.minor.*` release (from `go X.Y`).
-    Minor { major: u32, minor: u32 },
-    /// Nothing pinned: any installed Go ≥ 1.13.
+    /// The newest installed `major.minor` release at or above `min_patch`
+    /// (a `go X.Y` or `go X.Y.Z` line).
+    Minor {
+        major: u32,
+        minor: u32,
+        min_patch: u32,
+    },
+    /// The newest installed release at or above this one (nothing pinned,
+    /// with a `GOTOOLCHAIN=goX.Y.Z+auto` minimum).
+    AtLeast(GoVersion),
+    /// Nothing pinned: the newest installed Go ≥ 1.13.
     Any,
-    /// `GOTOOLCHAIN=local`: any installed Go ≥ 1.13, never a download.
-    Installed,
+    /// `GOTOOLCHAIN=local`: the Go on `PATH`, whatever the files say.
+    Local,
 }
 
-/// The outcome of [`select`]: what is wanted, where it came from, and
-/// warnings to show the user.
+impl Want {
+    /// A `go X.Y[.Z]` line: that line's releases from `X.Y.Z` (`X.Y.0` for a
+    /// bare `X.Y`) on.
+    pub fn line(version: &GoVersion) -> Want {
+        Want::Minor {
+            major: version.major,
+            minor: version.minor,
+            min_patch: version.patch.unwrap_or(0),
+        }
+    }
+
+    /// The oldest release this asks for, when it names one.
+    fn minimum(&self) -> Option<GoVersion> {
+        match self {
+            Want::Exact(v) | Want::AtLeast(v) => Some(v.clone()),
+            Want::Minor {
+                major,
+                minor,
+                min_patch,
+            } => Some(GoVersion::release(*major, *minor, *min_patch)),
+            Want::Any | Want::Local => None,
+        }
+    }
+
+    /// This request raised to at least `floor` (a `GOTOOLCHAIN=…+auto`
+    /// minimum): Go itself never runs an older toolchain than that.
+    fn raised_to(self, floor: &GoVersion) -> Want {
+        let below = self.minimum().is_none_or(|min| &min < floor);
+        match self {
+            Want::Local => Want::Local,
+            Want::Exact(_) if below => Want::Exact(floor.clone()),
+            Want::Minor { .. } if below => Want::line(floor),
+            Want::AtLeast(_) | Want::Any if below => Want::AtLeast(floor.clone()),
+            want => want,
+        }
+    }
+}
+
+/// The outcome of [`select`]: what is wanted, where it came from, whether a
+/// download may provide it, and warnings to show the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VersionRequest {
     pub want: Want,
     /// Human-readable origin, e.g. "go.mod `go 1.26` line".
     pub origin: String,
+    /// False for `GOTOOLCHAIN=local`, `path` and `…+path`: only an installed
+    /// Go may be used.
+    pub may_download: bool,
     pub warnings: Vec<String>,
 }
 
 impl VersionRequest {
-    /// A request for exactly `version`.
-    pub fn exact(version: GoVersion, origin: impl Into<String>) -> Self {
+    /// A request for `want`, downloads allowed.
+    pub fn new(want: Want, origin: impl Into<String>) -> Self {
         VersionRequest {
-            want: Want::Exact(version),
+            want,
             origin: origin.into(),
+            may_download: true,
             warnings: Vec::new(),
         }
     }
 
+    /// A request for exactly `version`.
+    pub fn exact(version: GoVersion, origin: impl Into<String>) -> Self {
+        VersionRequest::new(Want::Exact(version), origin)
+    }
+
     /// Nothing pinned.
     pub fn any(origin: impl Into<String>) -> Self {
-        VersionRequest {
-            want: Want::Any,
-            origin: origin.into(),
-            warnings: Vec::new(),
-        }
+        VersionRequest::new(Want::Any, origin)
     }
 
     /// Whether an installed Go of `version` satisfies this request.
     pub fn accepts(&self, version: &GoVersion) -> bool {
         match &self.want {
             Want::Exact(want) => want == version,
-            Want::Minor { major, minor } => {
-                version.is_release() && version.major == *major && version.minor == *minor
+            Want::Minor {
+                major,
+                minor,
+                min_patch,
+            } => {
+                version.is_release()
+                    && (version.major, version.minor) == (*major, *minor)
+                    && version.patch >= Some(*min_patch)
             }
-            Want::Any | Want::Installed => !version.is_unsupported(),
+            Want::AtLeast(min) => version >= min && !version.is_unsupported(),
+            Want::Any => !version.is_unsupported(),
+            Want::Local => true,
         }
     }
 
-    /// The release to download when nothing installed satisfies the request.
+    /// Whether the newest fitting installed Go is taken (rather than the
+    /// first one found, which only an exact pin or `local` does).
+    pub fn prefers_newest(&self) -> bool {
+        matches!(self.want, Want::Minor { .. } | Want::AtLeast(_) | Want::Any)
+    }
+
+    /// The release to download when nothing installed satisfies the
+    /// request: the table's release for the line unless the line asks for
+    /// a newer patch.
     pub fn download_version(&self) -> GoVersion {
         match &self.want {
             Want::Exact(v) => v.clone(),
-            Want::Minor { major, minor } => {
-                GoVersion::table_release(*major, *minor).unwrap_or_else(newest_in_table)
+            Want::Minor {
+                major,
+                minor,
+                min_patch,
+            } => {
+                let asked = GoVersion::release(*major, *minor, *min_patch);
+                match GoVersion::table_release(*major, *minor) {
+                    Some(table) if table >= asked => table,
+                    _ => asked,
+                }
             }
-            Want::Any | Want::Installed => newest_in_table(),
+            Want::AtLeast(min) => newest_in_table().max(min.clone()),
+            Want::Any | Want::Local => newest_in_table(),
         }
     }
 }
@@ -297,48 +374,104 @@ pub fn select(
     work_text: Option<&str>,
     env: &Env,
 ) -> Result<VersionRequest> {
-    if let Some(request) = from_gotoolchain_env(env) {
+    let mut warnings = Vec::new();
+    let setting = Gotoolchain::read(env, &mut warnings);
+    if let Gotoolchain::Pinned(request) = setting {
+        let mut request = *request;
+        request.warnings = warnings;
         return Ok(request);
     }
-    let mut warnings = Vec::new();
-    let work_text = work_text.filter(|_| env.get("GOWORK") != Some("off"));
-    if let Some(text) = work_text {
-        if let Some(mut request) = from_file(text, "go.work", &mut warnings)? {
-            request.warnings = warnings;
-            return Ok(request);
+    let mut request = from_files(mod_text, work_text, env, &mut warnings)?;
+    if let Gotoolchain::Files {
+        floor,
+        may_download,
+    } = setting
+    {
+        if let Some(floor) = &floor {
+            let raised = request.want.clone().raised_to(floor);
+            if raised != request.want {
+                request.want = raised;
+                request.origin = format!(
+                    "{}, raised to go{} by GOTOOLCHAIN",
+                    request.origin,
+                    floor.name()
+                );
+            }
         }
+        request.may_download = may_download;
     }
-    if let Some(text) = mod_text {
-        if let Some(mut request) = from_file(text, "go.mod", &mut warnings)? {
-            request.warnings = warnings;
-            return Ok(request);
-        }
-        warnings.push("Unknown Go version in go.mod (no `go` line)".to_string());
-    }
-    let mut request = VersionRequest::any("no go.mod or go.work version");
     request.warnings = warnings;
     Ok(request)
 }
 
-/// `GOTOOLCHAIN=go1.22.3` pins that release; `GOTOOLCHAIN=local` means, as
-/// for Go itself, "the installed Go, whatever go.mod says" (nothing is
-/// downloaded). `auto`, `path`, `<name>+auto` / `<name>+path` and anything
-/// unparsable leave the choice to go.work / go.mod.
-fn from_gotoolchain_env(env: &Env) -> Option<VersionRequest> {
-    let value = env.non_empty("GOTOOLCHAIN")?;
-    if value == "local" {
-        // Go's own meaning: use the installed toolchain whatever go.mod says.
-        let mut request = VersionRequest::any(
-            "GOTOOLCHAIN=local in the environment: the installed Go is used as is",
-        );
-        request.want = Want::Installed;
-        return Some(request);
+/// go.work's request (unless `GOWORK=off`), else go.mod's, else nothing pinned.
+fn from_files(
+    mod_text: Option<&str>,
+    work_text: Option<&str>,
+    env: &Env,
+    warnings: &mut Vec<String>,
+) -> Result<VersionRequest> {
+    let work_text = work_text.filter(|_| env.get("GOWORK") != Some("off"));
+    if let Some(text) = work_text {
+        if let Some(request) = from_file(text, "go.work", warnings)? {
+            return Ok(request);
+        }
     }
-    let version = GoVersion::parse_release(value.strip_prefix("go")?)?;
-    Some(VersionRequest::exact(
-        version,
-        format!("GOTOOLCHAIN={value} in the environment"),
-    ))
+    if let Some(text) = mod_text {
+        if let Some(request) = from_file(text, "go.mod", warnings)? {
+            return Ok(request);
+        }
+        warnings.push("Unknown Go version in go.mod (no `go` line)".to_string());
+    }
+    Ok(VersionRequest::any("no go.mod or go.work version"))
+}
+
+/// What `GOTOOLCHAIN` in the build's environment means, as Go reads it.
+enum Gotoolchain {
+    /// `local` or `goX.Y.Z`: the files are not consulted.
+    Pinned(Box<VersionRequest>),
+    /// Unset, `auto`, `path`, `goX.Y.Z+auto`, `goX.Y.Z+path`: the files
+    /// decide, raised to `floor`; `path` forms never download.
+    Files {
+        floor: Option<GoVersion>,
+        may_download: bool,
+    },
+}
+
+impl Gotoolchain {
+    fn read(env: &Env, warnings: &mut Vec<String>) -> Gotoolchain {
+        let files = |floor, may_download| Gotoolchain::Files {
+            floor,
+            may_download,
+        };
+        let Some(value) = env.non_empty("GOTOOLCHAIN") else {
+            return files(None, true);
+        };
+        let origin = format!("GOTOOLCHAIN={value} in the environment");
+        let (name, suffix) = match value.split_once('+') {
+            Some((name, suffix)) => (name, Some(suffix)),
+            None => (value, None),
+        };
+        let version = name.strip_prefix("go").and_then(GoVersion::parse_release);
+        match (name, suffix, version) {
+            ("local", None, _) => {
+                let mut request = VersionRequest::new(Want::Local, origin);
+                request.may_download = false;
+                Gotoolchain::Pinned(Box::new(request))
+            }
+            ("auto", None, _) => files(None, true),
+            ("path", None, _) => files(None, false),
+            (_, None, Some(v)) => Gotoolchain::Pinned(Box::new(VersionRequest::exact(v, origin))),
+            (_, Some("auto"), Some(v)) => files(Some(v), true),
+            (_, Some("path"), Some(v)) => files(Some(v), false),
+            _ => {
+                warnings.push(format!(
+                    "Ignoring {origin}: Go accepts local, auto, path, goX.Y.Z, goX.Y.Z+auto or goX.Y.Z+path"
+                ));
+                files(None, true)
+            }
+        }
+    }
 }
 
 /// The request one file makes, or `None` when it has no usable line.
@@ -352,35 +485,31 @@ fn from_file(text: &str, file: &str, warnings: &mut Vec<String>) -> Result<Optio
         .toolchain
         .as_deref()
         .and_then(|value| toolchain_request(value, file, warnings));
+    // A `toolchain` line and a pre-release `go` line name one release; a
+    // released `go` line names the oldest of its line the module accepts.
     let chosen = match (toolchain, go_line) {
         (Some((tc, tc_origin)), Some((go, go_origin))) if tc < go => {
             warnings.push(format!(
                 "{tc_origin} is older than the {go_origin}; using the `go` line"
             ));
-            Some((go, go_origin))
+            Some((go, go_origin, false))
         }
-        (Some(tc), _) => Some(tc),
-        (None, go) => go,
+        (Some((tc, origin)), _) => Some((tc, origin, true)),
+        (None, Some((go, origin))) => Some((go, origin, false)),
+        (None, None) => None,
     };
-    let Some((version, origin)) = chosen else {
+    let Some((version, origin, from_toolchain)) = chosen else {
         return Ok(None);
     };
     if version.is_unsupported() {
         return Err(Error::UnsupportedGoVersion(version.name()));
     }
-    let want = if version.patch.is_none() && version.pre.is_none() {
-        Want::Minor {
-            major: version.major,
-            minor: version.minor,
-        }
-    } else {
+    let want = if from_toolchain || version.pre.is_some() {
         Want::Exact(version)
+    } else {
+        Want::line(&version)
     };
-    Ok(Some(VersionRequest {
-        want,
-        origin,
-        warnings: Vec::new(),
-    }))
+    Ok(Some(VersionRequest::new(want, origin)))
 }
 
 /// A `go X.Y[.Z]` value as a version (bare `X.Y` kept as a language version).
@@ -445,6 +574,10 @@ mod tests {
             .want
     }
 
+    fn line(text: &str) -> Want {
+        Want::line(&GoVersion::parse_language(text).expect("version"))
+    }
+
     fn exact(text: &str) -> Want {
         Want::Exact(GoVersion::parse_release(text).expect("version"))
     }
@@ -495,7 +628,7 @@ mod tests {
     #[test]
     fn table() {
         assert_eq!(GoVersion::table_release(1, 13).unwrap().name(), "1.13.15");
-        assert_eq!(GoVersion::table_release(1, 26).unwrap().name(), "1.26.1");
+        assert_eq!(GoVersion::table_release(1, 26).unwrap().name(), "1.26.8");
         assert_eq!(GoVersion::table_release(1, 27).unwrap().name(), "1.27.1");
         assert_eq!(GoVersion::table_release(1, 31).unwrap().name(), "1.31.0");
         assert_eq!(GoVersion::table_release(1, 12), None);
@@ -504,65 +637,35 @@ mod tests {
 
     #[test]
     fn go_line_forms() {
-        assert_eq!(
-            want("module x\n\ngo 1.22\n"),
-            Want::Minor {
-                major: 1,
-                minor: 22
-            }
-        );
-        assert_eq!(want("module x\ngo 1.23.0\n"), exact("1.23.0"));
+        assert_eq!(want("module x\n\ngo 1.22\n"), line("1.22"));
+        assert_eq!(want("module x\ngo 1.23.0\n"), line("1.23.0"));
         assert_eq!(want("go 1.23rc1"), exact("go1.23rc1"));
-        assert_eq!(want("module x\r\n\r\ngo   1.21.3   \r\n"), exact("1.21.3"));
-        assert_eq!(
-            want("\u{feff}go\t1.24 // a comment\n"),
-            Want::Minor {
-                major: 1,
-                minor: 24
-            }
-        );
-        assert_eq!(want("// go 1.15\nmodule x\ngo 1.20.4"), exact("1.20.4"));
-        assert_eq!(want("go \"1.22.1\""), exact("1.22.1"));
-        assert_eq!(
-            want("go 1.40"),
-            Want::Minor {
-                major: 1,
-                minor: 40
-            }
-        );
+        assert_eq!(want("module x\r\n\r\ngo   1.21.3   \r\n"), line("1.21.3"));
+        assert_eq!(want("\u{feff}go\t1.24 // a comment\n"), line("1.24"));
+        assert_eq!(want("// go 1.15\nmodule x\ngo 1.20.4"), line("1.20.4"));
+        assert_eq!(want("go \"1.22.1\""), line("1.22.1"));
+        assert_eq!(want("go 1.40"), line("1.40"));
     }
 
     #[test]
     fn blocks_and_lookalikes_are_not_directives() {
         let text = "module x\n\nrequire (\n\tgo 1.14\n\tgo.uber.org/zap v1.0.0\n)\n\ngo 1.22.5\n";
-        assert_eq!(want(text), exact("1.22.5"));
+        assert_eq!(want(text), line("1.22.5"));
         assert_eq!(want("module x\ngolang 1.19\ngo.mod 1.2\n"), Want::Any);
-        assert_eq!(want("require(\n\tgo 1.14\n)\ngo 1.22.5\n"), exact("1.22.5"));
+        assert_eq!(want("require(\n\tgo 1.14\n)\ngo 1.22.5\n"), line("1.22.5"));
     }
 
     #[test]
     fn toolchain_line() {
         assert_eq!(want("go 1.21\ntoolchain go1.22.3\n"), exact("1.22.3"));
         assert_eq!(want("toolchain go1.22.3"), exact("1.22.3"));
-        assert_eq!(
-            want("go 1.22\ntoolchain default\n"),
-            Want::Minor {
-                major: 1,
-                minor: 22
-            }
-        );
+        assert_eq!(want("go 1.22\ntoolchain default\n"), line("1.22"));
         assert_eq!(want("toolchain default\n"), Want::Any);
         assert_eq!(
             want("go 1.22\r\ntoolchain go1.23rc2 // rc\r\n"),
             exact("go1.23rc2")
         );
-        assert_eq!(
-            want("go 1.22\ntoolchain go1.20\n"),
-            Want::Minor {
-                major: 1,
-                minor: 22
-            }
-        );
+        assert_eq!(want("go 1.22\ntoolchain go1.20\n"), line("1.22"));
         assert_eq!(want("go 1.22.4\ntoolchain go1.22.4\n"), exact("1.22.4"));
         let custom = select(
             Some("go 1.22\ntoolchain go1.22.3-corp"),
@@ -611,58 +714,249 @@ mod tests {
         let m = Some("module x\ngo 1.21.1\n");
         let w = Some("go 1.23\n\nuse (\n\t.\n\t./api\n)\n");
         let r = select(m, w, &Env::default()).unwrap();
-        assert_eq!(
-            r.want,
-            Want::Minor {
-                major: 1,
-                minor: 23
-            }
-        );
+        assert_eq!(r.want, line("1.23"));
         assert!(r.origin.contains("go.work"));
         let off = select(m, w, &env(&[("GOWORK", "off")])).unwrap();
-        assert_eq!(off.want, exact("1.21.1"));
+        assert_eq!(off.want, line("1.21.1"));
         let empty_work = select(m, Some("use ./api\n"), &Env::default()).unwrap();
-        assert_eq!(empty_work.want, exact("1.21.1"));
+        assert_eq!(empty_work.want, line("1.21.1"));
         let tc = select(m, Some("go 1.22\ntoolchain go1.22.9\n"), &Env::default()).unwrap();
         assert_eq!(tc.want, exact("1.22.9"));
     }
 
+    /// One row per selection rule: go.mod, go.work, environment → what is
+    /// wanted, whether a download may provide it, and what it downloads.
     #[test]
-    fn gotoolchain_env_pins() {
-        let m = Some("go 1.21.1\n");
-        let r = select(m, None, &env(&[("GOTOOLCHAIN", "go1.22.3")])).unwrap();
-        assert_eq!(r.want, exact("1.22.3"));
-        assert!(r.origin.contains("GOTOOLCHAIN"));
-        let auto = select(m, None, &env(&[("GOTOOLCHAIN", "go1.22.3+auto")])).unwrap();
-        assert_eq!(auto.want, exact("1.21.1"));
-        let local = select(m, None, &env(&[("GOTOOLCHAIN", "local")])).unwrap();
-        assert_eq!(local.want, Want::Installed);
-        let path = select(m, None, &env(&[("GOTOOLCHAIN", "path")])).unwrap();
-        assert_eq!(path.want, exact("1.21.1"));
+    fn selection_rules() {
+        struct Row {
+            rule: &'static str,
+            go_mod: Option<&'static str>,
+            go_work: Option<&'static str>,
+            env: &'static [(&'static str, &'static str)],
+            want: Want,
+            may_download: bool,
+            downloads: &'static str,
+        }
+        let rows = [
+            Row {
+                rule: "nothing pinned: newest installed, else the table's newest",
+                go_mod: None,
+                go_work: None,
+                env: &[],
+                want: Want::Any,
+                may_download: true,
+                downloads: "1.27.1",
+            },
+            Row {
+                rule: "go X.Y: the line, table patch",
+                go_mod: Some("go 1.26"),
+                go_work: None,
+                env: &[],
+                want: line("1.26"),
+                may_download: true,
+                downloads: "1.26.8",
+            },
+            Row {
+                rule: "go X.Y.Z: the line from Z, table patch when newer",
+                go_mod: Some("go 1.26.1"),
+                go_work: None,
+                env: &[],
+                want: line("1.26.1"),
+                may_download: true,
+                downloads: "1.26.8",
+            },
+            Row {
+                rule: "go X.Y.Z newer than the table: that release",
+                go_mod: Some("go 1.26.9"),
+                go_work: None,
+                env: &[],
+                want: line("1.26.9"),
+                may_download: true,
+                downloads: "1.26.9",
+            },
+            Row {
+                rule: "go line newer than the table: X.Y.0",
+                go_mod: Some("go 1.31"),
+                go_work: None,
+                env: &[],
+                want: line("1.31"),
+                may_download: true,
+                downloads: "1.31.0",
+            },
+            Row {
+                rule: "pre-release go line: exact",
+                go_mod: Some("go 1.27rc1"),
+                go_work: None,
+                env: &[],
+                want: exact("go1.27rc1"),
+                may_download: true,
+                downloads: "1.27rc1",
+            },
+            Row {
+                rule: "toolchain line: exact",
+                go_mod: Some(
+                    "go 1.25
+toolchain go1.26.2",
+                ),
+                go_work: None,
+                env: &[],
+                want: exact("1.26.2"),
+                may_download: true,
+                downloads: "1.26.2",
+            },
+            Row {
+                rule: "toolchain older than go line: the go line",
+                go_mod: Some(
+                    "go 1.26
+toolchain go1.25.1",
+                ),
+                go_work: None,
+                env: &[],
+                want: line("1.26"),
+                may_download: true,
+                downloads: "1.26.8",
+            },
+            Row {
+                rule: "go.work wins over go.mod",
+                go_mod: Some("go 1.25"),
+                go_work: Some(
+                    "go 1.26.3
+use .",
+                ),
+                env: &[],
+                want: line("1.26.3"),
+                may_download: true,
+                downloads: "1.26.8",
+            },
+            Row {
+                rule: "GOWORK=off: go.mod only",
+                go_mod: Some("go 1.25"),
+                go_work: Some("go 1.26"),
+                env: &[("GOWORK", "off")],
+                want: line("1.25"),
+                may_download: true,
+                downloads: "1.25.8",
+            },
+            Row {
+                rule: "GOTOOLCHAIN=local: the Go on PATH, no download",
+                go_mod: Some("go 1.27"),
+                go_work: None,
+                env: &[("GOTOOLCHAIN", "local")],
+                want: Want::Local,
+                may_download: false,
+                downloads: "1.27.1",
+            },
+            Row {
+                rule: "GOTOOLCHAIN=auto: the files",
+                go_mod: Some("go 1.25"),
+                go_work: None,
+                env: &[("GOTOOLCHAIN", "auto")],
+                want: line("1.25"),
+                may_download: true,
+                downloads: "1.25.8",
+            },
+            Row {
+                rule: "GOTOOLCHAIN=path: the files, no download",
+                go_mod: Some("go 1.25"),
+                go_work: None,
+                env: &[("GOTOOLCHAIN", "path")],
+                want: line("1.25"),
+                may_download: false,
+                downloads: "1.25.8",
+            },
+            Row {
+                rule: "GOTOOLCHAIN=goX.Y.Z: exact, files ignored",
+                go_mod: Some("toolchain go1.25.2"),
+                go_work: None,
+                env: &[("GOTOOLCHAIN", "go1.24.3")],
+                want: exact("1.24.3"),
+                may_download: true,
+                downloads: "1.24.3",
+            },
+            Row {
+                rule: "+auto floor below the files: the files",
+                go_mod: Some("go 1.26"),
+                go_work: None,
+                env: &[("GOTOOLCHAIN", "go1.25.1+auto")],
+                want: line("1.26"),
+                may_download: true,
+                downloads: "1.26.8",
+            },
+            Row {
+                rule: "+auto floor above a go line: the floor's line",
+                go_mod: Some("go 1.25"),
+                go_work: None,
+                env: &[("GOTOOLCHAIN", "go1.26.3+auto")],
+                want: line("1.26.3"),
+                may_download: true,
+                downloads: "1.26.8",
+            },
+            Row {
+                rule: "+auto floor above a toolchain line: the floor",
+                go_mod: Some("toolchain go1.25.2"),
+                go_work: None,
+                env: &[("GOTOOLCHAIN", "go1.26.3+auto")],
+                want: exact("1.26.3"),
+                may_download: true,
+                downloads: "1.26.3",
+            },
+            Row {
+                rule: "+auto floor, nothing pinned: newest at or above it",
+                go_mod: None,
+                go_work: None,
+                env: &[("GOTOOLCHAIN", "go1.28.1+auto")],
+                want: Want::AtLeast(GoVersion::release(1, 28, 1)),
+                may_download: true,
+                downloads: "1.28.1",
+            },
+            Row {
+                rule: "+path floor: raised, no download",
+                go_mod: Some("go 1.25"),
+                go_work: None,
+                env: &[("GOTOOLCHAIN", "go1.26.0+path")],
+                want: line("1.26.0"),
+                may_download: false,
+                downloads: "1.26.8",
+            },
+            Row {
+                rule: "unreadable GOTOOLCHAIN: the files, with a warning",
+                go_mod: Some("go 1.25"),
+                go_work: None,
+                env: &[("GOTOOLCHAIN", "newest")],
+                want: line("1.25"),
+                may_download: true,
+                downloads: "1.25.8",
+            },
+        ];
+        for row in rows {
+            let r = select(row.go_mod, row.go_work, &env(row.env)).expect(row.rule);
+            assert_eq!(r.want, row.want, "{}", row.rule);
+            assert_eq!(r.may_download, row.may_download, "{}", row.rule);
+            assert_eq!(r.download_version().name(), row.downloads, "{}", row.rule);
+        }
+        let odd = select(Some("go 1.25"), None, &env(&[("GOTOOLCHAIN", "newest")])).unwrap();
+        assert!(odd.warnings[0].contains("Ignoring GOTOOLCHAIN=newest"));
     }
 
     #[test]
-    fn accepts_and_downloads() {
-        let minor = VersionRequest {
-            want: Want::Minor {
-                major: 1,
-                minor: 26,
-            },
-            origin: String::new(),
-            warnings: vec![],
-        };
+    fn accepts() {
         let v = |s| GoVersion::parse_release(s).unwrap();
+        let request = |want| VersionRequest::new(want, "");
+        let minor = request(line("1.26.2"));
         assert!(minor.accepts(&v("go1.26.8")));
-        assert!(minor.accepts(&v("go1.26.0")));
+        assert!(minor.accepts(&v("go1.26.2")));
+        assert!(!minor.accepts(&v("go1.26.1")));
         assert!(!minor.accepts(&v("go1.26rc1")));
         assert!(!minor.accepts(&v("go1.27.1")));
-        assert_eq!(minor.download_version().name(), "1.26.1");
-        let any = VersionRequest::any("");
+        let any = request(Want::Any);
         assert!(any.accepts(&v("go1.13.1")));
         assert!(!any.accepts(&v("go1.12.17")));
-        assert_eq!(any.download_version().name(), "1.27.1");
-        let ex = VersionRequest::exact(v("go1.26.1"), "");
+        let at_least = request(Want::AtLeast(v("go1.26.3")));
+        assert!(at_least.accepts(&v("go1.27.0")));
+        assert!(!at_least.accepts(&v("go1.26.2")));
+        let ex = request(exact("1.26.1"));
         assert!(!ex.accepts(&v("go1.26.8")));
-        assert_eq!(ex.download_version().go_name(), "go1.26.1");
+        assert!(ex.accepts(&v("go1.26.1")));
+        assert!(request(Want::Local).accepts(&v("go1.12.17")));
     }
 }
