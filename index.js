@@ -135,9 +135,35 @@ function serviceOptions(service) {
   return { name: pick(service.name), type: pick(service.type), routePrefix: pick(service.routePrefix) }
 }
 
-/** The build log: each line the core writes goes to Node's stdout, where the CLI captures it. */
+/** A download progress line from the core: `Downloading <what>: <n>% (<got> of <total>)`. */
+const PROGRESS_LINE = /^Downloading (.+): (\d+)% \((.+) of (.+)\)$/
+const PROGRESS_BAR_WIDTH = 30
+/** Whether a progress bar is being drawn on the current terminal line. */
+let progressBarOpen = false
+
+/**
+ * The build log: each line the core writes goes to Node's stdout, where the
+ * CLI captures it. Download progress is a bar redrawn in place on a terminal
+ * and one line every 25% otherwise.
+ */
 function logLine(line) {
-  console.log(line)
+  const progress = PROGRESS_LINE.exec(line)
+  if (!progress) {
+    if (progressBarOpen) process.stdout.write('\n')
+    progressBarOpen = false
+    console.log(line)
+    return
+  }
+  const percent = Number(progress[2])
+  if (!process.stdout.isTTY) {
+    if (percent % 25 === 0) console.log(line)
+    return
+  }
+  const filled = Math.round((percent / 100) * PROGRESS_BAR_WIDTH)
+  const bar = '#'.repeat(filled) + '-'.repeat(PROGRESS_BAR_WIDTH - filled)
+  process.stdout.write(`\r\x1b[2KDownloading ${progress[1]} [${bar}] ${percent}% (${progress[3]} of ${progress[4]})`)
+  progressBarOpen = percent < 100
+  if (!progressBarOpen) process.stdout.write('\n')
 }
 
 /** `config.includeFiles` (string or array), globbed relative to `base`. */

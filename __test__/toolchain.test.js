@@ -20,6 +20,7 @@ const {
   writeFiles,
   invokeLambda,
   hashTree,
+  recordStdout,
 } = require('./helpers')
 
 const builder = loadBuilder()
@@ -121,9 +122,12 @@ describe('toolchain manager', () => {
     const sourceBefore = hashTree(path.join(workPath, 'api'))
     const env = userCacheEnv(cacheHome)
 
-    const response = await buildAndInvoke(workPath, env)
+    const { result: response, lines } = await recordStdout(() => buildAndInvoke(workPath, env))
     assert.equal(response.statusCode, 200)
     assert.equal(response.body, `built with ${GO_VERSION}`)
+    // Not a terminal: a plain progress line every 25%, ending at 100%.
+    const progress = lines.map((l) => l.line).filter((l) => l.startsWith(`Downloading ${ARCHIVE}`))
+    assert.deepEqual(progress.map((l) => l.match(/: (\d+)%/)[1]), ['25', '50', '75', '100'], progress.join('\n'))
     assert.deepEqual(requests.filter((u) => u.includes(ARCHIVE)).sort(), [`/${ARCHIVE}`, `/${ARCHIVE}.sha256`].sort())
 
     const sdk = path.join(cacheHome, 'com.vercel.cli', 'golang', `${GO_VERSION.replace(/^go/, '')}_${process.platform}_${GOARCH}`)

@@ -19,6 +19,7 @@ const modules = {
   dev: require('./dev'), // startDevServer() runs and the processes they start
   vercelCli: require('./vercel-cli'), // the real `vercel build`
   routes: require('./routes'), // resolving a request through Build Output API routes
+  output: require('./output'), // the build log as the CLI captures it
 };
 
 const helpers = {};

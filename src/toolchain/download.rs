@@ -526,6 +526,8 @@ struct Meter {
 }
 
 const UNKNOWN_SIZE_STEP: u64 = 25_000_000;
+/// A known-size download reports this many equal steps.
+const PERCENT_STEPS: u64 = 20;
 
 impl Meter {
     fn new(label: &str) -> Self {
@@ -539,13 +541,15 @@ impl Meter {
     fn update(&mut self, delivered: u64, progress: Progress<'_>) {
         match self.total {
             Some(total) if total > 0 => {
-                let quarters = delivered.saturating_mul(4) / total;
-                if quarters >= self.next_step {
-                    self.next_step = quarters + 1;
+                // Every 5%: the JS side draws a bar from these on a
+                // terminal and prints every fifth otherwise.
+                let steps = delivered.saturating_mul(PERCENT_STEPS) / total;
+                if steps >= self.next_step {
+                    self.next_step = steps + 1;
                     progress(&format!(
                         "Downloading {}: {}% ({} of {})",
                         self.label,
-                        (quarters * 25).min(100),
+                        (steps * (100 / PERCENT_STEPS)).min(100),
                         megabytes(delivered),
                         megabytes(total)
                     ));

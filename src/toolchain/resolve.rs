@@ -179,6 +179,7 @@ fn selection_note(req: &ResolveRequest<'_>, toolchain: &GoToolchain, source: Sou
         Want::Any | Want::AtLeast(_) => {
             format!("no Go version is pinned ({})", req.version.origin)
         }
+        Want::Local => req.version.origin.clone(),
         _ => format!("wanted by the {}", req.version.origin),
     };
     format!(

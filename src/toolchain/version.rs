@@ -455,6 +455,8 @@ impl Gotoolchain {
         let version = name.strip_prefix("go").and_then(GoVersion::parse_release);
         match (name, suffix, version) {
             ("local", None, _) => {
+                let origin =
+                    "GOTOOLCHAIN=local in the environment: the Go on PATH, whatever go.mod says";
                 let mut request = VersionRequest::new(Want::Local, origin);
                 request.may_download = false;
                 Gotoolchain::Pinned(Box::new(request))
