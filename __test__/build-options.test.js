@@ -20,6 +20,7 @@ const {
   assertServes,
   elfMachine,
   tempDir,
+  recordStdout,
 } = require('./helpers');
 
 /** What handler/basic answers on x86_64: built for linux/amd64, no build env at run time. */
@@ -163,6 +164,20 @@ function leftoverFilesContaining(needle) {
   return found;
 }
 
+/** Files under `dir` (any depth) whose bytes contain `needle`. */
+function filesContaining(dir, needle) {
+  const found = [];
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && fs.readFileSync(p).includes(needle)) found.push(p);
+    }
+  };
+  walk(dir);
+  return found;
+}
+
 describe('GIT_CREDENTIALS', () => {
   it('builds, leaves ~/.git-credentials and the global git config untouched, and leaves no credentials behind', async () => {
     const token = `tok-${crypto.randomBytes(8).toString('hex')}`;
@@ -175,6 +190,36 @@ describe('GIT_CREDENTIALS', () => {
     assertHandlerLambda(lambda);
     assert.deepEqual(gitUserState(), before, 'git user state unchanged');
     assert.deepEqual(leftoverFilesContaining(token), [], 'no credentials left in temp directories');
+    await assertServes(lambda, [BASIC_AMD64]);
+  });
+
+  it('several hosts: no token in the project, the output, HOME, the temp dirs, the builder cache or the log', async () => {
+    const tokens = [1, 2].map(() => `tok-${crypto.randomBytes(8).toString('hex')}`);
+    const ws = copyFixture('handler/basic');
+    const home = path.join(ws.base, 'home');
+    fs.mkdirSync(home);
+    const goEnv = (key) => execFileSync('go', ['env', key], { encoding: 'utf8' }).trim();
+    const env = {
+      GIT_CREDENTIALS: `https://user:${tokens[0]}@github.com\nhttps://ci%40corp:${tokens[1]}@git.corp.example`,
+      HOME: home,
+      XDG_CACHE_HOME: path.join(home, '.cache'),
+      TMPDIR: ws.tmp,
+      // Go's own caches stay shared (fast); the builder's are under HOME.
+      GOMODCACHE: goEnv('GOMODCACHE'),
+      GOCACHE: goEnv('GOCACHE'),
+    };
+    const { result: lambda, lines } = await recordStdout(() => buildOk(ws, { entrypoint: 'api/index.go', env }));
+    assertHandlerLambda(lambda);
+    for (const token of tokens) {
+      // ws.base holds the project (ws.root), the build's TMPDIR with the
+      // Lambda's files (ws.tmp) and HOME with the builder's cache.
+      assert.deepEqual(filesContaining(ws.base, token), [], 'no file holds a token');
+      assert.deepEqual(lines.filter((l) => l.line.includes(token)), [], 'the log holds no token');
+      for (const file of Object.values(lambda.files)) {
+        if (file.fsPath) assert.ok(!fs.readFileSync(file.fsPath).includes(token), `${file.fsPath} holds no token`);
+      }
+    }
+    assert.ok(fs.readdirSync(home).length > 0, 'the builder did use this HOME (its cache is there)');
     await assertServes(lambda, [BASIC_AMD64]);
   });
 });
