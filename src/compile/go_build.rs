@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use super::cgo;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::exec;
@@ -14,8 +15,9 @@ use crate::toolchain::GoToolchain;
 /// Whether cgo may be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cgo {
-    /// Off unless the user's environment turns it on.
-    OffByDefault,
+    /// On for the programs whose import graph uses cgo, unless the user's
+    /// `CGO_ENABLED=0` forbids it (see [`super::cgo`]).
+    FromCode,
     /// Always off: a static binary.
     Off,
 }
@@ -52,8 +54,31 @@ impl GoBuild {
     /// checked out (so Go's cache hits at a new path, and two checkouts give
     /// the same bytes); the user's flags come after ours and win.
     pub fn args(&self) -> Vec<String> {
+        self.args_for(&self.packages)
+    }
+
+    /// [`GoBuild::args`] for some of the packages (into the same output).
+    fn args_for(&self, packages: &[String]) -> Vec<String> {
         let mut args = vec!["build".to_string()];
-        args.extend(self.module_flags.iter().cloned());
+        args.extend(self.selection_flags());
+        if let Some(n) = self.parallelism {
+            args.push(format!("-p={n}"));
+        }
+        args.push("-o".to_string());
+        let mut output = self.output.to_string_lossy().into_owned();
+        if self.packages.len() > 1 {
+            output.push(std::path::MAIN_SEPARATOR);
+        }
+        args.push(output);
+        args.extend(packages.iter().cloned());
+        args
+    }
+
+    /// The flags that decide which files and packages make the program: the
+    /// module flags, `-trimpath`, `-buildvcs=false`, the tags and the user's
+    /// build flags (after ours, so theirs win).
+    fn selection_flags(&self) -> Vec<String> {
+        let mut args = self.module_flags.clone();
         args.push("-trimpath".to_string());
         let user_chose_vcs = self
             .env
@@ -62,34 +87,81 @@ impl GoBuild {
         if !user_chose_vcs {
             args.push("-buildvcs=false".to_string());
         }
-        if let Some(n) = self.parallelism {
-            args.push(format!("-p={n}"));
-        }
         if !self.tags.is_empty() && !self.build_flags.iter().any(|f| is_tags_flag(f)) {
             args.push(format!("-tags={}", self.tags.join(",")));
         }
         args.extend(self.build_flags.iter().cloned());
-        args.push("-o".to_string());
-        let mut output = self.output.to_string_lossy().into_owned();
-        if self.packages.len() > 1 {
-            output.push(std::path::MAIN_SEPARATOR);
-        }
-        args.push(output);
-        args.extend(self.packages.iter().cloned());
         args
     }
 
     /// Runs it, writing what Go prints to `log` as it comes; a failure is
-    /// classified by what Go printed.
+    /// classified by what Go printed. Programs that use cgo are built with
+    /// it on, in a `go build` of their own.
     pub async fn run(&self, go: &GoToolchain, target: &Target, log: &Log) -> Result<()> {
-        let env = go_env(go, &self.env, target, self.cgo);
+        let groups = self.cgo_groups(go, target).await;
         let deadline = build_deadline(&self.env);
-        let out = exec::run_logged(&go.go, &self.args(), &self.cwd, &env, log, deadline).await?;
-        if out.success {
-            Ok(())
-        } else {
-            Err(classify(out.combined()))
+        for (packages, cgo_users) in groups {
+            let mut env = go_env(go, &self.env, target);
+            if !cgo_users.is_empty() {
+                log.line(&cgo::note(&cgo_users));
+                env.set("CGO_ENABLED", "1");
+            }
+            let args = self.args_for(&packages);
+            let out = exec::run_logged(&go.go, &args, &self.cwd, &env, log, deadline).await?;
+            if !out.success {
+                return Err(classify(out.combined()));
+            }
         }
+        Ok(())
+    }
+
+    /// The packages split into the static ones and those that use cgo (with
+    /// the cgo packages they use), dropping an empty group. When Go cannot
+    /// list the packages, all are static and `go build` says what is wrong.
+    async fn cgo_groups(
+        &self,
+        go: &GoToolchain,
+        target: &Target,
+    ) -> Vec<(Vec<String>, Vec<String>)> {
+        let all = || vec![(self.packages.clone(), Vec::new())];
+        if self.cgo == Cgo::Off || cgo::forbidden_by_user(&self.env) {
+            return all();
+        }
+        let mut args = vec![
+            "list".to_string(),
+            "-deps".to_string(),
+            "-f".to_string(),
+            cgo::LIST_FORMAT.to_string(),
+        ];
+        args.extend(self.selection_flags());
+        args.extend(self.packages.iter().cloned());
+        let mut env = go.target_env(&self.env, target);
+        env.set("CGO_ENABLED", "1");
+        let listed =
+            match exec::run_within(&go.go, &args, &self.cwd, &env, build_deadline(&self.env)).await
+            {
+                Ok(out) if out.success => out.stdout,
+                _ => return all(),
+            };
+        let users = cgo::users(&self.packages, &listed);
+        let (mut static_packages, mut cgo_packages, mut cgo_users) =
+            (Vec::new(), Vec::new(), Vec::new());
+        for (package, used) in self.packages.iter().zip(users) {
+            if used.is_empty() {
+                static_packages.push(package.clone());
+            } else {
+                cgo_packages.push(package.clone());
+                cgo_users.extend(
+                    used.into_iter()
+                        .filter(|u| !cgo_users.contains(u))
+                        .collect::<Vec<_>>(),
+                );
+            }
+        }
+        [(static_packages, Vec::new()), (cgo_packages, cgo_users)]
+            .into_iter()
+            .filter(|(packages, _)| !packages.is_empty())
+            .collect()
     }
 }
 
@@ -146,13 +218,11 @@ fn is_tags_flag(flag: &str) -> bool {
 }
 
 /// The environment a `go` command (or the project's build command) runs
-/// with to build for `target`: `go`'s own settings, GOOS/GOARCH and cgo.
-pub fn go_env(go: &GoToolchain, base: &Env, target: &Target, cgo: Cgo) -> Env {
+/// with to build for `target`: `go`'s own settings, GOOS/GOARCH and cgo
+/// off (a [`GoBuild`] turns it on for the programs that use it).
+pub fn go_env(go: &GoToolchain, base: &Env, target: &Target) -> Env {
     let mut env = go.target_env(base, target);
-    match cgo {
-        Cgo::OffByDefault => env.set_default("CGO_ENABLED", "0"),
-        Cgo::Off => env.set("CGO_ENABLED", "0"),
-    }
+    env.set("CGO_ENABLED", "0");
     env
 }
 
@@ -232,7 +302,7 @@ mod tests {
             build_flags: vec!["-ldflags".into(), "-s -w".into()],
             packages: vec![".".into()],
             output: PathBuf::from("/o/bin"),
-            cgo: Cgo::OffByDefault,
+            cgo: Cgo::FromCode,
             parallelism: None,
             tags: vec!["lambda.norpc"],
         };

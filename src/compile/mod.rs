@@ -12,6 +12,7 @@
 //! rewriting go.mod, adding a main) is expressed as a `go build -overlay`
 //! plus an alternate `-modfile`, both in the session's scratch directory.
 
+pub mod cgo;
 pub mod go_build;
 pub mod module;
 pub mod overlay;
@@ -282,7 +283,7 @@ async fn handlers_build(
             build_flags,
             packages: view.packages,
             output: output.to_path_buf(),
-            cgo: Cgo::OffByDefault,
+            cgo: Cgo::FromCode,
             parallelism: None,
             tags: template.tags(),
         },
@@ -325,7 +326,7 @@ pub async fn compile_server(
         module_flags: Vec::new(),
         build_flags,
         output: output.to_path_buf(),
-        cgo: Cgo::Off,
+        cgo: Cgo::FromCode,
         parallelism: None,
         tags: Vec::new(),
     };

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::compile::go_build::{go_env, Cgo};
+use crate::compile::go_build::go_env;
 use crate::error::{Error, Result};
 use crate::exec;
 use crate::session::Session;
@@ -12,7 +12,7 @@ use crate::session::Session;
 /// Runs the project's `buildCommand` (through the shell, in the work path)
 /// with `VERCEL_OUTPUT_FILE` set, then finds the Linux binary it produced.
 pub async fn run(command: &str, session: &Session<'_>, user_server: &Path) -> Result<()> {
-    let mut env = go_env(&session.go, &session.env, &session.target, Cgo::Off);
+    let mut env = go_env(&session.go, &session.env, &session.target);
     env.set("VERCEL_OUTPUT_FILE", user_server.to_string_lossy());
     let work_path = session.work_path();
     let started = SystemTime::now();

@@ -749,7 +749,7 @@ mod tests {
     }
 
     #[test]
-    fn meter_reports_quarters() {
+    fn meter_reports_every_five_percent() {
         let lines = std::sync::Mutex::new(Vec::new());
         let sink = |l: &str| lines.lock().unwrap().push(l.to_string());
         let mut meter = Meter::new("x.tar.gz");
@@ -758,8 +758,9 @@ mod tests {
             meter.update(delivered, &sink);
         }
         let lines = lines.into_inner().unwrap();
-        assert_eq!(lines.len(), 4, "{lines:?}");
-        assert!(lines[3].contains("100%"));
+        assert_eq!(lines.len(), 20, "{lines:?}");
+        assert!(lines[0].contains(": 5% "));
+        assert!(lines[19].contains(": 100% "));
     }
 
     #[test]
