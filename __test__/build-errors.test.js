@@ -8,6 +8,7 @@ const { describe, it, before } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
+const { execFileSync } = require('node:child_process');
 
 const {
   loadBuilder,
@@ -136,6 +137,72 @@ describe('build() errors', () => {
     });
   });
 
+  it('standalone entrypoint outside workPath → GO_ENTRYPOINT_OUTSIDE_WORKPATH, as for a handler', async () => {
+    const err = await expectBuildError('basic', '../outside/main.go', 'GO_ENTRYPOINT_OUTSIDE_WORKPATH', {
+      config: { framework: 'go' },
+      prepare: (ws) => {
+        fs.mkdirSync(path.join(ws.root, 'outside'));
+        fs.writeFileSync(path.join(ws.root, 'outside', 'go.mod'), 'module outside\n\ngo 1.22\n');
+        fs.writeFileSync(path.join(ws.root, 'outside', 'main.go'), 'package main\n\nfunc main() {}\n');
+      },
+    });
+    assert.match(err.message, /outside/);
+  });
+
+  // Entrypoints Go itself would leave out of the package: said up front.
+  const ignored = [
+    ['a file for another OS (x_windows.go)', 'api/x_windows.go', 'package handler\n', /windows/],
+    ['a build constraint that excludes it', 'api/skip.go', '//go:build ignore\n\npackage handler\n', /build constraint/],
+    ['a name starting with `_`', 'api/_hidden.go', 'package handler\n', /_/],
+    ['a name starting with `.`', 'api/.dot.go', 'package handler\n', /\./],
+    ['a file that is not Go source', 'api/notes.txt', 'hello\n', /\.go/],
+  ];
+  for (const [title, entrypoint, head, reason] of ignored) {
+    it(`an entrypoint Go ignores (${title}) → GO_ENTRYPOINT_IGNORED`, async () => {
+      const source = `${head}\nimport "net/http"\n\nfunc Handler(w http.ResponseWriter, r *http.Request) {}\n`;
+      const err = await expectBuildError('basic', entrypoint, 'GO_ENTRYPOINT_IGNORED', {
+        prepare: (ws) => fs.writeFileSync(path.join(ws.workPath, entrypoint), head.startsWith('package') || head.startsWith('//') ? source : head),
+      });
+      assert.match(err.message, new RegExp(entrypoint.replace(/[.[\]]/g, '\\$&')));
+      assert.match(err.message, reason);
+    });
+  }
+
+  it('config.includeFiles that is not a pattern → GO_INVALID_OPTIONS, no output directory left', async () => {
+    const err = await expectBuildError('basic', 'api/index.go', 'GO_INVALID_OPTIONS', {
+      config: { includeFiles: 5 },
+    });
+    assert.match(err.message, /includeFiles/);
+  });
+
+  it('a relative workPath is resolved against the current directory', async () => {
+    const ws = copyFixture('handler/basic');
+    const before = snapshotTree(ws.root);
+    const workPath = path.relative(process.cwd(), ws.workPath);
+    assert.ok(!path.isAbsolute(workPath));
+    const { output } = await builder.build({
+      files: {}, entrypoint: 'api/index.go', workPath, config: {}, meta: { skipDownload: true, env: { TMPDIR: ws.tmp } },
+    });
+    assert.equal(output.handler, 'bootstrap');
+    assert.equal(diffSnapshots(before, snapshotTree(ws.root)), '');
+  });
+
+  it('a FIFO entrypoint fails fast, twice, and the next good build still completes', { timeout: 120000 }, async () => {
+    const ws = copyFixture('handler/basic');
+    execFileSync('mkfifo', [path.join(ws.workPath, 'api', 'f.go')]);
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(
+        builder.build({ files: {}, entrypoint: 'api/f.go', workPath: ws.workPath, config: {}, meta: { skipDownload: true, env: { TMPDIR: ws.tmp } } }),
+        (err) => err.code === 'GO_ENTRYPOINT_UNREADABLE' && /regular file/.test(err.message),
+      );
+    }
+    fs.rmSync(path.join(ws.workPath, 'api', 'f.go'));
+    const { output } = await builder.build({
+      files: {}, entrypoint: 'api/index.go', workPath: ws.workPath, config: {}, meta: { skipDownload: true, env: { TMPDIR: ws.tmp } },
+    });
+    assert.equal(output.handler, 'bootstrap');
+  });
+
   it('unparsable GO_BUILD_FLAGS (unterminated quote) → GO_INVALID_OPTIONS', async () => {
     const err = await expectBuildError('basic', 'api/index.go', 'GO_INVALID_OPTIONS', {
       env: { GO_BUILD_FLAGS: "-tags 'open" },
@@ -147,6 +214,7 @@ describe('build() errors', () => {
     const ws = copyFixture('handler/basic');
     const before = snapshotTree(ws.root);
     const bad = [
+      { files: { x: 5 }, entrypoint: 'api/index.go', workPath: ws.workPath, config: {}, meta: { skipDownload: true } },
       { files: {}, entrypoint: 5, workPath: ws.workPath, config: {}, meta: { skipDownload: true } },
       { files: {}, entrypoint: 'api/index.go', workPath: 7, config: {}, meta: { skipDownload: true } },
       null,

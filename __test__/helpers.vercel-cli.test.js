@@ -75,7 +75,7 @@ describe('vercel-cli helper with the reference @vercel/go', { skip, timeout: 900
       const out = execFileSync(
         'npm',
         ['pack', `@vercel/go@${REFERENCE_VERSION}`, '--silent', '--prefer-offline', '--pack-destination', packDir],
-        { cwd: packDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }
+        { cwd: packDir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], shell: process.platform === 'win32' }
       );
       tarball = path.join(packDir, out.trim().split('\n').pop());
     }

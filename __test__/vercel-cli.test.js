@@ -103,7 +103,7 @@ async function answersThroughRoutes(config, fn, dest, cases, env = {}) {
 
 describe('npm package', () => {
   test('ships only the JS layer, loader, typings, README and license', () => {
-    const out = execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: ROOT, encoding: 'utf8' })
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: ROOT, encoding: 'utf8', shell: process.platform === 'win32' })
     const files = JSON.parse(out)[0].files.map((f) => f.path).sort()
     assert.deepEqual(files, [
       'LICENSE',
@@ -124,7 +124,7 @@ describe('npm package', () => {
     execFileSync(
       'npm',
       ['install', '--no-audit', '--no-fund', '--prefer-offline', BUILD_UTILS, tarballs.main, tarballs.platform],
-      { cwd: dir, stdio: 'pipe' },
+      { cwd: dir, stdio: 'pipe', shell: process.platform === 'win32' },
     )
     const script =
       "const b = require('@acme/go-builder');" +
@@ -143,6 +143,13 @@ describe('npm package', () => {
       'startDevServer',
       'version',
     ])
+    // index.d.ts declares exactly these, and the README's opening lists them.
+    const declared = [...fs.readFileSync(path.join(ROOT, 'index.d.ts'), 'utf8')
+      .matchAll(/^export declare (?:const|function) (\w+)/gm)].map((m) => m[1]).sort()
+    assert.deepEqual(declared, result.keys, 'index.d.ts')
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8')
+    const intro = readme.slice(0, readme.indexOf('```'))
+    assert.deepEqual(result.keys.filter((k) => !intro.includes(`\`${k}\``)), [], 'README lists every export')
     assert.equal(result.name, 'Handler_api__id__go')
     assert.ok(!fs.existsSync(path.join(dir, 'node_modules', '@acme', 'go-builder', 'go')))
   })

@@ -6,6 +6,7 @@ const fs = require('fs')
 const { copyFileSync, cpSync, existsSync, mkdirSync, rmSync } = fs
 const { join, resolve } = require('path')
 const { execFileSync } = require('child_process')
+const { needsShell } = require('./run')
 
 const root = join(__dirname, '..')
 
@@ -20,6 +21,7 @@ function npmPack(dir, outDir) {
   const out = execFileSync('npm', ['pack', '--json', '--pack-destination', outDir], {
     cwd: dir,
     encoding: 'utf8',
+    shell: needsShell('npm'),
   })
   return join(outDir, JSON.parse(out)[0].filename)
 }

@@ -49,6 +49,12 @@ pub fn locate(work_path: &Path, entrypoint: &str) -> Result<Entry> {
     if !stays_inside(&rel) {
         return Err(outside());
     }
+    if !rel.ends_with(".go") {
+        return Err(Error::EntrypointIgnored {
+            entrypoint: entrypoint.to_string(),
+            reason: "Go compiles only files whose name ends in .go".to_string(),
+        });
+    }
     let path = work_path.join(&rel);
     let unreadable = |reason: String| Error::EntrypointUnreadable {
         entrypoint: entrypoint.to_string(),

@@ -42,7 +42,9 @@ function run(cmd, args, { cwd, env, timeoutMs, input } = {}) {
   return new Promise((resolve, reject) => {
     const started = Date.now();
     // detached: own process group, so a timeout can kill the builder's children too
-    const child = spawn(cmd, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    // On Windows npm/npx are .cmd scripts: they need the shell.
+    const shell = process.platform === 'win32' && /^(npm|npx)$/.test(cmd);
+    const child = spawn(cmd, args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'], detached: true, shell });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8');
