@@ -415,7 +415,7 @@ async function diagnostics(opts) {
   try {
     const options = nativeOptions(opts || {})
     const raw = JSON.parse(native.goModuleManifest(JSON.stringify(options)))
-    if (raw.error) return {}
+    if (raw.error || !raw.ok) return {}
     const { requested, resolved, dependencies } = raw.ok
     const config = (opts && opts.config) || {}
     const serviceType = opts && opts.service ? getReportedServiceType(opts.service) : undefined

@@ -43,22 +43,25 @@ pub struct Dependency {
     pub source_url: &'static str,
 }
 
-/// The manifest of the options' entrypoint.
-pub fn module_manifest(options: &BuildOptions) -> Result<ModuleManifest> {
+/// The manifest of the options' entrypoint; `None` when it has no go.mod
+/// (as the reference, which reports only a module's manifest).
+pub fn module_manifest(options: &BuildOptions) -> Result<Option<ModuleManifest>> {
     let env = options.build_env();
     let (_, _, layout) = session::locate(options, &env)?;
-    let go_mod = layout
+    let Some(go_mod) = layout
         .go_mod()
         .and_then(|p| std::fs::read_to_string(p).ok())
         .map(|text| ModFile::parse(&text))
-        .unwrap_or_default();
+    else {
+        return Ok(None);
+    };
     let resolved =
         toolchain::version_for(layout.go_mod(), layout.go_work(), &options.work_path, &env)?;
-    Ok(ModuleManifest {
+    Ok(Some(ModuleManifest {
         requested: go_mod.go.clone(),
         resolved,
         dependencies: dependencies(&go_mod),
-    })
+    }))
 }
 
 /// go.mod's requirements after its replacements, without the module
@@ -81,7 +84,8 @@ fn dependencies(go_mod: &ModFile) -> Vec<Dependency> {
                     name,
                     kind: if indirect { "transitive" } else { "direct" },
                     scopes: vec!["prod"],
-                    requested: r.version.clone(),
+                    // As the reference: what is used, after replacement.
+                    requested: version.clone(),
                     resolved: version,
                     source: "registry",
                     source_url: MODULE_PROXY,
