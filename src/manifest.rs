@@ -74,10 +74,8 @@ fn dependencies(go_mod: &ModFile) -> Vec<Dependency> {
         .requires
         .iter()
         .filter(|r| go_mod.module.as_deref() != Some(r.path.as_str()))
-        .filter_map(|r| {
-            replaced(r, &replaces).map(|(name, version)| (r.indirect, r, name, version))
-        })
-        .map(|(indirect, r, name, version)| {
+        .filter_map(|r| replaced(r, &replaces).map(|(name, version)| (r.indirect, name, version)))
+        .map(|(indirect, name, version)| {
             (
                 indirect,
                 Dependency {
