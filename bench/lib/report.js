@@ -387,6 +387,14 @@ function extras(results, ctx) {
     const size = (w) => mb(sizes[w][0].files.bootstrap.size)
     lines.push(`- Row 1 bootstrap size: ours ${size('ours')}, ${label('ref22')} ${size('ref22')}${sizes.ref3 ? `, ${label('ref3')} ${size('ref3')}` : ''}.`)
   }
+  const home = results.warmHome
+  if (home && home.ours != null) {
+    lines.push(
+      `- At the end of the run the warm HOME held ${mb(home.ours)} in ours' cache directory (.cache/acme-go-builder), ` +
+        `${home.lambda != null ? `${mb(home.lambda)} of it in ${home.lambdaEntries} \`lambda/\` entries (one per checkout path and entrypoint built), ` : ''}` +
+        `and ${home.goBuild != null ? mb(home.goBuild) : '?'} in Go's build cache.`,
+    )
+  }
   const times = Object.entries(results)
     .filter(([, r]) => r && r.elapsedMs)
     .map(([k, r]) => `${k} ${ms(r.elapsedMs)}`)
@@ -411,7 +419,7 @@ function explanation(ctx) {
     `- **5a — 20 handlers, fresh path, warm.** bench/fixtures/project20: api/h01.go … api/h20.go in one package, each with its own handler, all importing the module's lib/greet; a **new checkout path** per repetition; the 20 \`build()\` calls run one after another in one process in the CLI's (sorted) order, as \`vercel build\` does. Time = all 20. Warm caches. Repetitions: ${reps('5a')}.`,
     `- **5b — 20 handlers, fresh path, cold build cache.** As 5a, but GOCACHE and GO_BUILDER_CACHE_DIR are new empty directories (the module cache under the warm HOME stays warm). Repetitions: ${reps('5b')}.`,
     '- **5c — memory.** During 5a and 5b, the RSS of the worker process and all its descendants (`go`, compile, link, analyzers) is read from /proc every 20 ms and summed; the cell is the highest sum seen over the repetitions.',
-    `- **6 — \`vercel build\`, fresh path, warm.** The real CLI from the repo's node_modules/vercel, offline (no telemetry, no update check, \`npm_config_offline\`, an empty global config dir). project20 with \`vercel.json\` \`{"builds":[{"src":"api/*.go","use":…}]}\`; the builder is installed from packed tarballs into \`.vercel/builders/node_modules\` (ours from \`scripts/pack.js\`, ${v22} from the registry tarball, \`"use": "@vercel/go@${builders.ref22.version}"\` so the CLI keeps it), once into a template checkout that one untimed \`vercel build\` warms; every repetition copies the template to a **new path** and times the whole \`node vc.js build\`. Warm machine HOME. ${v3} is not run in this row. Repetitions: ${reps(6)}.`,
+    `- **6 — \`vercel build\`, fresh path, warm.** The real CLI from the repo's node_modules/vercel, offline (no telemetry, no update check, \`npm_config_offline\`, an empty global config dir). project20 with \`vercel.json\` \`{"builds":[{"src":"api/*.go","use":…}]}\`; the builder is installed from packed tarballs into \`.vercel/builders/node_modules\` (ours from \`scripts/pack.js\`, ${v22} from the registry tarball, \`"use": "@vercel/go@${builders.ref22.version}"\` so the CLI keeps it), once into a template checkout (for ${v22}, one untimed \`vercel build\` there compiles its analyzer into that install; ours keeps its compiled helpers in the warm HOME); every repetition copies the template to a **new path** and times the whole \`node vc.js build\`. Warm machine HOME. ${v3} is not run in this row. Repetitions: ${reps(6)}.`,
     `- **7a/7b/7c — floor.** ${floor} measured exactly like ours in rows 1 and 2, in the same loops: 7a at the **fixed path**, 7b at a **new path** every time, warm caches, new output file each time (what the builders must produce). 7c repeats 7a's command right after it with the output already present: Go's up-to-date check skips the link, the cheapest possible "build".`,
     `- **8a — dev edit, fixed path, warm.** A fresh copy at the **same path**, a comment line appended to api/index.go, then \`startDevServer()\` → \`GET /\` until the first HTTP 200; the pid is then killed, as the CLI does after each response. Floor column: the \`go run\`-style restart of the same program: \`go build -o <new file>\` of the addon's dev main (go/templates/dev_main.go.tmpl) around the same handler, start it, first HTTP 200. ${v22} is not in this row. Repetitions: ${reps(8)}.`,
     '- **8b — dev unchanged restart, fixed path, warm.** Right after 8a, the same again with nothing changed (for the floor: the same `go build` + start).',
