@@ -95,6 +95,8 @@ function rotate(list, rep) {
 }
 
 let sequence = 0
+/** The 1-minute load average at the start of every timed measurement: other work competes for the cores. */
+const LOADS = []
 /** A new, unused path under the work dir: a fresh checkout, a fresh HOME, … */
 function fresh(...parts) {
   sequence++
@@ -263,6 +265,7 @@ async function loop(label, who, n, once, { warmup = 0 } = {}) {
   for (let rep = 0; rep < n; rep++) {
     const line = []
     for (const w of rotate(who, rep)) {
+      LOADS.push(os.loadavg()[0])
       const r = await once(w, rep)
       samples[w].push(r)
       line.push(`${w} ${ms(r.ms)}`)
@@ -752,6 +755,7 @@ async function main() {
   await attempt('toolchain', [11], () => rowToolchain(go))
 
   results.warmHome = warmHomeSizes()
+  results.loads = LOADS
   const elapsedMs = now() - started
   const machine = machineInfo.describe({ root: ROOT, builders: BUILDERS, goVersionLine: go.line, goproxy: envs.moduleProxy(), loadStart })
   const text = report.document({ machine, results, elapsedMs, setupMs, builders: BUILDERS, go, reps, floorFlags: FLOOR_FLAGS })

@@ -1,6 +1,6 @@
 'use strict'
 // The results table (Markdown), printed and written to bench/RESULTS.md.
-const { summarize, spread, ratio, times, ms, mb } = require('./stats')
+const { summarize, spread, ratio, times, ms, mb, median } = require('./stats')
 
 function mark(ok) {
   return ok ? '✓' : '✗'
@@ -17,9 +17,31 @@ function stat(samples, who, field = 'ms') {
   return summarize(list.map((s) => (typeof s === 'number' ? s : s[field])).filter((v) => v != null))
 }
 
-/** "≤ 0.45× 22: 0.38× ✓", or "≤ 0.45× 22: —" when it could not be computed. */
-function check(label, value, limit) {
-  return value == null ? `${label} ≤ ${limit}×: —` : `${label} ≤ ${limit}×: ${times(value)} ${mark(value <= limit)}`
+/**
+ * The median over repetitions of ours ÷ `who` within the same repetition
+ * (both ran back to back): less sensitive to other work on the machine
+ * changing between repetitions than the ratio of the medians.
+ */
+function pairedRatio(samples, who) {
+  const a = samples && samples.ours
+  const b = samples && samples[who]
+  if (!a || !b || a.length !== b.length || a.length < 2) return null
+  const value = (s) => (typeof s === 'number' ? s : s.ms)
+  return median(a.map((s, i) => value(s) / value(b[i])))
+}
+
+/**
+ * "≤ 0.45× 22: 0.38× ✓", or "≤ 0.45× 22: —" when it could not be computed.
+ * When the per-repetition ratios tell a different story (another verdict, or
+ * more than 20% apart), their median is shown too.
+ */
+function check(label, value, limit, paired) {
+  if (value == null) return `${label} ≤ ${limit}×: —`
+  let text = `${label} ≤ ${limit}×: ${times(value)} ${mark(value <= limit)}`
+  if (paired != null && (paired <= limit !== value <= limit || Math.abs(paired / value - 1) > 0.2)) {
+    text += ` (median of per-repetition ratios: ${times(paired)} ${mark(paired <= limit)})`
+  }
+  return text
 }
 
 /**
@@ -45,7 +67,12 @@ function timingRow({ id, scenario, name, result, samples, columns: wanted, targe
   row.r3 = shown('ref3')
   row.rf = shown('floor')
   row.target = targets
-    .map((t) => check(t.label, t.over in columns || t.over === 'floor' ? r(t.over) : ratio(s.ours, t.summary), t.limit))
+    .map((t) => {
+      const inTable = t.over in columns || t.over === 'floor'
+      const value = inTable ? r(t.over) : ratio(s.ours, t.summary)
+      const pairWith = inTable ? columns[t.over] : t.pairWith
+      return check(t.label, value, t.limit, typeof pairWith === 'string' ? pairedRatio(samples, pairWith) : null)
+    })
     .join('; ')
   return row
 }
@@ -105,7 +132,7 @@ function rows(results, ctx) {
         columns: { ours: 'ours', ref22: 'ref22', ref3: 'ref3' },
         targets: [
           { over: 'ref22', label: v22, limit: 0.5 },
-          { over: 'oursWarm', label: 'ours-warm', limit: 2, summary: stat(samples, 'ours-warm') },
+          { over: 'oursWarm', label: 'ours-warm', limit: 2, summary: stat(samples, 'ours-warm'), pairWith: 'ours-warm' },
         ],
       }),
     )
@@ -429,6 +456,12 @@ function explanation(ctx) {
   ]
 }
 
+/** The 1-minute load average seen at the timed measurements: min, median, max. */
+function loads(list) {
+  const s = summarize(list)
+  return s ? `; 1-min load average at the start of each timed measurement: median ${s.median.toFixed(2)} (${s.min.toFixed(2)}–${s.max.toFixed(2)})` : ''
+}
+
 function document({ machine, results, elapsedMs, setupMs, builders, go, reps, floorFlags }) {
   const ctx = { builders, go, reps, floorFlags }
   const header = [
@@ -442,10 +475,10 @@ function document({ machine, results, elapsedMs, setupMs, builders, go, reps, fl
     `- Node: ${machine.node}`,
     `- compared: ${machine.ours} vs ${machine.refs.join(' and ')}`,
     `- date: ${machine.date}`,
-    `- load average (1, 5, 15 min) at the start: ${machine.load.start}; at the end: ${machine.load.end}`,
+    `- load average (1, 5, 15 min) at the start: ${machine.load.start}; at the end: ${machine.load.end}${loads(results.loads)}`,
     `- whole run: ${ms(elapsedMs)} (of which installing the references and building the addon: ${ms(setupMs)})`,
     '',
-    'Cells: median (min–max) over the repetitions; the ratio columns divide the medians. Targets: ✓ met, ✗ missed, — not measured.',
+    'Cells: median (min–max) over the repetitions; the ratio columns divide the medians. Targets: ✓ met, ✗ missed, — not measured. Other work on this machine changes its speed between repetitions; each repetition runs the participants back to back, so where the median of the per-repetition ratios gives another verdict (or differs by more than 20%), the target cell shows it too.',
     '',
   ]
   const more = extras(results, ctx)
