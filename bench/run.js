@@ -1,45 +1,80 @@
 'use strict'
-// `npm run bench`: @acme/go-builder side by side with @vercel/go, on the same
-// fixtures, the same Go and the same warm caches, in one run. Prints a table
-// and writes it to bench/RESULTS.md.
+// `npm run bench`: @acme/go-builder side by side with @vercel/go 22.0.1 (the
+// current release) and 3.10.5 (the last version-3 release), interleaved in
+// one run, in the situations users build in: the same checkout again (a
+// developer), a fresh checkout at a new path (every deploy), a fresh
+// container that only has what prepareCache() kept (a second deploy), and a
+// cold machine (a first deploy). Prints a table and writes bench/RESULTS.md.
 //
 // Environment:
-//   BENCH_REPS        repetitions per workload (default 5), after one untimed
-//                     warm-up run of each builder
-//   BENCH_ONLY        comma-separated workloads to run (1,2,3,4,5,6); default all.
-//                     6 (the go build floor) is measured inside workload 1's loop.
+//   BENCH_ONLY        comma-separated rows to run (1…11; default all). Row 7
+//                     (the go build floor) is measured inside rows 1 and 2,
+//                     row 9 reuses row 4's builds when row 4 runs.
+//   BENCH_REPS        repetitions for every row (default: per row, see REPS)
 //   BENCH_SKIP_SETUP  1: use the addon as built (no `node scripts/setup.js`)
 //   BENCH_WORK_DIR    scratch directory (default <tmp>/acme-go-builder-bench)
 //   BENCH_VERBOSE     1: show the builders' own output
 //
-// Both builders are called like the Vercel CLI calls them: `require(pkg)`,
-// then `build({ files, entrypoint, workPath, config, meta: { skipDownload:
-// true }, repoRootPath })` or `startDevServer({ entrypoint, workPath, config,
-// meta: {}, files, repoRootPath })`. With skipDownload, both use only
-// workPath (@vercel/go's build-utils `download()` returns `files` untouched),
-// so `files` is `{}` for both.
+// Builders are called like the Vercel CLI calls them: `require(pkg)`, then
+// `build({ files: {}, entrypoint, workPath, repoRootPath, config, meta: {
+// skipDownload: true } })` (with skipDownload both use only workPath), each
+// measurement in a fresh node process (lib/worker.js) whose environment
+// (HOME, caches, TMPDIR) is the scenario's (lib/envs.js).
 
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
 const { fork, spawn, spawnSync, execFileSync } = require('child_process')
 
-const { materialize, handlers, materializeFloor } = require('./lib/fixtures')
+const { materialize, handlers, addMain, copyTree } = require('./lib/fixtures')
+const envs = require('./lib/envs')
 const toolchain = require('./lib/toolchain')
-const { summarize, ms, mb } = require('./lib/stats')
+const cli = require('./lib/vercel-cli')
+const { sampleTree } = require('./lib/proctree')
+const { ms } = require('./lib/stats')
 const machineInfo = require('./lib/machine')
 const report = require('./lib/report')
 
 const BENCH = __dirname
 const ROOT = path.join(BENCH, '..')
 const WORKER = path.join(BENCH, 'lib', 'worker.js')
-const REF_DIR = path.join(BENCH, 'node_modules', '@vercel', 'go')
-const BUILDERS = { ours: ROOT, ref: REF_DIR }
-const REPS = Math.max(1, parseInt(process.env.BENCH_REPS || '5', 10) || 5)
+const HANDLER_MAIN = path.join(ROOT, 'go', 'templates', 'handler_main.go.tmpl')
+const DEV_MAIN = path.join(ROOT, 'go', 'templates', 'dev_main.go.tmpl')
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : null
 const WORK = process.env.BENCH_WORK_DIR || path.join(os.tmpdir(), 'acme-go-builder-bench')
 const VERBOSE = process.env.BENCH_VERBOSE === '1'
-const LAMBDA_ENV = { GOOS: 'linux', GOARCH: 'amd64', CGO_ENABLED: '0', GOTOOLCHAIN: 'local', GOWORK: 'off' }
+const LAMBDA_ENV = { GOOS: 'linux', GOARCH: 'amd64', CGO_ENABLED: '0', GOWORK: 'off' }
+const FLOOR_FLAGS = ['-trimpath', '-ldflags', '-s -w']
+
+/** Repetitions per row; BENCH_REPS overrides them all. */
+const DEFAULT_REPS = { 1: 5, 2: 5, 3: 2, 4: 3, '5a': 2, '5b': 2, 6: 2, 8: 5, 10: 5, 11: 2 }
+function reps(row) {
+  const forced = parseInt(process.env.BENCH_REPS || '', 10)
+  return forced > 0 ? forced : DEFAULT_REPS[row]
+}
+
+/** The builders under test: the addon (this checkout) and the two references (bench/node_modules). */
+function participants() {
+  const ref = (alias) => {
+    const dir = path.join(BENCH, 'node_modules', alias)
+    const { version } = require(path.join(dir, 'package.json'))
+    // Both references compile their AST analyzer once into their own package
+    // folder and keep it there.
+    return { dir, version, label: `@vercel/go ${version}`, analyzer: path.join(dir, 'dist', 'analyze') }
+  }
+  return {
+    ours: { dir: ROOT, label: '@acme/go-builder', version: require(path.join(ROOT, 'package.json')).version },
+    ref22: ref('vercel-go-22'),
+    ref3: ref('vercel-go-3'),
+  }
+}
+let BUILDERS
+/**
+ * The rows where every build starts cold (3, 4, 5b) take 20–60 s per build
+ * on a small machine: they run ours against the current release only, which
+ * their targets name, to keep the default run near 15 minutes.
+ */
+const COLD_BUILDERS = ['ours', 'ref22']
 
 function now() {
   return Number(process.hrtime.bigint()) / 1e6
@@ -53,23 +88,37 @@ function selected(id) {
   return !ONLY || ONLY.has(String(id))
 }
 
-/** ours first on even repetitions, the reference first on odd ones. */
-function order(rep) {
-  return rep % 2 === 0 ? ['ours', 'ref'] : ['ref', 'ours']
+/** Repetition `rep` starts with a different participant each time. */
+function rotate(list, rep) {
+  const k = rep % list.length
+  return [...list.slice(k), ...list.slice(0, k)]
+}
+
+let sequence = 0
+/** The 1-minute load average at the start of every timed measurement: other work competes for the cores. */
+const LOADS = []
+/** A new, unused path under the work dir: a fresh checkout, a fresh HOME, … */
+function fresh(...parts) {
+  sequence++
+  return path.join(WORK, ...parts.slice(0, -1), `${parts[parts.length - 1]}-${sequence}`)
 }
 
 // ---------------------------------------------------------------- setup
 
-/** bench/node_modules/@vercel/go at the version bench/package.json pins. */
-function ensureReference() {
-  const wanted = require(path.join(BENCH, 'package.json')).devDependencies['@vercel/go']
-  const manifest = path.join(REF_DIR, 'package.json')
-  if (fs.existsSync(manifest) && JSON.parse(fs.readFileSync(manifest, 'utf8')).version === wanted) return
-  const lock = fs.existsSync(path.join(BENCH, 'package-lock.json'))
-  const args = lock ? ['ci', '--no-audit', '--no-fund'] : ['install', '--no-audit', '--no-fund']
-  log(`$ npm ${args.join(' ')}   (in bench/)`)
-  const r = spawnSync('npm', args, { cwd: BENCH, stdio: 'inherit' })
-  if (r.status !== 0) throw new Error('installing @vercel/go into bench/node_modules failed')
+function ensureReferences() {
+  const manifest = require(path.join(BENCH, 'package.json'))
+  const wanted = Object.entries(manifest.devDependencies).map(([alias, spec]) => [alias, spec.replace(/^npm:.*@/, '')])
+  const installed = (alias) => {
+    try {
+      return JSON.parse(fs.readFileSync(path.join(BENCH, 'node_modules', alias, 'package.json'), 'utf8')).version
+    } catch {
+      return null
+    }
+  }
+  if (wanted.every(([alias, version]) => installed(alias) === version)) return
+  log('$ npm ci   (in bench/)')
+  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: BENCH, stdio: 'inherit' })
+  if (r.status !== 0) throw new Error('installing the references into bench/node_modules failed')
 }
 
 function ensureAddon() {
@@ -78,52 +127,69 @@ function ensureAddon() {
     return
   }
   log('$ node scripts/setup.js   (napi build --platform --release)')
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'setup.js')], { cwd: ROOT, stdio: ['ignore', 2, 2] })
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'setup.js')], {
+    cwd: ROOT,
+    stdio: ['ignore', 2, 2],
+    env: { ...process.env, GOTOOLCHAIN: 'local' },
+  })
   if (r.status !== 0) throw new Error('building the addon in release mode failed (node scripts/setup.js)')
 }
 
 function goFacts() {
-  const line = execFileSync('go', ['version'], { encoding: 'utf8' }).trim()
-  const goversion = execFileSync('go', ['env', 'GOVERSION'], { encoding: 'utf8' }).trim()
-  const goroot = execFileSync('go', ['env', 'GOROOT'], { encoding: 'utf8' }).trim()
+  const env = { ...process.env, GOTOOLCHAIN: 'local' }
+  const line = execFileSync('go', ['version'], { encoding: 'utf8', env }).trim()
+  const goversion = execFileSync('go', ['env', 'GOVERSION'], { encoding: 'utf8', env }).trim()
+  const goroot = execFileSync('go', ['env', 'GOROOT'], { encoding: 'utf8', env }).trim()
   const match = goversion.match(/^go(\d+\.\d+(?:\.\d+)?)/)
   if (!match) throw new Error(`cannot benchmark with Go "${goversion}": @vercel/go needs a release version`)
   // @vercel/go only takes the machine's Go when go.mod pins exactly this version.
   return { line, version: match[1], goroot }
 }
 
-// ---------------------------------------------------------------- workers
+// ---------------------------------------------------------------- running things
 
 function tail(text, n = 4000) {
   return text.length > n ? `…${text.slice(-n)}` : text
 }
 
-/**
- * Runs one job in a fresh Node process (lib/worker.js); resolves with its
- * answer. TMPDIR points into the work dir, so the output directories both
- * builders leave behind (the CLI reads them after build()) are removed after
- * each job.
- */
-function runWorker(job, { timeoutMs = 240000 } = {}) {
-  const tmp = path.join(WORK, 'tmp')
-  fs.mkdirSync(tmp, { recursive: true })
-  const done = (value) => {
-    fs.rmSync(tmp, { recursive: true, force: true })
-    return value
-  }
-  return runWorkerIn(job, timeoutMs, { ...process.env, TMPDIR: tmp }).then(done, (err) => {
-    done()
-    throw err
-  })
+/** The warm machine: one HOME for the whole run, warmed by the priming builds. */
+function warmEnv() {
+  return envs.warm(path.join(WORK, 'warm-home'), fresh('tmp', 'job'))
 }
 
-function runWorkerIn(job, timeoutMs, env) {
+/** A fresh container's environment (empty HOME) or a cold one (every cache empty). */
+function containerEnv() {
+  return envs.container(fresh('containers', 'c'))
+}
+function coldEnv() {
+  return envs.cold(fresh('containers', 'cold'))
+}
+
+/** Removes what a job's environment created: its TMPDIR, and for containers the whole container. */
+function discardEnv(env) {
+  const dir = path.dirname(env.HOME)
+  if (dir.startsWith(path.join(WORK, 'containers'))) envs.remove(dir)
+  else envs.remove(env.TMPDIR)
+}
+
+/**
+ * A reference in a fresh container has just been installed: its analyzer is
+ * not compiled yet. (Ours keeps its compiled helpers under HOME or
+ * GO_BUILDER_CACHE_DIR, which such a container has empty.)
+ */
+function freshInstall(who) {
+  const analyzer = BUILDERS[who].analyzer
+  if (analyzer) fs.rmSync(analyzer, { force: true })
+}
+
+/**
+ * Runs one job in a fresh Node process (lib/worker.js) with `env`; resolves
+ * with its answer. `memory`: also the peak RSS of the process tree.
+ */
+function runWorker(job, env, { timeoutMs = 600000, memory = false } = {}) {
   return new Promise((resolve, reject) => {
-    const child = fork(WORKER, [], {
-      execArgv: ['--expose-gc'],
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      env,
-    })
+    const child = fork(WORKER, [], { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env })
+    const sampler = memory ? sampleTree(child.pid) : null
     let output = ''
     const take = (chunk) => {
       output = tail(output + chunk, 20000)
@@ -136,7 +202,8 @@ function runWorkerIn(job, timeoutMs, env) {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     child.on('exit', (code, signal) => {
       clearTimeout(timer)
-      if (answer && answer.ok) return resolve(answer.ok)
+      const peak = sampler ? sampler.stop() : null
+      if (answer && answer.ok) return resolve({ ...answer.ok, peakRss: peak })
       const why = answer && answer.error ? answer.error.message : signal ? `killed (${signal})` : `exit code ${code}`
       reject(new Error(`${job.type} with ${path.relative(ROOT, job.builder || job.root) || '.'} failed: ${why}\n${tail(output)}`))
     })
@@ -144,115 +211,390 @@ function runWorkerIn(job, timeoutMs, env) {
   })
 }
 
-function buildJob(who, workPath, builds) {
-  return { type: 'build', builder: BUILDERS[who], workPath, builds }
+/** build() of `builds` in `workPath` by builder `who`, in `env`. */
+function build(who, workPath, builds, env, options = {}) {
+  const { hash = false, stash = null, memory = false } = options
+  return runWorker({ type: 'build', builder: BUILDERS[who].dir, workPath, builds, hash, stash }, env, { memory })
 }
 
-/** Times a command to its exit. */
+/** Runs a command to its exit; resolves with ms. */
 function timeCommand(command, args, options) {
   const start = now()
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 'ignore', 'pipe'] })
+    const child = spawn(command, args, { ...options, stdio: ['ignore', VERBOSE ? 2 : 'ignore', 'pipe'] })
     let stderr = ''
-    child.stderr.on('data', (d) => (stderr += d))
+    child.stderr.on('data', (d) => {
+      stderr += d
+      if (VERBOSE) process.stderr.write(d)
+    })
     child.on('error', reject)
     child.on('exit', (code) => {
       const elapsed = now() - start
-      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} failed (${code}):\n${stderr}`))
+      if (code !== 0) return reject(new Error(`${command} ${args.join(' ')} failed (${code}):\n${tail(stderr)}`))
       resolve(elapsed)
     })
   })
 }
 
-// ---------------------------------------------------------------- workloads
+/** The floor: `go build -trimpath -ldflags "-s -w" -o <new file> ./vcmain`, as a Lambda build. */
+async function floorBuild(dir, env) {
+  const out = path.join(env.TMPDIR, 'floor-out', 'bootstrap')
+  return { totalMs: await timeCommand('go', ['build', ...FLOOR_FLAGS, '-o', out, './vcmain'], { cwd: dir, env: { ...env, ...LAMBDA_ENV } }) }
+}
+
+/** A fresh copy of fixture `name` at `dir`; the floor's copy also gets the generated main. */
+function checkout(name, dir, who, go) {
+  materialize(name, dir, go.version)
+  if (who === 'floor') addMain(dir, HANDLER_MAIN, 'vcmain')
+  return dir
+}
 
 /**
- * Workloads 1–3: a fixture, fresh for every run at a fixed path per builder,
- * built by a sequence of build() calls. `extra(rep)` runs inside the same
- * repetition loop (workload 6 rides along with workload 1).
+ * The repetition loop every row shares: `warmup` untimed runs of each
+ * participant, then `n` repetitions, each running every participant once in
+ * a rotated order. `once(who, rep)` resolves with { ms, … }.
  */
-async function buildWorkload({ label, fixture, dir, builds, go, extra }) {
-  const samples = { ours: [], ref: [], oursRss: [], refRss: [], oursEach: [], refEach: [] }
-  const workPath = (who) => path.join(WORK, who, dir)
-  for (const who of ['ours', 'ref']) {
-    log(`  ${label}: warm-up ${who}`)
-    materialize(fixture, workPath(who), go.version)
-    await runWorker(buildJob(who, workPath(who), builds))
-  }
-  if (extra) await extra(-1)
-  for (let rep = 0; rep < REPS; rep++) {
-    for (const who of order(rep)) {
-      materialize(fixture, workPath(who), go.version)
-      const r = await runWorker(buildJob(who, workPath(who), builds))
-      samples[who].push(r.totalMs)
-      samples[`${who}Rss`].push(r.memory.peak - r.memory.baseline)
-      samples[`${who}Each`].push(...r.builds.map((b) => b.ms))
-      if (rep === 0) samples[`${who}Files`] = r.builds[0].files
+async function loop(label, who, n, once, { warmup = 0 } = {}) {
+  const samples = Object.fromEntries(who.map((w) => [w, []]))
+  for (let i = 0; i < warmup; i++) {
+    for (const w of who) {
+      log(`  ${label}: warm-up ${w}`)
+      await once(w, -1)
     }
-    if (extra) await extra(rep)
-    log(`  ${label}: rep ${rep + 1}/${REPS}  ours ${ms(samples.ours[rep])}  ref ${ms(samples.ref[rep])}`)
+  }
+  for (let rep = 0; rep < n; rep++) {
+    const line = []
+    for (const w of rotate(who, rep)) {
+      LOADS.push(os.loadavg()[0])
+      const r = await once(w, rep)
+      samples[w].push(r)
+      line.push(`${w} ${ms(r.ms)}`)
+    }
+    log(`  ${label}: rep ${rep + 1}/${n}  ${line.join('  ')}`)
   }
   return samples
 }
 
-/** Workload 6: `go build` of the program a builder generates for fixture `handler`. */
-function floorRunner(go, results) {
-  const dir = path.join(WORK, 'floor', 'project')
-  const out = path.join(WORK, 'floor', 'out', 'bootstrap')
-  const pkg = materializeFloor(dir, go.version, path.join(ROOT, 'go', 'templates', 'handler_main.go.tmpl'))
-  const env = { ...process.env, ...LAMBDA_ENV }
-  const args = ['build', '-ldflags', '-s -w', '-o', out, pkg]
-  const floor = (results.floor = { fresh: [], existing: [] })
-  return async (rep) => {
-    fs.rmSync(path.dirname(out), { recursive: true, force: true })
-    const fresh = await timeCommand('go', args, { cwd: dir, env })
-    const existing = await timeCommand('go', args, { cwd: dir, env })
-    if (rep >= 0) {
-      floor.fresh.push(fresh)
-      floor.existing.push(existing)
-    }
+// ---------------------------------------------------------------- rows
+
+const HANDLER_BUILD = [{ entrypoint: 'api/index.go' }]
+
+/** Untimed builds that warm the run's HOME (modules, build cache, each builder's helpers). */
+async function prime(go) {
+  for (const who of [...Object.keys(BUILDERS), 'floor']) {
+    const t = now()
+    const dir = checkout('handler', path.join(WORK, 'prime', who), who, go)
+    const env = warmEnv()
+    if (who === 'floor') await floorBuild(dir, env)
+    else await build(who, dir, HANDLER_BUILD, env)
+    discardEnv(env)
+    log(`  warm HOME: ${who} ${ms(now() - t)}`)
   }
 }
 
-async function devWorkload(go) {
-  const samples = { oursEdited: [], refEdited: [], oursUnchanged: [], refUnchanged: [] }
-  const entrypoint = 'api/index.go'
-  const run = async (who, edit) => {
-    const workPath = path.join(WORK, who, 'dev')
-    materialize('handler', workPath, go.version)
-    return runWorker({ type: 'dev', builder: BUILDERS[who], workPath, entrypoint, config: {}, steps: [{ edit }, {}] })
-  }
-  for (const who of ['ours', 'ref']) {
-    log(`  dev: warm-up ${who}`)
-    await run(who, 'warm-up')
-  }
-  for (let rep = 0; rep < REPS; rep++) {
-    for (const who of order(rep)) {
-      const r = await run(who, `rep ${rep + 1} ${Math.random().toString(36).slice(2)}`)
-      samples[`${who}Edited`].push(r.steps[0].ms)
-      samples[`${who}Unchanged`].push(r.steps[1].ms)
+/** One handler build by `who` (or the floor) at `dir` in `env`. */
+async function buildHandler(who, dir, env, options = {}) {
+  const r = who === 'floor' ? await floorBuild(dir, env) : await build(who, dir, HANDLER_BUILD, env, options)
+  return { ms: r.totalMs, files: r.builds && r.builds[0].files, cache: r.cache, peakRss: r.peakRss }
+}
+
+/** Rows 1 and 7a/7c: the same checkout path every time, warm caches. */
+async function rowFixed(go, who) {
+  const upToDate = []
+  const once = async (w, rep) => {
+    const dir = checkout('handler', path.join(WORK, 'fixed', w), w, go)
+    const env = warmEnv()
+    try {
+      const r = await buildHandler(w, dir, env)
+      if (w === 'floor' && rep >= 0) {
+        // 7c: the same command again, its output now present and up to date.
+        const out = path.join(env.TMPDIR, 'floor-out', 'bootstrap')
+        upToDate.push(await timeCommand('go', ['build', ...FLOOR_FLAGS, '-o', out, './vcmain'], { cwd: dir, env: { ...env, ...LAMBDA_ENV } }))
+      }
+      return r
+    } finally {
+      discardEnv(env)
     }
-    log(
-      `  dev: rep ${rep + 1}/${REPS}  ours ${ms(samples.oursEdited[rep])} / ${ms(samples.oursUnchanged[rep])}` +
-        `  ref ${ms(samples.refEdited[rep])} / ${ms(samples.refUnchanged[rep])}`,
-    )
   }
-  return samples
+  const samples = await loop('fixed path', who, reps(1), once, { warmup: 1 })
+  return { samples, upToDate }
+}
+
+/** Rows 2 and 7b: a fresh checkout path for every build, warm caches. */
+async function rowFresh(go, who) {
+  const once = async (w) => {
+    const dir = checkout('handler', fresh('checkouts', w), w, go)
+    const env = warmEnv()
+    try {
+      return await buildHandler(w, dir, env)
+    } finally {
+      discardEnv(env)
+      envs.remove(dir)
+    }
+  }
+  return { samples: await loop('fresh path', who, reps(2), once, { warmup: 1 }) }
+}
+
+/** Copies a stash (prepareCache's files, keys relative to workPath) into a checkout. */
+function restore(stash, workPath) {
+  if (fs.existsSync(stash)) fs.cpSync(stash, workPath, { recursive: true, verbatimSymlinks: true })
 }
 
 /**
- * Flushes dirty pages (the previous install's 270 MB, its deletion) before
- * a toolchain measurement, so no run pays for the one before it.
+ * Row 3, a second deploy. Container A (once per builder, untimed): a fresh
+ * checkout and an empty HOME, build(), then prepareCache(); its files are
+ * kept. Container B (timed, every repetition): a new checkout path, those
+ * files restored into it, a new empty HOME, build(). "ours-warm" is ours in
+ * the same restored checkout on the warm machine.
  */
+async function rowRestored(go) {
+  const who = COLD_BUILDERS
+  const first = {}
+  for (const w of who) {
+    const dir = checkout('handler', fresh('checkouts', `A-${w}`), w, go)
+    const env = containerEnv()
+    const stash = path.join(WORK, 'stash', w)
+    envs.remove(stash)
+    fs.mkdirSync(stash, { recursive: true })
+    freshInstall(w)
+    try {
+      const r = await buildHandler(w, dir, env, { stash, hash: true })
+      first[w] = { ms: r.ms, cache: r.cache, files: r.files }
+      log(`  restored cache: container A ${w} ${ms(r.ms)}, prepareCache() kept ${r.cache.count} files (${(r.cache.bytes / 2 ** 20).toFixed(1)} MB)`)
+    } finally {
+      discardEnv(env)
+      envs.remove(dir)
+    }
+  }
+  const once = async (w) => {
+    const builder = w === 'ours-warm' ? 'ours' : w
+    const dir = checkout('handler', fresh('checkouts', `B-${w}`), builder, go)
+    restore(path.join(WORK, 'stash', builder), dir)
+    const env = w === 'ours-warm' ? warmEnv() : containerEnv()
+    if (w !== 'ours-warm') freshInstall(builder)
+    try {
+      return await buildHandler(builder, dir, env, { hash: true })
+    } finally {
+      discardEnv(env)
+      envs.remove(dir)
+    }
+  }
+  const samples = await loop('restored cache', [...who, 'ours-warm'], reps(3), once)
+  return { samples, first }
+}
+
+/** Row 4: a first deploy on a machine with Go and nothing else: every cache empty, modules downloaded. */
+async function rowCold(go) {
+  const once = async (w) => {
+    const dir = checkout('handler', fresh('checkouts', `cold-${w}`), w, go)
+    const env = coldEnv()
+    if (w !== 'floor') freshInstall(w)
+    try {
+      return await buildHandler(w, dir, env, { hash: w !== 'floor' })
+    } finally {
+      discardEnv(env)
+      envs.remove(dir)
+    }
+  }
+  return { samples: await loop('cold', [...COLD_BUILDERS, 'floor'], reps(4), once) }
+}
+
+/** Row 5: project20's 20 handlers in one process at a fresh path; warm caches (5a) or an empty build cache (5b). */
+async function rowProject(go, variant) {
+  const builds = handlers('project20').map((entrypoint) => ({ entrypoint }))
+  const once = async (w) => {
+    const dir = checkout('project20', fresh('checkouts', `p20-${w}`), w, go)
+    const env = variant === 'warm' ? warmEnv() : envs.coldBuildCache(path.join(WORK, 'warm-home'), fresh('containers', 'nobuildcache'))
+    if (variant !== 'warm') freshInstall(w)
+    try {
+      const r = await build(w, dir, builds, env, { memory: true })
+      return { ms: r.totalMs, each: r.builds.map((b) => b.ms), peakRss: r.peakRss }
+    } finally {
+      if (variant === 'warm') discardEnv(env)
+      else envs.remove(path.dirname(env.TMPDIR))
+      envs.remove(dir)
+    }
+  }
+  const id = variant === 'warm' ? '5a' : '5b'
+  const who = variant === 'warm' ? Object.keys(BUILDERS) : COLD_BUILDERS
+  return { samples: await loop(`20 handlers (${variant})`, who, reps(id), once), count: builds.length }
+}
+
+/**
+ * Row 6: `vercel build` of project20 (20 functions) by the real CLI, offline,
+ * at a fresh checkout path, warm caches. Each builder is installed once into
+ * a template checkout's .vercel/builders; every repetition copies that
+ * template to a new path. @vercel/go compiles its analyzer into its installed
+ * package on first use, so one untimed `vercel build` in its template does
+ * that first; ours keeps its compiled helpers in the (already warm) HOME.
+ */
+async function rowCli(go) {
+  if (!cli.available()) throw new Error('node_modules/vercel is missing: run `npm install` at the repo root')
+  const packs = path.join(WORK, 'packs')
+  const { pack } = require(path.join(ROOT, 'scripts', 'pack.js'))
+  const ours = pack(packs)
+  const setups = {
+    ours: { tarballs: [ours.main, ours.platform], use: '@acme/go-builder' },
+    ref22: { tarballs: [cli.npmPack(`@vercel/go@${BUILDERS.ref22.version}`, packs)], use: `@vercel/go@${BUILDERS.ref22.version}` },
+  }
+  const template = (w) => path.join(WORK, 'cli-template', w)
+  const globalConfig = path.join(WORK, 'cli-global-config')
+  for (const [w, s] of Object.entries(setups)) {
+    const dir = materialize('project20', template(w), go.version)
+    cli.configure(dir, s.use)
+    cli.installBuilders(dir, s.tarballs)
+  }
+  const once = async (w, rep) => {
+    const dir = rep < 0 ? template(w) : copyTree(template(w), fresh('checkouts', `cli-${w}`))
+    const env = warmEnv()
+    let sampler = null
+    try {
+      const r = await cli.build(dir, env, { globalConfig, onSpawn: (pid) => (sampler = sampleTree(pid)) })
+      const peakRss = sampler ? sampler.stop() : null
+      const funcs = cli.functions(dir)
+      if (r.code !== 0) throw new Error(`vercel build with ${setups[w].use} exited ${r.code}:\n${tail(r.output)}`)
+      if (funcs.length !== 20) throw new Error(`vercel build with ${setups[w].use} wrote ${funcs.length} functions, not 20:\n${tail(r.output)}`)
+      return { ms: r.ms, peakRss }
+    } finally {
+      discardEnv(env)
+      if (rep < 0) envs.remove(path.join(dir, '.vercel', 'output'))
+      else envs.remove(dir)
+    }
+  }
+  log('  vercel build: warm-up ref22 (compiles its analyzer into the template\'s install)')
+  await once('ref22', -1)
+  const samples = await loop('vercel build', Object.keys(setups), reps(6), once)
+  return { samples, cliVersion: cli.cliVersion() }
+}
+
+/** GETs `/` until a response arrives; resolves with its status. */
+function firstResponse(port, deadline) {
+  const http = require('http')
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/?name=bench', agent: false }, (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode))
+      })
+      req.on('error', (err) => {
+        if (now() > deadline) return reject(new Error(`no HTTP response on port ${port}: ${err.message}`))
+        setTimeout(attempt, 5)
+      })
+    }
+    attempt()
+  })
+}
+
+/**
+ * The `go run`-style restart: `go build -o <new file>` of the same dev
+ * program (the addon's dev main around the handler), start it, first HTTP
+ * 200. The program reports its port on fd 3, as it does for the addon.
+ */
+async function goRunRestart(dir, env) {
+  const t = now()
+  const out = path.join(env.TMPDIR, `gorun-${++sequence}`, 'dev-server')
+  await timeCommand('go', ['build', '-o', out, './vcdev'], { cwd: dir, env })
+  const child = spawn(out, [], { cwd: dir, env, stdio: ['ignore', 'ignore', 'ignore', 'pipe'] })
+  try {
+    // The port arrives in one write; the program keeps fd 3 open.
+    const port = await new Promise((resolve, reject) => {
+      child.stdio[3].once('data', (d) => resolve(Number(String(d))))
+      child.stdio[3].once('end', () => reject(new Error('the dev program wrote no port')))
+      child.on('error', reject)
+    })
+    const status = await firstResponse(port, now() + 60000)
+    if (status !== 200) throw new Error(`the dev program answered ${status}`)
+    return now() - t
+  } finally {
+    child.kill('SIGKILL')
+  }
+}
+
+/**
+ * Row 8: `vercel dev`'s per-request cycle at a fixed checkout path, warm
+ * caches: a handler edit, then startDevServer() → first HTTP 200 (8a); the
+ * same again with nothing changed (8b).
+ */
+async function rowDev(go) {
+  const who = ['ours', 'ref3', 'gorun']
+  const once = async (w, rep) => {
+    const dir = path.join(WORK, 'dev', w)
+    materialize('handler', dir, go.version)
+    if (w === 'gorun') addMain(dir, DEV_MAIN, 'vcdev')
+    const edit = `rep ${rep + 1} ${Math.random().toString(36).slice(2)}`
+    const env = warmEnv()
+    try {
+      if (w === 'gorun') {
+        fs.appendFileSync(path.join(dir, 'api', 'index.go'), `\n// bench edit ${edit}\n`)
+        const edited = await goRunRestart(dir, env)
+        const unchanged = await goRunRestart(dir, env)
+        return { ms: edited, unchanged }
+      }
+      const r = await runWorker(
+        { type: 'dev', builder: BUILDERS[w].dir, workPath: dir, entrypoint: 'api/index.go', config: {}, steps: [{ edit }, {}] },
+        env,
+      )
+      return { ms: r.steps[0].ms, unchanged: r.steps[1].ms }
+    } finally {
+      discardEnv(env)
+    }
+  }
+  return { samples: await loop('dev', who, reps(8), once, { warmup: 1 }) }
+}
+
+/** Row 9: ours from two checkout paths with two different empty HOMEs: are the Lambdas byte-identical? */
+async function rowReproducible(go, results) {
+  const take = (samples) => (samples || []).filter((s) => s.files).map((s) => s.files)
+  let source = 'row 4 (cold: different paths, HOMEs and caches)'
+  let pairs = {
+    ours: take(results.cold && results.cold.samples && results.cold.samples.ours),
+    ref22: take(results.cold && results.cold.samples && results.cold.samples.ref22),
+  }
+  if (pairs.ours.length < 2) {
+    source = 'two fresh checkouts, each in a fresh container (empty HOME)'
+    pairs = { ours: [] }
+    for (let i = 0; i < 2; i++) {
+      const dir = checkout('handler', fresh('checkouts', 'repro'), 'ours', go)
+      const env = containerEnv()
+      try {
+        pairs.ours.push((await buildHandler('ours', dir, env, { hash: true })).files)
+      } finally {
+        discardEnv(env)
+        envs.remove(dir)
+      }
+    }
+  }
+  const compare = ([a, b] = []) => {
+    if (!a || !b) return null
+    const names = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()
+    const differing = names.filter((n) => !a[n] || !b[n] || a[n].sha256 !== b[n].sha256)
+    return { files: names.length, differing }
+  }
+  return { source, ours: compare(pairs.ours), ref22: compare(pairs.ref22) }
+}
+
+/** Row 10: the standalone server fixture (`framework: "go"`), fixed path, warm caches. */
+async function rowStandalone(go) {
+  const builds = [{ entrypoint: 'main.go', config: { framework: 'go' } }]
+  const once = async (w) => {
+    const dir = materialize('server', path.join(WORK, 'standalone', w), go.version)
+    const env = warmEnv()
+    try {
+      const r = await build(w, dir, builds, env)
+      return { ms: r.totalMs }
+    } finally {
+      discardEnv(env)
+    }
+  }
+  return { samples: await loop('standalone', Object.keys(BUILDERS), reps(10), once, { warmup: 1 }) }
+}
+
+/** Flushes dirty pages (the previous install's 270 MB, its deletion) before a toolchain measurement. */
 function settle() {
   spawnSync('sync', [], { stdio: 'ignore' })
 }
 
-/**
- * Where installs are timed: tmpfs (/dev/shm) shows the installers' own cost;
- * the work dir's disk is the real thing, but its write-back makes single
- * runs vary a lot on a small VM.
- */
+/** Where installs are timed: tmpfs (/dev/shm) shows the installers' own cost; the work dir's disk is the real thing. */
 function toolchainTargets() {
   const targets = []
   const shm = '/dev/shm'
@@ -264,7 +606,8 @@ function toolchainTargets() {
   return targets
 }
 
-async function toolchainWorkload(go) {
+/** Row 11: installing a Go SDK from a loopback server: ours vs `curl | tar`. */
+async function rowToolchain(go) {
   const result = { targets: {} }
   const t = now()
   const { name, archive, packed } = toolchain.ensureArchive(go.goroot, go.version)
@@ -274,6 +617,7 @@ async function toolchainWorkload(go) {
   result.oursExport = exportName
   const server = await toolchain.startServer()
   const url = `${server.base}${name}`
+  const n = reps(11)
   try {
     for (const target of toolchainTargets()) {
       const samples = (result.targets[target.key] = { curl: [], ours: null, oursRss: [] })
@@ -287,21 +631,25 @@ async function toolchainWorkload(go) {
           fs.rmSync(dest('ours'), { recursive: true, force: true })
           settle()
           const before = server.requests.get(name) || 0
-          const r = await runWorker({
-            type: 'toolchain',
-            root: ROOT,
-            exportName,
-            options: toolchain.installOptions(dest('ours'), server.base, go.version),
-          })
-          if ((server.requests.get(name) || 0) === before) throw new Error(`${exportName} did not download ${name}`)
-          const goroot = r.result && r.result.ok && r.result.ok.goroot
-          if (!goroot || !goroot.startsWith(dest('ours'))) {
-            throw new Error(`${exportName} did not install into the empty cache: ${JSON.stringify(r.result)}`)
+          const env = warmEnv()
+          try {
+            const r = await runWorker(
+              { type: 'toolchain', root: ROOT, exportName, options: toolchain.installOptions(dest('ours'), server.base, go.version, env) },
+              env,
+              { memory: true },
+            )
+            if ((server.requests.get(name) || 0) === before) throw new Error(`${exportName} did not download ${name}`)
+            const goroot = r.result && r.result.ok && r.result.ok.goroot
+            if (!goroot || !goroot.startsWith(dest('ours'))) {
+              throw new Error(`${exportName} did not install into the empty cache: ${JSON.stringify(r.result)}`)
+            }
+            const version = toolchain.installedVersion(goroot)
+            if (version !== `go${go.version}`) throw new Error(`${exportName} installed ${version}`)
+            samples.oursRss.push(r.peakRss)
+            return r.ms
+          } finally {
+            discardEnv(env)
           }
-          const version = toolchain.installedVersion(goroot)
-          if (version !== `go${go.version}`) throw new Error(`${exportName} installed ${version}`)
-          samples.oursRss.push(r.memory.peak - r.memory.baseline)
-          return r.ms
         }
         if (exportName) {
           samples.ours = []
@@ -309,17 +657,17 @@ async function toolchainWorkload(go) {
           await oursOnce()
           samples.oursRss = []
         }
-        for (let rep = 0; rep < REPS; rep++) {
-          for (const who of order(rep)) {
+        for (let rep = 0; rep < n; rep++) {
+          for (const who of rotate(['ours', 'curl'], rep)) {
             if (who === 'ours' && exportName) samples.ours.push(await oursOnce())
-            if (who === 'ref') {
+            if (who === 'curl') {
               fs.rmSync(dest('curl'), { recursive: true, force: true })
               settle()
               samples.curl.push(await toolchain.curlTar(url, dest('curl')))
             }
           }
           log(
-            `  toolchain (${target.key}): rep ${rep + 1}/${REPS}  curl|tar ${ms(samples.curl[rep])}` +
+            `  toolchain (${target.key}): rep ${rep + 1}/${n}  curl|tar ${ms(samples.curl[rep])}` +
               (samples.ours ? `  ours ${ms(samples.ours[rep])}` : '  ours n/a'),
           )
         }
@@ -333,112 +681,88 @@ async function toolchainWorkload(go) {
   return result
 }
 
-// ---------------------------------------------------------------- report
+/** Bytes under `dir` (`du -sb`), or null. */
+function diskUsage(dir) {
+  try {
+    return Number(execFileSync('du', ['-sb', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split('\t')[0])
+  } catch {
+    return null
+  }
+}
 
-function notes(results, go) {
-  const lines = ['## What each row measures', '']
-  lines.push(
-    '- Every measurement runs in a fresh `node` process (bench/lib/worker.js) that has already `require()`d the builder; only the call is timed. Repetitions interleave the two builders (alternating which goes first).',
-    '- Fixtures (bench/fixtures) are copied fresh before every measurement, always to the same path per builder and workload (Go\'s build cache keys user packages by directory). Their go.mod pins `go ' +
-      go.version +
-      '` (the installed Go, read at run time: @vercel/go uses the machine\'s Go only on an exact match) and already requires `github.com/vercel/go-bridge` and `github.com/aws/aws-lambda-go` with go.sum entries (else @vercel/go\'s `go mod tidy` looks up go-bridge@latest).',
-    '- 1: `build()` of `api/index.go` (package `handler`, imports a package of its module), wall time of the call.',
-    `- 2: bench/fixtures/project20: api/h01.go … api/h20.go, one package, each with its own exported handler, all importing the module\'s lib/greet; the ${(results.project && results.project.count) || 20} \`build()\` calls run one after another in one process, as \`vercel build\` does. Time = all of them.`,
-    '- 3: `build()` of `main.go` with `config: { framework: "go" }` (a net/http server).',
-    '- 4a: fresh copy of the project, then a comment line appended to api/index.go (new content and mtime: our fingerprint changes, Go recompiles the handler package and relinks), then `startDevServer()` → `GET /` until the first HTTP 200. The pid is then killed, as the CLI does after each response.',
-    '- 4b: right after 4a\'s server was killed, `startDevServer()` again with nothing changed → first HTTP 200.',
-    '- 5: a loopback HTTP server serves this machine\'s own Go, packed once as `go' +
-      go.version +
-      '.linux-amd64.tar.gz` (+ `.sha256`) into bench/.cache. Ours: the binding\'s `resolveGoToolchain` (not part of the builder API) with no Go on PATH, an empty user cache (XDG_CACHE_HOME), `GOTOOLCHAIN=go' +
-      go.version +
-      '` and `GO_BUILDER_DOWNLOAD_BASE_URL` pointing at that server: it downloads, checks the SHA-256, extracts and moves the SDK into place. Baseline: `curl -s URL | tar -xz` of the same archive from the same server (no checksum). @vercel/go cannot take part: it downloads from dl.google.com only. 5a extracts to tmpfs (/dev/shm): the installers\' own cost. 5b extracts to the work dir\'s disk (ext4 here), where the kernel\'s write-back of the 270 MB tree makes single runs vary several-fold. `sync` runs before each install.' +
-      (results.toolchain && !results.toolchain.oursExport
-        ? ` The addon exports none of ${toolchain.INSTALL_EXPORTS.map((n) => `\`${n}\``).join(', ')}, so only the baseline ran.`
-        : ''),
-    '- 6a/6b: `go build -ldflags "-s -w" -o <out> ./vcmain` in a module holding the same handler package plus a `main` made from the addon\'s go/templates/handler_main.go.tmpl (imports go-bridge), with GOOS=linux GOARCH=amd64 CGO_ENABLED=0, measured inside workload 1\'s repetitions. 6a writes a new output file (what both builders do); 6b runs again with that output present, where Go finds it up to date and skips the link.',
-    '- M: `process.memoryUsage.rss()` of the node process calling `build()`, sampled every 2 ms during the call, peak minus the value right before it (after a GC). Child processes (`go`, the analyzer) are not counted.',
-  )
-  const w2 = results.project
-  if (w2 && w2.oursEach && w2.oursEach.length) {
-    const o = summarize(w2.oursEach)
-    const r = summarize(w2.refEach)
-    lines.push('', `Workload 2 per handler: ours median ${ms(o.median)}, @vercel/go median ${ms(r.median)}.`)
+/** What the warm HOME holds after the run: ours' cache (and its per-checkout `lambda/` outputs), Go's build cache. */
+function warmHomeSizes() {
+  const cache = path.join(WORK, 'warm-home', '.cache')
+  if (!fs.existsSync(cache)) return null
+  const lambda = path.join(cache, 'acme-go-builder', 'lambda')
+  return {
+    ours: diskUsage(path.join(cache, 'acme-go-builder')),
+    lambda: diskUsage(lambda),
+    lambdaEntries: fs.existsSync(lambda) ? fs.readdirSync(lambda).length : 0,
+    goBuild: diskUsage(path.join(cache, 'go-build')),
   }
-  const w5 = results.toolchain
-  const installRss = w5 && w5.targets ? Object.values(w5.targets).flatMap((t) => t.oursRss || []) : []
-  if (installRss.length) {
-    const m = summarize(installRss)
-    lines.push(`Workload 5 peak RSS of the node process during ours' install, minus its baseline: median ${mb(m.median)} (max ${mb(m.max)}).`)
-  }
-  const w1 = results.single
-  if (w1 && w1.oursFiles && w1.refFiles) {
-    lines.push(
-      `Workload 1 bootstrap size: ours ${mb(w1.oursFiles.bootstrap)}, @vercel/go ${mb(w1.refFiles.bootstrap)}.`,
-    )
-  }
-  return lines
 }
 
 // ---------------------------------------------------------------- main
 
 async function main() {
   const started = now()
-  ensureReference()
+  const loadStart = os.loadavg()
+  ensureReferences()
   ensureAddon()
   const setupMs = now() - started
+  BUILDERS = participants()
   const go = goFacts()
-  const refVersion = require(path.join(REF_DIR, 'package.json')).version
-  log(`Go ${go.version} (${go.goroot}), @vercel/go ${refVersion}, BENCH_REPS=${REPS}, work dir ${WORK}`)
-  fs.rmSync(WORK, { recursive: true, force: true })
+  log(
+    `Go ${go.version} (${go.goroot}); ${Object.values(BUILDERS).map((b) => `${b.label} ${b.label.includes(b.version) ? '' : b.version}`.trim()).join(', ')}; ` +
+      `GOPROXY=${envs.moduleProxy()}; work dir ${WORK}`,
+  )
+  envs.remove(WORK)
   fs.mkdirSync(WORK, { recursive: true })
 
   const results = {}
-  const attempt = async (key, id, fn) => {
-    if (!selected(id)) return
-    log(`workload ${id}: ${key}`)
+  const attempt = async (key, ids, fn) => {
+    if (!ids.some(selected)) return
+    log(`row ${ids.join('/')}: ${key}`)
+    const t = now()
     try {
       results[key] = await fn()
     } catch (err) {
       log(`  FAILED: ${err.message}`)
       results[key] = { ...(results[key] || {}), error: err.message }
     }
+    results[key].elapsedMs = now() - t
   }
-  const runFloor = selected(6)
-  await attempt('single', 1, () => {
-    const extra = runFloor ? floorRunner(go, results) : null
-    return buildWorkload({ label: 'single', fixture: 'handler', dir: 'single', builds: [{ entrypoint: 'api/index.go' }], go, extra })
-  })
-  if (runFloor && !selected(1)) {
-    await attempt('floor', 6, async () => {
-      const extra = floorRunner(go, results)
-      for (let rep = -1; rep < REPS; rep++) await extra(rep)
-      return results.floor
-    })
-  }
-  await attempt('project', 2, async () => {
-    const builds = handlers('project20').map((entrypoint) => ({ entrypoint }))
-    const samples = await buildWorkload({ label: 'project20', fixture: 'project20', dir: 'project20', builds, go })
-    return { ...samples, count: builds.length }
-  })
-  await attempt('standalone', 3, () =>
-    buildWorkload({
-      label: 'standalone',
-      fixture: 'server',
-      dir: 'server',
-      builds: [{ entrypoint: 'main.go', config: { framework: 'go' } }],
-      go,
-    }),
-  )
-  await attempt('dev', 4, () => devWorkload(go))
-  await attempt('toolchain', 5, () => toolchainWorkload(go))
+  const builders = Object.keys(BUILDERS)
+  // The floor runs in rows 1 and 2's loops whenever they run (row 7 shows it).
+  const withFloor = (row) => [...(selected(row) ? builders : []), 'floor']
 
+  if ([1, 2, 3, 5, 6, 7, 8, 10].some(selected)) {
+    log('warm HOME: one untimed build by each builder and the floor')
+    const t = now()
+    await prime(go)
+    results.prime = { elapsedMs: now() - t }
+  }
+  await attempt('fixed', [1, 7], () => rowFixed(go, withFloor(1)))
+  await attempt('fresh', [2, 7], () => rowFresh(go, withFloor(2)))
+  await attempt('cold', [4], () => rowCold(go))
+  await attempt('restored', [3], () => rowRestored(go))
+  await attempt('project', [5], async () => ({ warm: await rowProject(go, 'warm'), cold: await rowProject(go, 'cold') }))
+  await attempt('cli', [6], () => rowCli(go))
+  await attempt('dev', [8], () => rowDev(go))
+  await attempt('reproducible', [9], () => rowReproducible(go, results))
+  await attempt('standalone', [10], () => rowStandalone(go))
+  await attempt('toolchain', [11], () => rowToolchain(go))
+
+  results.warmHome = warmHomeSizes()
+  results.loads = LOADS
   const elapsedMs = now() - started
-  const machine = machineInfo.describe({ root: ROOT, refVersion, reps: REPS, goVersionLine: go.line })
-  const text = report.document({ machine, results, elapsedMs, setupMs, notes: notes(results, go) })
+  const machine = machineInfo.describe({ root: ROOT, builders: BUILDERS, goVersionLine: go.line, goproxy: envs.moduleProxy(), loadStart })
+  const text = report.document({ machine, results, elapsedMs, setupMs, builders: BUILDERS, go, reps, floorFlags: FLOOR_FLAGS })
   process.stdout.write(`\n${text}`)
   fs.writeFileSync(path.join(BENCH, 'RESULTS.md'), text)
   log(`\nwrote bench/RESULTS.md (${ms(elapsedMs)})`)
-  fs.rmSync(WORK, { recursive: true, force: true })
+  envs.remove(WORK)
   const failed = Object.values(results).some((r) => r && r.error)
   if (failed) process.exitCode = 1
 }

@@ -1,9 +1,9 @@
 'use strict'
 // The benchmark projects: bench/fixtures/<name>, copied fresh for every
-// measurement (the reference builder edits the tree it builds). Each copy
-// goes to the same path for a given builder and workload, because Go's build
-// cache keys user packages by their directory: a new path every time would
-// make every build cold.
+// measurement (the reference builder edits the tree it builds). Whether a
+// copy goes to the same path every time (a developer's checkout) or to a new
+// one (a deploy's fresh checkout) is up to the scenario: Go's build cache
+// keys user packages by their directory unless -trimpath is used.
 const fs = require('fs')
 const path = require('path')
 
@@ -31,12 +31,11 @@ function handlers(name) {
 }
 
 /**
- * The program a builder generates for fixture `handler`, written out as a
- * plain module: the handler package plus a `main` (the addon's own template)
- * that imports go-bridge and calls the handler. Returns the package to build.
+ * Adds a `main` package (`dir`, e.g. `vcmain`) made from one of the addon's
+ * go/templates that calls fixture `handler`'s handler: the program a builder
+ * generates, as a plain module. Returns the package to build (`./<dir>`).
  */
-function materializeFloor(dest, goVersion, templatePath) {
-  materialize('handler', dest, goVersion)
+function addMain(dest, templatePath, dir) {
   const template = fs.readFileSync(templatePath, 'utf8')
   if (!template.includes('__VC_HANDLER_IMPORT__') || !template.includes('__VC_HANDLER_FUNC__')) {
     throw new Error(`${templatePath} no longer has the __VC_HANDLER_IMPORT__/__VC_HANDLER_FUNC__ placeholders`)
@@ -44,9 +43,17 @@ function materializeFloor(dest, goVersion, templatePath) {
   const main = template
     .replace('__VC_HANDLER_IMPORT__', 'handler "example.com/bench/api"')
     .replace('__VC_HANDLER_FUNC__', 'handler.Handler')
-  fs.mkdirSync(path.join(dest, 'vcmain'), { recursive: true })
-  fs.writeFileSync(path.join(dest, 'vcmain', 'main.go'), main)
-  return './vcmain'
+  fs.mkdirSync(path.join(dest, dir), { recursive: true })
+  fs.writeFileSync(path.join(dest, dir, 'main.go'), main)
+  return `./${dir}`
 }
 
-module.exports = { FIXTURES, materialize, handlers, materializeFloor }
+/** Copies `src` (a prepared checkout) to `dest`, replacing it. */
+function copyTree(src, dest) {
+  fs.rmSync(dest, { recursive: true, force: true })
+  fs.mkdirSync(path.dirname(dest), { recursive: true })
+  fs.cpSync(src, dest, { recursive: true, verbatimSymlinks: true })
+  return dest
+}
+
+module.exports = { FIXTURES, materialize, handlers, addMain, copyTree }

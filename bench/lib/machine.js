@@ -2,7 +2,6 @@
 // What the benchmark ran on: machine, OS, Go, Node, and what was compared.
 const os = require('os')
 const fs = require('fs')
-const path = require('path')
 const { execFileSync } = require('child_process')
 
 function read(command, args, options = {}) {
@@ -23,7 +22,7 @@ function osName() {
 }
 
 /** Facts for the report header. */
-function describe({ root, refVersion, reps, goVersionLine }) {
+function describe({ root, builders, goVersionLine, goproxy, loadStart }) {
   const cpus = os.cpus()
   const commit = read('git', ['rev-parse', '--short', 'HEAD'], { cwd: root })
   const dirty = read('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'go', 'index.js', 'binding.js', 'Cargo.toml'], { cwd: root })
@@ -33,13 +32,14 @@ function describe({ root, refVersion, reps, goVersionLine }) {
     memory: `${(os.totalmem() / 1024 ** 3).toFixed(1)} GiB`,
     os: osName(),
     go: goVersionLine,
+    goproxy,
     node: process.version,
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-    reps,
-    ours: `@acme/go-builder ${require(path.join(root, 'package.json')).version}` +
+    ours: `@acme/go-builder ${builders.ours.version}` +
       (commit ? ` (git ${commit}${dirty ? ', with uncommitted changes in src/go/index.js' : ''})` : ''),
-    ref: `@vercel/go ${refVersion}`,
+    refs: [builders.ref22.label, builders.ref3.label],
     goflags: process.env.GOFLAGS || '',
+    load: { start: (loadStart || []).map((l) => l.toFixed(2)).join(' '), end: os.loadavg().map((l) => l.toFixed(2)).join(' ') },
   }
 }
 

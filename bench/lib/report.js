@@ -1,6 +1,6 @@
 'use strict'
 // The results table (Markdown), printed and written to bench/RESULTS.md.
-const { summarize, spread, ratio, times, ms, mb } = require('./stats')
+const { summarize, spread, ratio, times, ms, mb, median } = require('./stats')
 
 function mark(ok) {
   return ok ? '✓' : '✗'
@@ -10,150 +10,460 @@ function errorCell(error) {
   return `error: ${String(error).split('\n')[0].slice(0, 80).replace(/\|/g, '\\|')}`
 }
 
-/** Rows of the main table from the collected samples. */
-function rows(results) {
-  const out = []
-  const cell = (samples, format) => spread(summarize(samples), format)
+/** Summary of the `ms` of a participant's samples (or of another field). */
+function stat(samples, who, field = 'ms') {
+  const list = samples && samples[who]
+  if (!list || !list.length) return null
+  return summarize(list.map((s) => (typeof s === 'number' ? s : s[field])).filter((v) => v != null))
+}
 
-  const w1 = results.single
-  const w6 = results.floor
-  if (w1 || w6) {
-    const ours = w1 && summarize(w1.ours)
-    const ref = w1 && summarize(w1.ref)
-    const floorNew = w6 && summarize(w6.fresh)
-    const r = ratio(ours, ref)
-    const rf = ratio(ours, floorNew)
-    out.push({
-      id: '1',
-      name: 'one handler, warm caches: `build()`',
-      ours: w1 ? (w1.error ? errorCell(w1.error) : cell(w1.ours)) : 'skipped',
-      ref: w1 ? (w1.error ? errorCell(w1.error) : cell(w1.ref)) : 'skipped',
-      ratio: times(r),
-      target:
-        (r == null ? '≤ 0.50× ref' : `≤ 0.50× ref ${mark(r <= 0.5)}`) +
-        '; ' +
-        (rf == null ? '≤ 1.15× floor' : `ours ÷ floor (6a) = ${times(rf)}, ≤ 1.15× ${mark(rf <= 1.15)}`),
-    })
+/**
+ * The median over repetitions of ours ÷ `who` within the same repetition
+ * (both ran back to back): less sensitive to other work on the machine
+ * changing between repetitions than the ratio of the medians.
+ */
+function pairedRatio(samples, who) {
+  const a = samples && samples.ours
+  const b = samples && samples[who]
+  if (!a || !b || a.length !== b.length || a.length < 2) return null
+  const value = (s) => (typeof s === 'number' ? s : s.ms)
+  return median(a.map((s, i) => value(s) / value(b[i])))
+}
+
+/**
+ * "≤ 0.45× 22: 0.38× ✓", or "≤ 0.45× 22: —" when it could not be computed.
+ * When the per-repetition ratios tell a different story (another verdict, or
+ * more than 20% apart), their median is shown too.
+ */
+function check(label, value, limit, paired) {
+  if (value == null) return `${label} ≤ ${limit}×: —`
+  let text = `${label} ≤ ${limit}×: ${times(value)} ${mark(value <= limit)}`
+  if (paired != null && (paired <= limit !== value <= limit || Math.abs(paired / value - 1) > 0.2)) {
+    text += ` (median of per-repetition ratios: ${times(paired)} ${mark(paired <= limit)})`
   }
-  const w2 = results.project
-  if (w2) {
-    const ours = summarize(w2.ours)
-    const ref = summarize(w2.ref)
-    const r = ratio(ours, ref)
-    out.push({
-      id: '2',
-      name: `${w2.count || 20} handlers in one module, built one after another: total`,
-      ours: w2.error ? errorCell(w2.error) : cell(w2.ours),
-      ref: w2.error ? errorCell(w2.error) : cell(w2.ref),
-      ratio: times(r),
-      target: r == null ? '≤ 0.40×' : `≤ 0.40× ${mark(r <= 0.4)}`,
-    })
+  return text
+}
+
+/**
+ * One timing row: cells for ours, the two references and the floor, the
+ * ratios of the medians, and the targets ([{ over, label, limit }], `over`
+ * naming a column or a summary).
+ */
+function timingRow({ id, scenario, name, result, samples, columns: wanted, targets = [], format = ms }) {
+  // A participant that did not take part in this row (no samples, no error) is shown as "—".
+  const columns = Object.fromEntries(
+    Object.entries(wanted).filter(([, who]) => typeof who !== 'string' || (samples && samples[who]) || (result && result.error)),
+  )
+  const s = {}
+  for (const [col, who] of Object.entries(columns)) s[col] = who && typeof who === 'object' ? who : stat(samples, who)
+  const row = { id, scenario, name }
+  for (const col of ['ours', 'ref22', 'ref3', 'floor']) {
+    if (result && result.error && columns[col]) row[col] = errorCell(result.error)
+    else row[col] = columns[col] ? spread(s[col], format) : '—'
   }
-  const w3 = results.standalone
-  if (w3) {
-    out.push({
-      id: '3',
-      name: 'standalone net/http server (`framework: "go"`): `build()`',
-      ours: w3.error ? errorCell(w3.error) : cell(w3.ours),
-      ref: w3.error ? errorCell(w3.error) : cell(w3.ref),
-      ratio: times(ratio(summarize(w3.ours), summarize(w3.ref))),
-      target: '',
+  const r = (col) => (columns[col] ? ratio(s.ours, s[col]) : null)
+  const shown = (col) => (columns.ours && columns[col] ? times(r(col)) : '')
+  row.r22 = shown('ref22')
+  row.r3 = shown('ref3')
+  row.rf = shown('floor')
+  row.target = targets
+    .map((t) => {
+      const inTable = t.over in columns || t.over === 'floor'
+      const value = inTable ? r(t.over) : ratio(s.ours, t.summary)
+      const pairWith = inTable ? columns[t.over] : t.pairWith
+      return check(t.label, value, t.limit, typeof pairWith === 'string' ? pairedRatio(samples, pairWith) : null)
     })
-  }
-  const w4 = results.dev
-  if (w4) {
-    const r = ratio(summarize(w4.oursUnchanged), summarize(w4.refUnchanged))
-    out.push({
-      id: '4a',
-      name: '`startDevServer` → first HTTP 200, handler just edited (rebuild)',
-      ours: w4.error ? errorCell(w4.error) : cell(w4.oursEdited),
-      ref: w4.error ? errorCell(w4.error) : cell(w4.refEdited),
-      ratio: times(ratio(summarize(w4.oursEdited), summarize(w4.refEdited))),
-      target: '',
-    })
-    out.push({
-      id: '4b',
-      name: '`startDevServer` → first HTTP 200, sources unchanged',
-      ours: w4.error ? errorCell(w4.error) : cell(w4.oursUnchanged),
-      ref: w4.error ? errorCell(w4.error) : cell(w4.refUnchanged),
-      ratio: times(r),
-      target: r == null ? '≤ 0.10×' : `≤ 0.10× ${mark(r <= 0.1)}`,
-    })
-  }
-  const w5 = results.toolchain
-  if (w5) {
-    const labels = { tmpfs: ['5a', 'to tmpfs'], disk: ['5b', 'to disk'] }
-    const targets = Object.entries(w5.targets || {})
-    if (!targets.length) targets.push(['disk', {}])
-    for (const [key, t] of targets) {
-      const [id, where] = labels[key] || ['5', key]
-      const failed = w5.error && !(t.curl && t.curl.length)
-      const ours = failed
-        ? errorCell(w5.error)
-        : t.ours && t.ours.length
-          ? cell(t.ours)
-          : w5.oursExport || w5.error
-            ? errorCell(w5.error || 'no samples')
-            : 'n/a (toolchain manager not integrated)'
-      out.push({
-        id,
-        name: `Go toolchain install from a loopback server (${w5.archiveMb || '?'} MB archive), ${where}`,
-        ours,
-        ref: failed ? errorCell(w5.error) : cell(t.curl),
-        ratio: times(t.ours && t.ours.length ? ratio(summarize(t.ours), summarize(t.curl)) : null),
-        target: 'vs `curl -s URL \\| tar -xz`',
-      })
+    .join('; ')
+  return row
+}
+
+function rows(results, ctx) {
+  const out = []
+  const { builders } = ctx
+  const v22 = builders.ref22.version
+  const v3 = builders.ref3.version
+
+  const fixed = results.fixed
+  if (fixed && (fixed.samples || fixed.error)) {
+    const samples = fixed.samples || {}
+    if (samples.ours || (fixed.error && !samples.floor)) {
+      out.push(
+        timingRow({
+          id: '1',
+          scenario: 'fixed path',
+          name: 'one handler (`api/index.go`), warm caches: `build()`',
+          result: fixed,
+          samples,
+          columns: { ours: 'ours', ref22: 'ref22', ref3: 'ref3', floor: 'floor' },
+          targets: [
+            { over: 'ref3', label: v3, limit: 0.5 },
+            { over: 'floor', label: 'floor', limit: 1.15 },
+          ],
+        }),
+      )
     }
   }
-  if (w6) {
+  const freshRow = results.fresh
+  if (freshRow && freshRow.samples && freshRow.samples.ours) {
+    out.push(
+      timingRow({
+        id: '2',
+        scenario: 'fresh path',
+        name: 'one handler, a new checkout path for every build, warm module and build caches',
+        result: freshRow,
+        samples: freshRow.samples,
+        columns: { ours: 'ours', ref22: 'ref22', ref3: 'ref3', floor: 'floor' },
+        targets: [{ over: 'ref22', label: v22, limit: 0.45 }],
+      }),
+    )
+  } else if (freshRow && freshRow.error) {
+    out.push({ id: '2', scenario: 'fresh path', name: 'one handler, a new checkout path for every build', ...errorRow(freshRow.error) })
+  }
+  const restored = results.restored
+  if (restored) {
+    const samples = restored.samples || {}
+    out.push(
+      timingRow({
+        id: '3',
+        scenario: 'restored cache',
+        name: 'second deploy: new checkout path, empty HOME, the first deploy\'s `prepareCache()` files restored',
+        result: restored,
+        samples,
+        columns: { ours: 'ours', ref22: 'ref22', ref3: 'ref3' },
+        targets: [
+          { over: 'ref22', label: v22, limit: 0.5 },
+          { over: 'oursWarm', label: 'ours-warm', limit: 2, summary: stat(samples, 'ours-warm'), pairWith: 'ours-warm' },
+        ],
+      }),
+    )
+  }
+  const cold = results.cold
+  if (cold) {
+    out.push(
+      timingRow({
+        id: '4',
+        scenario: 'cold',
+        name: 'first deploy: Go installed, every cache empty, modules downloaded from the proxy',
+        result: cold,
+        samples: cold.samples || {},
+        columns: { ours: 'ours', ref22: 'ref22', ref3: 'ref3', floor: 'floor' },
+        targets: [
+          { over: 'ref22', label: v22, limit: 0.9 },
+          { over: 'floor', label: 'floor', limit: 1.1 },
+        ],
+      }),
+    )
+  }
+  const project = results.project
+  if (project) {
+    const part = (variant) => (project[variant] && project[variant].samples) || {}
+    const count = (project.warm && project.warm.count) || 20
+    out.push(
+      timingRow({
+        id: '5a',
+        scenario: 'fresh path',
+        name: `${count} handlers in one module, ${count} \`build()\` calls in one process, warm caches`,
+        result: project,
+        samples: part('warm'),
+        columns: { ours: 'ours', ref22: 'ref22', ref3: 'ref3' },
+        targets: [{ over: 'ref22', label: v22, limit: 0.4 }],
+      }),
+    )
+    out.push(
+      timingRow({
+        id: '5b',
+        scenario: 'fresh path, cold build cache',
+        name: `the same ${count} builds with an empty Go build cache and builder cache (modules in cache)`,
+        result: project,
+        samples: part('cold'),
+        columns: { ours: 'ours', ref22: 'ref22', ref3: 'ref3' },
+        targets: [{ over: 'ref22', label: v22, limit: 0.6 }],
+      }),
+    )
+    const peak = (who) => {
+      const all = [...(part('warm')[who] || []), ...(part('cold')[who] || [])].map((s) => s.peakRss).filter((v) => v != null)
+      return all.length ? Math.max(...all) : null
+    }
+    const cell = (who) => {
+      const w = stat(part('warm'), who, 'peakRss')
+      const c = stat(part('cold'), who, 'peakRss')
+      if (!w && !c) return project.error ? errorCell(project.error) : 'n/a'
+      return `5a ${w ? mb(w.max) : '—'} / 5b ${c ? mb(c.max) : '—'}`
+    }
+    const oursPeak = peak('ours')
     out.push({
-      id: '6a',
-      name: 'floor: `go build -ldflags "-s -w"` of the generated program, warm, new output file',
-      ours: w6.error ? errorCell(w6.error) : cell(w6.fresh),
-      ref: '',
-      ratio: '',
-      target: '',
+      id: '5c',
+      scenario: 'fresh path',
+      name: 'peak memory of the whole process tree (node + Go children, RSS summed every 20 ms) during 5a / 5b, max over repetitions',
+      ours: cell('ours'),
+      ref22: cell('ref22'),
+      ref3: cell('ref3'),
+      floor: '—',
+      r22: '',
+      r3: '',
+      rf: '',
+      target: oursPeak == null ? '< 1.5 GB: —' : `< 1.5 GB: ${mb(oursPeak)} ${mark(oursPeak < 1.5 * 1024 ** 3)}`,
     })
+  }
+  const cliRow = results.cli
+  if (cliRow) {
+    out.push(
+      timingRow({
+        id: '6',
+        scenario: 'fresh path',
+        name: `\`vercel build\` (CLI ${cliRow.cliVersion || ''}, offline) of the 20-function project, end to end`,
+        result: cliRow,
+        samples: cliRow.samples || {},
+        columns: { ours: 'ours', ref22: 'ref22' },
+      }),
+    )
+  }
+  const floorNote = `floor: \`go build ${ctx.floorFlags.map((f) => (f.includes(' ') ? `"${f}"` : f)).join(' ')} -o <new file>\` of the generated program`
+  if (fixed && fixed.samples && fixed.samples.floor) {
+    out.push(
+      timingRow({
+        id: '7a',
+        scenario: 'fixed path',
+        name: `${floorNote}, warm caches`,
+        result: fixed,
+        samples: fixed.samples,
+        columns: { floor: 'floor' },
+      }),
+    )
+  }
+  if (freshRow && freshRow.samples && freshRow.samples.floor) {
+    out.push(
+      timingRow({
+        id: '7b',
+        scenario: 'fresh path',
+        name: `${floorNote}, new checkout path every time, warm caches`,
+        result: freshRow,
+        samples: freshRow.samples,
+        columns: { floor: 'floor' },
+      }),
+    )
+  }
+  if (fixed && fixed.upToDate && fixed.upToDate.length) {
+    out.push(
+      timingRow({
+        id: '7c',
+        scenario: 'fixed path',
+        name: 'the same `go build` again right after 7a, its output present and up to date (Go skips the link)',
+        result: fixed,
+        samples: { floor: fixed.upToDate },
+        columns: { floor: 'floor' },
+      }),
+    )
+  }
+  const dev = results.dev
+  if (dev) {
+    const samples = dev.samples || {}
+    out.push(
+      timingRow({
+        id: '8a',
+        scenario: 'fixed path',
+        name: 'dev: handler edited, then `startDevServer()` → first HTTP 200 (floor column: `go build` + start)',
+        result: dev,
+        samples,
+        columns: { ours: 'ours', ref3: 'ref3', floor: 'gorun' },
+        targets: [
+          { over: 'ref3', label: v3, limit: 0.2 },
+          { over: 'floor', label: '`go run` restart', limit: 0.3 },
+        ],
+      }),
+    )
+    const unchanged = Object.fromEntries(Object.entries(samples).map(([w, list]) => [w, list.map((s) => s.unchanged)]))
+    out.push(
+      timingRow({
+        id: '8b',
+        scenario: 'fixed path',
+        name: 'dev: right after 8a, `startDevServer()` again, nothing changed → first HTTP 200',
+        result: dev,
+        samples: unchanged,
+        columns: { ours: 'ours', ref3: 'ref3', floor: 'gorun' },
+        targets: [{ over: 'ref3', label: v3, limit: 0.1 }],
+      }),
+    )
+  }
+  const repro = results.reproducible
+  if (repro) {
+    const verdict = (c) => {
+      if (!c) return '—'
+      if (!c.differing.length) return `yes: all ${c.files} files identical`
+      return `no: ${c.differing.map((n) => `\`${n}\``).join(', ')} differ${c.differing.length === 1 ? 's' : ''} (of ${c.files})`
+    }
     out.push({
-      id: '6b',
-      name: 'the same `go build`, output file already up to date (Go skips the link)',
-      ours: w6.error ? errorCell(w6.error) : cell(w6.existing),
-      ref: '',
-      ratio: '',
+      id: '9',
+      scenario: 'fresh path ×2',
+      name: 'reproducible: the Lambdas of two builds from different checkout paths and different empty HOMEs have the same SHA-256 for every file',
+      ours: repro.error ? errorCell(repro.error) : verdict(repro.ours),
+      ref22: repro.error ? '—' : verdict(repro.ref22),
+      ref3: '—',
+      floor: '—',
+      r22: '',
+      r3: '',
+      rf: '',
       target: '',
     })
   }
-  const memOurs = [...((w1 && w1.oursRss) || [])]
-  const memRef = [...((w1 && w1.refRss) || [])]
-  if (memOurs.length || memRef.length) {
-    const all = [results.single, results.project, results.standalone]
-      .filter(Boolean)
-      .flatMap((w) => w.oursRss || [])
-    const peak = all.length ? Math.max(...all) : null
-    out.push({
-      id: 'M',
-      name: 'peak RSS of the node process during workload 1 `build()`, minus its pre-build baseline',
-      ours: spread(summarize(memOurs), mb),
-      ref: spread(summarize(memRef), mb),
-      ratio: '',
-      target: peak == null ? '< 100 MB' : `< 100 MB ${mark(peak < 100 * 1024 * 1024)} (max over workloads 1–3: ${mb(peak)})`,
-    })
+  const standalone = results.standalone
+  if (standalone) {
+    out.push(
+      timingRow({
+        id: '10',
+        scenario: 'fixed path',
+        name: 'standalone net/http server (`framework: "go"`), warm caches: `build()`',
+        result: standalone,
+        samples: standalone.samples || {},
+        columns: { ours: 'ours', ref22: 'ref22', ref3: 'ref3' },
+      }),
+    )
+  }
+  const tc = results.toolchain
+  if (tc) {
+    const labels = { tmpfs: ['11a', 'to tmpfs'], disk: ['11b', 'to disk'] }
+    const targets = Object.entries(tc.targets || {})
+    if (!targets.length) targets.push(['disk', {}])
+    for (const [key, t] of targets) {
+      const [id, where] = labels[key] || ['11', key]
+      const failed = tc.error && !(t.curl && t.curl.length)
+      const row = timingRow({
+        id,
+        scenario: 'cold (no Go)',
+        name: `Go SDK install from a loopback server (${tc.archiveMb || '?'} MB archive), ${where} (floor column: \`curl \\| tar -xz\`)`,
+        result: failed ? tc : null,
+        samples: { ours: t.ours || [], curl: t.curl || [] },
+        columns: { ours: 'ours', floor: 'curl' },
+      })
+      if (!failed && !(t.ours && t.ours.length)) {
+        row.ours = tc.oursExport || tc.error ? errorCell(tc.error || 'no samples') : 'n/a (no toolchain install entry point)'
+      }
+      out.push(row)
+    }
   }
   return out
 }
 
-function table(results, refLabel) {
+function errorRow(error) {
+  return { ours: errorCell(error), ref22: '', ref3: '', floor: '', r22: '', r3: '', rf: '', target: '' }
+}
+
+function table(results, ctx) {
+  const { builders } = ctx
   const lines = [
-    `| # | workload | @acme/go-builder | ${refLabel} | ours ÷ ref | target |`,
-    '|---|---|---|---|---|---|',
+    `| # | scenario | workload | @acme/go-builder | ${builders.ref22.label} | ${builders.ref3.label} | floor | ours ÷ ${builders.ref22.version} | ours ÷ ${builders.ref3.version} | ours ÷ floor | target |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|',
   ]
-  for (const row of rows(results)) {
-    lines.push(`| ${row.id} | ${row.name} | ${row.ours} | ${row.ref} | ${row.ratio} | ${row.target} |`)
+  for (const r of rows(results, ctx)) {
+    lines.push(`| ${r.id} | ${r.scenario} | ${r.name} | ${r.ours} | ${r.ref22} | ${r.ref3} | ${r.floor} | ${r.r22} | ${r.r3} | ${r.rf} | ${r.target} |`)
   }
   return lines.join('\n')
 }
 
-function document({ machine, results, elapsedMs, setupMs, notes }) {
+/** Facts measured alongside the rows (restored files, first deploys, per-handler times, memory). */
+function extras(results, ctx) {
+  const lines = []
+  const { builders } = ctx
+  const label = (who) => (who === 'ours' ? 'ours' : builders[who] ? builders[who].label : who)
+  const restored = results.restored
+  if (restored && restored.first) {
+    const warm = stat(restored.samples || {}, 'ours-warm')
+    if (warm) lines.push(`- Row 3, ours with the warm machine's caches (same restored checkout, warm HOME): ${spread(warm)}.`)
+    const kept = Object.entries(restored.first)
+      .map(([w, f]) => `${label(w)} ${f.cache.count} files (${mb(f.cache.bytes)}, prepareCache() took ${ms(f.cache.ms)})`)
+      .join('; ')
+    lines.push(`- Row 3, what \`prepareCache()\` returned after the first deploy (container A): ${kept}.`)
+    const first = Object.entries(restored.first)
+      .map(([w, f]) => `${label(w)} ${ms(f.ms)}`)
+      .join(', ')
+    lines.push(`- Row 3, the untimed first deploy in container A (empty HOME, one run): ${first}.`)
+  }
+  const project = results.project
+  if (project && project.warm && project.warm.samples) {
+    const each = (variant, who) => {
+      const list = ((project[variant] && project[variant].samples && project[variant].samples[who]) || []).flatMap((s) => s.each || [])
+      const s = summarize(list)
+      return s ? `${label(who)} median ${ms(s.median)} (first build of a run: ${ms(summarize(((project[variant].samples[who]) || []).map((x) => x.each[0])).median)})` : null
+    }
+    for (const variant of ['warm', 'cold']) {
+      const parts = Object.keys(builders).map((w) => each(variant, w)).filter(Boolean)
+      if (parts.length) lines.push(`- Row 5${variant === 'warm' ? 'a' : 'b'} per \`build()\` call: ${parts.join('; ')}.`)
+    }
+  }
+  const cliRow = results.cli
+  if (cliRow && cliRow.samples) {
+    const parts = Object.keys(cliRow.samples)
+      .map((w) => {
+        const s = stat(cliRow.samples, w, 'peakRss')
+        return s ? `${label(w)} ${mb(s.max)}` : null
+      })
+      .filter(Boolean)
+    if (parts.length) lines.push(`- Row 6 peak memory of the CLI's process tree (max over repetitions): ${parts.join(', ')}.`)
+  }
+  const repro = results.reproducible
+  if (repro && repro.source) lines.push(`- Row 9 compared: ${repro.source}.`)
+  const tc = results.toolchain
+  const rss = tc && tc.targets ? Object.values(tc.targets).flatMap((t) => t.oursRss || []).filter((v) => v != null) : []
+  if (rss.length) {
+    const s = summarize(rss)
+    lines.push(`- Row 11 peak memory of ours' process tree during the install: median ${mb(s.median)} (max ${mb(s.max)}).`)
+  }
+  const fixed = results.fixed
+  const sizes = fixed && fixed.samples
+  if (sizes && sizes.ours && sizes.ours[0] && sizes.ours[0].files && sizes.ref22 && sizes.ref22[0]) {
+    const size = (w) => mb(sizes[w][0].files.bootstrap.size)
+    lines.push(`- Row 1 bootstrap size: ours ${size('ours')}, ${label('ref22')} ${size('ref22')}${sizes.ref3 ? `, ${label('ref3')} ${size('ref3')}` : ''}.`)
+  }
+  const home = results.warmHome
+  if (home && home.ours != null) {
+    lines.push(
+      `- At the end of the run the warm HOME held ${mb(home.ours)} in ours' cache directory (.cache/acme-go-builder), ` +
+        `${home.lambda != null ? `${mb(home.lambda)} of it in ${home.lambdaEntries} \`lambda/\` entries (one per checkout path and entrypoint built), ` : ''}` +
+        `and ${home.goBuild != null ? mb(home.goBuild) : '?'} in Go's build cache.`,
+    )
+  }
+  const times = Object.entries(results)
+    .filter(([, r]) => r && r.elapsedMs)
+    .map(([k, r]) => `${k} ${ms(r.elapsedMs)}`)
+  if (times.length) lines.push(`- Wall time per part of this run: ${times.join(', ')}.`)
+  return lines
+}
+
+function explanation(ctx) {
+  const { builders, go, reps, floorFlags } = ctx
+  const v22 = builders.ref22.label
+  const v3 = builders.ref3.label
+  const floor = `\`go build ${floorFlags.map((f) => (f.includes(' ') ? `"${f}"` : f)).join(' ')} -o <new file> ./vcmain\``
+  return [
+    '## What each row measures',
+    '',
+    `Common to all rows: every \`build()\` runs in a fresh \`node\` process (bench/lib/worker.js) that loads the builder with \`require()\`; only the call is timed. Ours, ${v22} and ${v3} run in the same loop, and each repetition starts with a different participant; the rows where every build starts cold (3, 4, 5b: 20–60 s per build here) run ours and ${v22} only, which their targets name, to keep the run near 15 minutes. Fixtures (bench/fixtures) are copied fresh for every measurement. Their go.mod pins \`go ${go.version}\` (the installed Go, read from \`go version\` at run time: @vercel/go uses the machine's Go only on an exact match) and already requires go-bridge and aws-lambda-go with go.sum entries. Every process runs with \`GOTOOLCHAIN=local\` and a GOPROXY naming only the module proxy. The **warm machine** is one HOME directory for the whole run (Go's module and build caches and the builders' own caches all default to it; no GOCACHE, GOMODCACHE, XDG_CACHE_HOME or GO_BUILDER_CACHE_DIR is set), warmed before the rows by one untimed build of each builder and of the floor. A **fresh container** is a new empty HOME and TMPDIR with none of those variables set. In every fresh-container or cold build, the reference's AST analyzer (compiled once into its own npm package, dist/analyze) is deleted first, as in a container where the package was just installed; ours keeps its compiled helpers under HOME, which such a container has empty. The floor is ${floor}: a module holding the same handler package plus a \`main\` made from the addon's go/templates/handler_main.go.tmpl, GOOS=linux GOARCH=amd64 CGO_ENABLED=0.`,
+    '',
+    `- **1 — fixed path, warm.** \`build()\` of \`api/index.go\` (package \`handler\`, imports a package of its module), copied every time to the **same path** per builder. Warm caches; one untimed warm-up build per builder at that path. Repetitions: ${reps(1)}. The targets are the earlier ones for this row.`,
+    `- **2 — fresh path, warm.** The same build, but every build gets a **new checkout path** (as every deploy does). Warm module and build caches; the builders' own caches warm. Repetitions: ${reps(2)}.`,
+    `- **3 — restored cache (second deploy), fresh path, cold HOME.** Container A (untimed, once per builder): a new checkout, an empty HOME, \`build()\`, then \`prepareCache({ workPath, repoRootPath })\`; the files it returns (FileFsRefs, keys relative to workPath) are copied aside. Container B (timed): a **new checkout path**, those files copied into it, a **new empty HOME** and TMPDIR (GOCACHE, GOMODCACHE, XDG_CACHE_HOME unset: Go falls back to HOME, so modules are downloaded again unless the restored files provide them), \`build()\`. "ours-warm" is ours on the same kind of restored checkout but with the warm machine's HOME. Repetitions: ${reps(3)}.`,
+    `- **4 — cold (first deploy), fresh path.** Go is installed, everything else is empty and new for every build: HOME, GOCACHE, GOMODCACHE, GO_BUILDER_CACHE_DIR and TMPDIR each point at an empty directory. Modules are downloaded from the module proxy; the standard library is compiled. The floor runs under the same conditions in the same loop. Repetitions: ${reps(4)}.`,
+    `- **5a — 20 handlers, fresh path, warm.** bench/fixtures/project20: api/h01.go … api/h20.go in one package, each with its own handler, all importing the module's lib/greet; a **new checkout path** per repetition; the 20 \`build()\` calls run one after another in one process in the CLI's (sorted) order, as \`vercel build\` does. Time = all 20. Warm caches. Repetitions: ${reps('5a')}.`,
+    `- **5b — 20 handlers, fresh path, cold build cache.** As 5a, but GOCACHE and GO_BUILDER_CACHE_DIR are new empty directories (the module cache under the warm HOME stays warm). Repetitions: ${reps('5b')}.`,
+    '- **5c — memory.** During 5a and 5b, the RSS of the worker process and all its descendants (`go`, compile, link, analyzers) is read from /proc every 20 ms and summed; the cell is the highest sum seen over the repetitions.',
+    `- **6 — \`vercel build\`, fresh path, warm.** The real CLI from the repo's node_modules/vercel, offline (no telemetry, no update check, \`npm_config_offline\`, an empty global config dir). project20 with \`vercel.json\` \`{"builds":[{"src":"api/*.go","use":…}]}\`; the builder is installed from packed tarballs into \`.vercel/builders/node_modules\` (ours from \`scripts/pack.js\`, ${v22} from the registry tarball, \`"use": "@vercel/go@${builders.ref22.version}"\` so the CLI keeps it), once into a template checkout (for ${v22}, one untimed \`vercel build\` there compiles its analyzer into that install; ours keeps its compiled helpers in the warm HOME); every repetition copies the template to a **new path** and times the whole \`node vc.js build\`. Warm machine HOME. ${v3} is not run in this row. Repetitions: ${reps(6)}.`,
+    `- **7a/7b/7c — floor.** ${floor} measured exactly like ours in rows 1 and 2, in the same loops: 7a at the **fixed path**, 7b at a **new path** every time, warm caches, new output file each time (what the builders must produce). 7c repeats 7a's command right after it with the output already present: Go's up-to-date check skips the link, the cheapest possible "build".`,
+    `- **8a — dev edit, fixed path, warm.** A fresh copy at the **same path**, a comment line appended to api/index.go, then \`startDevServer()\` → \`GET /\` until the first HTTP 200; the pid is then killed, as the CLI does after each response. Floor column: the \`go run\`-style restart of the same program: \`go build -o <new file>\` of the addon's dev main (go/templates/dev_main.go.tmpl) around the same handler, start it, first HTTP 200. ${v22} is not in this row. Repetitions: ${reps(8)}.`,
+    '- **8b — dev unchanged restart, fixed path, warm.** Right after 8a, the same again with nothing changed (for the floor: the same `go build` + start).',
+    '- **9 — reproducibility, fresh paths, cold.** The SHA-256 of every file of ours\' Lambdas from two builds of the same fixture from different checkout paths with different empty HOMEs (row 4\'s builds when row 4 ran, else two fresh-container builds); yes only when every file matches.',
+    `- **10 — standalone server, fixed path, warm.** \`build()\` of \`main.go\` with \`config: { framework: "go" }\` (a net/http server), same path every time, warm caches. Repetitions: ${reps(10)}.`,
+    `- **11a/11b — Go SDK install, cold.** A loopback HTTP server serves this machine's own Go, packed once as \`go${go.version}.linux-amd64.tar.gz\` (+ \`.sha256\`) into bench/.cache. Ours: the binding's \`resolveGoToolchain\` (not part of the builder API) with no Go on PATH, an empty user cache, \`GOTOOLCHAIN=go${go.version}\` in the options it is given (the only way to ask it for a download) and \`GO_BUILDER_DOWNLOAD_BASE_URL\` pointing at that server: it downloads, checks the SHA-256, extracts and moves the SDK into place. Floor column: \`curl -s URL | tar -xz\` of the same archive (no checksum). @vercel/go cannot take part: it downloads from dl.google.com only. 11a extracts to tmpfs (/dev/shm), 11b to the work dir's disk, where write-back makes single runs vary a lot; \`sync\` runs before each install. Repetitions: ${reps(11)}.`,
+  ]
+}
+
+/** The 1-minute load average seen at the timed measurements: min, median, max. */
+function loads(list) {
+  const s = summarize(list)
+  return s ? `; 1-min load average at the start of each timed measurement: median ${s.median.toFixed(2)} (${s.min.toFixed(2)}–${s.max.toFixed(2)})` : ''
+}
+
+function document({ machine, results, elapsedMs, setupMs, builders, go, reps, floorFlags }) {
+  const ctx = { builders, go, reps, floorFlags }
   const header = [
     '# Benchmark: @acme/go-builder vs @vercel/go',
     '',
@@ -161,18 +471,19 @@ function document({ machine, results, elapsedMs, setupMs, notes }) {
     '',
     `- machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memory} memory`,
     `- OS: ${machine.os}`,
-    `- Go: ${machine.go}${machine.goflags ? ` (GOFLAGS=${machine.goflags})` : ''}`,
+    `- Go: ${machine.go}${machine.goflags ? ` (GOFLAGS=${machine.goflags})` : ''}; GOPROXY=${machine.goproxy}; GOTOOLCHAIN=local`,
     `- Node: ${machine.node}`,
-    `- compared: ${machine.ours} vs ${machine.ref}`,
+    `- compared: ${machine.ours} vs ${machine.refs.join(' and ')}`,
     `- date: ${machine.date}`,
-    `- BENCH_REPS: ${machine.reps} (plus one untimed warm-up run of each builder per workload)`,
-    `- whole run: ${ms(elapsedMs)} (of which installing @vercel/go and building the addon: ${ms(setupMs)})`,
+    `- load average (1, 5, 15 min) at the start: ${machine.load.start}; at the end: ${machine.load.end}${loads(results.loads)}`,
+    `- whole run: ${ms(elapsedMs)} (of which installing the references and building the addon: ${ms(setupMs)})`,
     '',
-    'Cells: median (min–max) over the repetitions; ours ÷ ref is the ratio of the medians.',
+    'Cells: median (min–max) over the repetitions; the ratio columns divide the medians. Targets: ✓ met, ✗ missed, — not measured. Other work on this machine changes its speed between repetitions; each repetition runs the participants back to back, so where the median of the per-repetition ratios gives another verdict (or differs by more than 20%), the target cell shows it too.',
     '',
   ]
-  const body = [table(results, `${machine.ref} (rows 5a–5b: \`curl \\| tar\`)`), '']
-  return [...header, ...body, ...notes].join('\n') + '\n'
+  const more = extras(results, ctx)
+  const body = [table(results, ctx), '', ...(more.length ? ['Also measured in this run:', '', ...more, ''] : [])]
+  return [...header, ...body, ...explanation(ctx)].join('\n') + '\n'
 }
 
 module.exports = { rows, table, document }

@@ -1,5 +1,5 @@
 'use strict'
-// Workload 5: installing a Go toolchain from a loopback HTTP server.
+// Row 11: installing a Go toolchain from a loopback HTTP server.
 //
 // The archive is this machine's own Go SDK, packed once the way
 // https://dl.google.com/go/ publishes it (`go<version>.<os>-<arch>.tar.gz`
@@ -46,9 +46,11 @@ function pathWithoutGo() {
  * Options for `resolveGoToolchain` that leave it nothing installed to pick:
  * no Go on PATH, an empty user cache (`XDG_CACHE_HOME=<dest>/cache`, so the
  * SDK lands in `<dest>/cache/com.vercel.cli/golang/…`), an empty project, and
- * `GOTOOLCHAIN=go<version>`; downloads come from `baseUrl`.
+ * `GOTOOLCHAIN=go<version>` (the only way to ask for a download; it comes
+ * from `baseUrl`, a loopback server, and is the installed Go's own version,
+ * so no `go` command would switch toolchains).
  */
-function installOptions(dest, baseUrl, version) {
+function installOptions(dest, baseUrl, version, baseEnv = process.env) {
   const workPath = path.join(dest, 'project')
   fs.mkdirSync(workPath, { recursive: true })
   return {
@@ -58,7 +60,7 @@ function installOptions(dest, baseUrl, version) {
     config: {},
     meta: {},
     env: {
-      ...process.env,
+      ...baseEnv,
       PATH: pathWithoutGo(),
       GOTOOLCHAIN: `go${version}`,
       XDG_CACHE_HOME: path.join(dest, 'cache'),

@@ -3,11 +3,14 @@
 // builder the way the Vercel CLI does (`require(pkg)`), runs the job it is
 // sent over IPC and answers with the timings. A fresh process per measurement
 // keeps the builders' module state (and Node's heap) from leaking between
-// runs, and makes the RSS numbers about this one build.
+// runs. The environment (HOME, caches, TMPDIR) is the one run.js forked it
+// with: builders read process.env.
 //
 // Jobs:
-//   build     { builder, workPath, builds: [{ entrypoint, config }] }
-//             build() one after another, as `vercel build` does.
+//   build     { builder, workPath, builds: [{ entrypoint, config }], hash, stash }
+//             build() one after another, as `vercel build` does. `hash`: the
+//             SHA-256 of every Lambda file. `stash`: afterwards, prepareCache()
+//             and copy the files it returns (keys relative to workPath) there.
 //   dev       { builder, workPath, entrypoint, config, steps: [{ edit }] }
 //             startDevServer() until the first HTTP 200, then kill the pid.
 //   toolchain { root, exportName, options }
@@ -16,56 +19,86 @@
 const fs = require('fs')
 const path = require('path')
 const http = require('http')
-
-const SAMPLE_INTERVAL_MS = 2
+const crypto = require('crypto')
 
 function now() {
   return Number(process.hrtime.bigint()) / 1e6
 }
 
-/**
- * Samples this process's RSS every few ms until stopped. The baseline is
- * taken after a full GC, right before the measured call.
- */
-function startSampler() {
-  if (global.gc) global.gc()
-  const baseline = process.memoryUsage.rss()
-  let peak = baseline
-  const timer = setInterval(() => {
-    const rss = process.memoryUsage.rss()
-    if (rss > peak) peak = rss
-  }, SAMPLE_INTERVAL_MS)
-  return {
-    stop() {
-      clearInterval(timer)
-      const rss = process.memoryUsage.rss()
-      if (rss > peak) peak = rss
-      return { baseline, peak }
-    },
-  }
+/** What the CLI does with a `version: -1` builder's answer: unwrap `{ resultVersion, result }`. */
+function unwrap(builder, raw) {
+  if (builder.version === -1 && raw && typeof raw === 'object' && 'resultVersion' in raw) return raw.result
+  return raw
 }
 
-/** The files of a build's Lambda: name → { fsPath, size }. */
-function lambdaFiles(result) {
-  const files = {}
+/** The Lambdas of a build result: `output` itself, or the Lambdas of an output map (`{ go: Lambda }`). */
+function lambdas(result) {
   const output = result && result.output
-  if (!output || output.type !== 'Lambda') throw new Error('build() did not return a Lambda')
-  for (const [name, file] of Object.entries(output.files || {})) {
-    // FileFsRef (a path) or FileBlob (in memory, as @vercel/go's standalone files).
-    const size = file.fsPath ? fs.statSync(file.fsPath).size : file.data ? file.data.length : null
-    files[name] = { fsPath: file.fsPath, size }
+  if (output && output.type === 'Lambda') return { '': output }
+  const found = {}
+  for (const [key, value] of Object.entries(output || {})) {
+    if (value && value.type === 'Lambda') found[key] = value
+  }
+  if (!Object.keys(found).length) throw new Error('build() returned no Lambda')
+  return found
+}
+
+function fileBytes(file) {
+  if (file.fsPath) return fs.readFileSync(file.fsPath)
+  if (file.data != null) return Buffer.from(file.data)
+  return null
+}
+
+/** name → { size, sha256? } for every file of every Lambda ("<output key>/<name>" for output maps). */
+function lambdaFiles(result, hash) {
+  const files = {}
+  for (const [key, lambda] of Object.entries(lambdas(result))) {
+    for (const [name, file] of Object.entries(lambda.files || {})) {
+      const id = key ? `${key}/${name}` : name
+      if (hash) {
+        const bytes = fileBytes(file)
+        if (!bytes) throw new Error(`cannot read Lambda file ${id}`)
+        files[id] = { size: bytes.length, sha256: crypto.createHash('sha256').update(bytes).digest('hex') }
+      } else {
+        files[id] = { size: file.fsPath ? fs.statSync(file.fsPath).size : file.data ? file.data.length : 0 }
+      }
+    }
   }
   return files
+}
+
+/** Copies prepareCache()'s files (FileFsRef: fsPath, mode) to `dest`/<key>. */
+function stashFiles(files, dest) {
+  let count = 0
+  let bytes = 0
+  for (const [key, file] of Object.entries(files || {})) {
+    const target = path.join(dest, key)
+    fs.mkdirSync(path.dirname(target), { recursive: true })
+    const mode = file.mode || 0o644
+    if ((mode & 0o170000) === 0o120000) {
+      fs.symlinkSync(fs.readlinkSync(file.fsPath), target)
+    } else if (file.fsPath) {
+      fs.copyFileSync(file.fsPath, target)
+      fs.chmodSync(target, mode & 0o7777)
+      bytes += fs.statSync(target).size
+    } else if (file.data != null) {
+      fs.writeFileSync(target, file.data, { mode: mode & 0o7777 })
+      bytes += Buffer.byteLength(file.data)
+    } else {
+      throw new Error(`prepareCache() returned ${key} with neither fsPath nor data`)
+    }
+    count++
+  }
+  return { count, bytes }
 }
 
 async function buildJob(job) {
   const builder = require(job.builder)
   const results = []
-  const sampler = startSampler()
   const start = now()
   for (const { entrypoint, config } of job.builds) {
     const t = now()
-    const result = await builder.build({
+    const raw = await builder.build({
       files: {},
       entrypoint,
       workPath: job.workPath,
@@ -73,19 +106,25 @@ async function buildJob(job) {
       meta: { skipDownload: true },
       repoRootPath: job.workPath,
     })
-    results.push({ ms: now() - t, result })
+    results.push({ ms: now() - t, result: unwrap(builder, raw) })
   }
   const totalMs = now() - start
-  const memory = sampler.stop()
   const builds = []
   for (const { ms, result } of results) {
-    const files = lambdaFiles(result)
+    const files = lambdaFiles(result, job.hash)
     for (const [name, file] of Object.entries(files)) {
       if (!file.size) throw new Error(`build() produced an empty ${name}`)
     }
-    builds.push({ ms, files: Object.fromEntries(Object.entries(files).map(([n, f]) => [n, f.size])) })
+    builds.push({ ms, files })
   }
-  return { totalMs, builds, memory }
+  let cache = null
+  if (job.stash) {
+    const t = now()
+    const files = await builder.prepareCache({ workPath: job.workPath, repoRootPath: job.workPath })
+    const ms = now() - t
+    cache = { ms, ...stashFiles(files, job.stash) }
+  }
+  return { totalMs, builds, cache }
 }
 
 /** GETs `/` until a response arrives; resolves with its status. */
@@ -158,14 +197,12 @@ async function devJob(job) {
 async function toolchainJob(job) {
   const native = require(path.join(job.root, 'binding.js'))
   const install = native[job.exportName]
-  const sampler = startSampler()
   const t = now()
   const raw = await install(JSON.stringify(job.options))
   const ms = now() - t
-  const memory = sampler.stop()
   const parsed = typeof raw === 'string' ? JSON.parse(raw) : raw
   if (parsed && parsed.error) throw new Error(`${job.exportName}: ${parsed.error.message || JSON.stringify(parsed.error)}`)
-  return { ms, memory, result: parsed }
+  return { ms, result: parsed }
 }
 
 const JOBS = { build: buildJob, dev: devJob, toolchain: toolchainJob }
