@@ -20,6 +20,7 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::eviction::{self, Unit};
 use crate::exec;
+use crate::housekeeping::program_of;
 use crate::lambda::kept;
 use crate::toolchain::{self, fsutil};
 
@@ -137,13 +138,6 @@ fn kept_units(shared: &Path, work_path: &Path) -> Vec<Unit> {
         .iter()
         .flat_map(|folder| eviction::grouped_units(&shared.join("lambda").join(folder), program_of))
         .collect()
-}
-
-/// A kept program and its `.key`/`.failed`/`.lock` files form one unit.
-fn program_of(path: &Path) -> Option<PathBuf> {
-    let name = path.file_name()?.to_string_lossy();
-    let base = name.split('.').next()?;
-    Some(path.with_file_name(base))
 }
 
 /// Module downloads (`cache/download`), a module version's files together.

@@ -25,6 +25,7 @@ pub mod fs_lock;
 pub mod git_credentials;
 pub mod gomod;
 pub mod handler_name;
+pub mod housekeeping;
 pub mod lambda;
 pub mod log;
 pub mod manifest;

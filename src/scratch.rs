@@ -11,19 +11,46 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 
 const PREFIX: &str = "go-builder-scratch-";
+/// The prefix of the directories holding a Lambda's files.
+pub const OUTPUT_PREFIX: &str = "go-builder-out-";
+/// How long an output directory of a process that is gone is kept: the
+/// CLI may read a worker's outputs after the worker exits.
+const OUTPUT_GRACE: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 
 /// A fresh scratch directory in the environment's temp dir.
 pub fn create(env: &Env) -> Result<tempfile::TempDir> {
     let temp = env.temp_dir();
-    sweep_stale(&temp);
-    tempfile::Builder::new()
-        .prefix(&format!("{PREFIX}{}-", std::process::id()))
-        .tempdir_in(&temp)
-        .map_err(|e| Error::io("create a temporary directory", e))
+    sweep(&temp, PREFIX, |_| true);
+    owned_dir(&temp, PREFIX).map_err(|e| Error::io("create a temporary directory", e))
 }
 
-/// Removes scratch directories whose process is gone.
-fn sweep_stale(temp: &Path) {
+/// A fresh directory for a Lambda's files in the environment's temp dir,
+/// named after this process. Those of processes that are gone are swept
+/// when empty (a killed build's) or a day old.
+pub fn create_output(env: &Env) -> Result<tempfile::TempDir> {
+    let temp = env.temp_dir();
+    sweep(&temp, OUTPUT_PREFIX, |dir| {
+        is_empty(dir)
+            || std::fs::metadata(dir)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t.elapsed().unwrap_or_default() > OUTPUT_GRACE)
+    });
+    owned_dir(&temp, OUTPUT_PREFIX).map_err(|e| Error::io("create the output directory", e))
+}
+
+fn owned_dir(temp: &Path, prefix: &str) -> std::io::Result<tempfile::TempDir> {
+    tempfile::Builder::new()
+        .prefix(&format!("{prefix}{}-", std::process::id()))
+        .tempdir_in(temp)
+}
+
+fn is_empty(dir: &Path) -> bool {
+    std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_none())
+}
+
+/// Removes the `prefix<pid>-…` directories of processes that no longer
+/// exist, when `removable` agrees.
+fn sweep(temp: &Path, prefix: &str, removable: impl Fn(&Path) -> bool) {
     let Ok(entries) = std::fs::read_dir(temp) else {
         return;
     };
@@ -31,13 +58,13 @@ fn sweep_stale(temp: &Path) {
         let name = entry.file_name();
         let Some(pid) = name
             .to_str()
-            .and_then(|n| n.strip_prefix(PREFIX))
+            .and_then(|n| n.strip_prefix(prefix))
             .and_then(|rest| rest.split('-').next())
             .and_then(|pid| pid.parse::<u32>().ok())
         else {
             continue;
         };
-        if !process_exists(pid) {
+        if !process_exists(pid) && removable(&entry.path()) {
             let _ = std::fs::remove_dir_all(entry.path());
         }
     }
@@ -84,5 +111,32 @@ mod tests {
         let second = create(&env).unwrap();
         assert!(mine.path().exists(), "a live process keeps its directory");
         drop(second);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn sweeps_empty_output_directories_of_dead_processes() {
+        let temp = tempfile::tempdir().unwrap();
+        let env: Env = [(
+            "TMPDIR".to_string(),
+            temp.path().to_string_lossy().into_owned(),
+        )]
+        .into_iter()
+        .collect();
+        let empty = temp.path().join(format!("{OUTPUT_PREFIX}4194305-a"));
+        let full = temp.path().join(format!("{OUTPUT_PREFIX}4194305-b"));
+        std::fs::create_dir(&empty).unwrap();
+        std::fs::create_dir(&full).unwrap();
+        std::fs::write(full.join("bootstrap"), "x").unwrap();
+        let out = create_output(&env).unwrap();
+        assert!(!empty.exists(), "a killed build's empty output directory");
+        assert!(full.exists(), "recent outputs may still be read");
+        let name = out
+            .path()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert!(name.starts_with(&format!("{OUTPUT_PREFIX}{}-", std::process::id())));
     }
 }

@@ -10,9 +10,11 @@ use crate::embedded_program::Helpers;
 use crate::entry::{self, Entry};
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::eviction;
 use crate::fingerprint::Fingerprint;
 use crate::git_credentials;
 use crate::gomod::{search_boundary, Layout, ModFile};
+use crate::housekeeping::Housekeeping;
 use crate::log::Log;
 use crate::options::BuildOptions;
 use crate::scratch;
@@ -137,6 +139,7 @@ impl<'a> Session<'a> {
         }
         let target = purpose.target(options);
         let cache = cache_dir::builder_cache_dir(&toolchain.env, work_path);
+        keep_in_bounds(&cache, &toolchain.env);
         let module = layout
             .go_mod()
             .and_then(|m| std::fs::read_to_string(m).ok())
@@ -224,6 +227,17 @@ pub fn locate(options: &BuildOptions, env: &Env) -> Result<(Mode, Entry, Layout)
     };
     let layout = Layout::detect(work_path, &repo_root, &entry.dir, go_mod_stop, env)?;
     Ok((mode, entry, layout))
+}
+
+/// Starts the hourly housekeeping of the builder's cache beside the build
+/// (it touches nothing a build uses; see [`housekeeping`]).
+fn keep_in_bounds(cache: &Path, env: &Env) {
+    let keeper = Housekeeping {
+        cache: cache.to_path_buf(),
+        sdk_root: toolchain::global_cache_root(env),
+        budget: eviction::budget(env),
+    };
+    tokio::task::spawn_blocking(move || keeper.run_if_due(std::time::SystemTime::now()));
 }
 
 /// The reference builder's advice when `GO111MODULE` is set by hand.

@@ -82,9 +82,19 @@ impl Kept {
     }
 
     /// Whether the kept program of `entrypoint` was built from `key`.
+    /// A match counts as a use: the key's time is refreshed, so eviction
+    /// keeps the programs builds reuse.
     pub fn matches(&self, entrypoint: &str, key: &str) -> bool {
-        self.program(entrypoint).is_file()
-            && std::fs::read_to_string(self.sidecar(entrypoint, "key")).is_ok_and(|k| k == key)
+        let key_file = self.sidecar(entrypoint, "key");
+        let found = self.program(entrypoint).is_file()
+            && std::fs::read_to_string(&key_file).is_ok_and(|k| k == key);
+        if found {
+            let _ = std::fs::File::options()
+                .write(true)
+                .open(&key_file)
+                .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+        }
+        found
     }
 
     /// Records that the program of `entrypoint` was built from `key`.

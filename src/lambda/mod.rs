@@ -85,10 +85,7 @@ pub async fn build(options: &BuildOptions, log: Log) -> Result<BuildOutput> {
 /// successful build `keep()`s it, since the CLI reads the files afterwards
 /// (like the reference builder's output).
 fn output_dir(env: &Env) -> Result<tempfile::TempDir> {
-    tempfile::Builder::new()
-        .prefix("go-builder-out-")
-        .tempdir_in(env.temp_dir())
-        .map_err(|e| Error::io("create the output directory", e))
+    crate::scratch::create_output(env)
 }
 
 /// Where `go build` writes `name` in the session's slot, locked for this
