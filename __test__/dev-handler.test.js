@@ -3,7 +3,7 @@
 // startDevServer() in handler mode: real Go builds of the fixtures in
 // __test__/fixtures/dev (temp copies), real HTTP requests to 127.0.0.1:<port>.
 
-const { describe, it, after } = require('node:test');
+const { describe, it } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -13,10 +13,7 @@ const h = require('./helpers');
 
 const linuxOnly = process.platform !== 'linux' && 'needs /proc and fd 3 tricks (Linux)';
 
-after(() => {
-  h.killDevProcesses();
-  h.removeTempDirs();
-});
+h.cleanUpDevTests();
 
 // One builder cache for this file: every test works on its own copy of a
 // fixture, so each gets its own cache slot (keyed by work path + entrypoint).

@@ -8,7 +8,7 @@
 // start finds the rebuilt binary ready; stopping leaves nothing behind, and
 // a dev server dies with its host.
 
-const { describe, it, before, after } = require('node:test');
+const { describe, it, before } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -18,14 +18,8 @@ const h = require('./helpers');
 
 const linuxOnly = process.platform !== 'linux' && 'inspects processes through /proc (Linux)';
 
-let builder;
-before(() => {
-  builder = h.loadBuilder();
-});
-after(() => {
-  h.killDevProcesses();
-  h.removeTempDirs();
-});
+before(() => h.loadBuilder());
+h.cleanUpDevTests();
 
 /** A server that answers with everything a request rule can change. */
 const ECHO_SERVER = [

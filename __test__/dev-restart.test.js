@@ -10,17 +10,14 @@
 // (path = fingerprint, inode, mtime). The steps of each describe() run in
 // order on one temp copy of a fixture.
 
-const { describe, it, before, after } = require('node:test');
+const { describe, it, before } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 
 const h = require('./helpers');
 
-after(() => {
-  h.killDevProcesses();
-  h.removeTempDirs();
-});
+h.cleanUpDevTests();
 
 /**
  * One restart, as the CLI does it: start, request, kill. Checks the tree is

@@ -18,10 +18,7 @@ const h = require('./helpers');
 const linuxOnly = process.platform !== 'linux' && 'inspects process groups through /proc (Linux)';
 const config = { framework: 'go' };
 
-after(() => {
-  h.killDevProcesses();
-  h.removeTempDirs();
-});
+h.cleanUpDevTests();
 
 let cacheDir;
 before(() => {

@@ -8,7 +8,7 @@
 // a handler writes its first event, flushes, then waits for a file the test
 // creates only after it has received that event.
 
-const { describe, it, before, after } = require('node:test');
+const { describe, it, before } = require('node:test');
 const assert = require('node:assert/strict');
 const crypto = require('node:crypto');
 const fs = require('node:fs');
@@ -17,14 +17,8 @@ const path = require('node:path');
 
 const h = require('./helpers');
 
-let builder;
-before(() => {
-  builder = h.loadBuilder();
-});
-after(() => {
-  h.killDevProcesses();
-  h.removeTempDirs();
-});
+before(() => h.loadBuilder());
+h.cleanUpDevTests();
 
 /** Waits for the file named by the env var `name` (or the request to end). */
 const WAIT_FOR_SIGNAL = (name) => [
@@ -182,12 +176,20 @@ async function build(entrypoint, config = {}) {
   return h.buildOk(ws, { entrypoint, config, env: { GO_BUILDER_CACHE_DIR: path.join(ws.base, 'cache') } });
 }
 
-/** Starts the built function behind a test platform; `signal` is the file the handler waits for. */
-async function serve(lambda, env = {}) {
+/**
+ * Starts the built function behind a test platform, runs
+ * `fn({ platform, signal })` (`signal`: the file the handler waits for) and
+ * closes the platform, whatever `fn` did.
+ */
+async function withPlatform(lambda, env, fn) {
   const dir = await h.materializeLambda(lambda);
   const signal = path.join(h.tempDir('signal'), 'go');
   const platform = await h.startPlatform({ dir, env: { SIGNAL_FILE: signal, ...env } });
-  return { platform, signal };
+  try {
+    return await fn({ platform, signal });
+  } finally {
+    await platform.close();
+  }
 }
 
 /** A streaming GET: resolves `until(text)` as soon as the body so far satisfies it. */
@@ -253,8 +255,7 @@ describe('handlers that stream', () => {
     const lambda = await build('api/sse.go', { functions: { 'api/sse.go': { memory: 512, maxDuration: 30, regions: ['iad1'] } } });
     // Per-function options apply as for any other function.
     h.assertExecutableLambda(lambda, ws, { options: { memory: 512, maxDuration: 30, regions: ['iad1'] } });
-    const { platform, signal } = await serve(lambda);
-    try {
+    await withPlatform(lambda, {}, async ({ platform, signal }) => {
       const s = streamingGet(platform.port, '/api/sse', { headers: h.invocationHeaders(h.invocationIds(1)) });
       const res = await s.response;
       assert.equal(res.headers['content-type'], 'text/event-stream', 'headers go out with the first flush');
@@ -264,32 +265,26 @@ describe('handlers that stream', () => {
       await s.until(() => s.ended(), 'the end of the stream');
       assert.equal(s.text(), 'data: first\n\ndata: second\n\n');
       await platform.waitFor('end', 10000, h.isEndFor(h.invocationIds(1)));
-    } finally {
-      await platform.close();
-    }
+    });
   });
 
   it('http.NewResponseController(w).Flush() in a package the handler imports', async () => {
     const lambda = await build('api/controller/index.go');
     assert.equal(lambda.runtime, 'executable');
-    const { platform, signal } = await serve(lambda);
-    try {
+    await withPlatform(lambda, {}, async ({ platform, signal }) => {
       const s = streamingGet(platform.port, '/api/controller');
       await s.until((t) => t.includes('chunk-1|'), 'the first chunk');
       assert.equal(s.text(), 'chunk-1|');
       fs.writeFileSync(signal, 'go');
       await s.until(() => s.ended(), 'the end');
       assert.equal(s.text(), 'chunk-1|chunk-2|');
-    } finally {
-      await platform.close();
-    }
+    });
   });
 
   it('a client that goes away cancels the request context', async () => {
     const lambda = await build('api/cancel/index.go');
     const cancelFile = path.join(h.tempDir('cancel'), 'err');
-    const { platform } = await serve(lambda, { CANCEL_FILE: cancelFile });
-    try {
+    await withPlatform(lambda, { CANCEL_FILE: cancelFile }, async ({ platform }) => {
       const s = streamingGet(platform.port, '/api/cancel');
       await s.until((t) => t.includes('waiting'), 'the first event');
       s.req.destroy();
@@ -298,39 +293,31 @@ describe('handlers that stream', () => {
         describe: () => 'for the handler to see its context end',
       });
       assert.equal(fs.readFileSync(cancelFile, 'utf8'), 'context canceled');
-    } finally {
-      await platform.close();
-    }
+    });
   });
 
   it('a panic after the first flush ends the stream; the function keeps serving', async () => {
     const lambda = await build('api/boom/index.go');
-    const { platform } = await serve(lambda);
-    try {
+    await withPlatform(lambda, {}, async ({ platform }) => {
       const s = streamingGet(platform.port, '/api/boom?panic=1');
       await s.until(() => s.ended(), 'the stream to end');
       assert.equal(s.text(), 'before the panic|');
       const next = await h.get(platform.port, '/api/boom');
       assert.equal(next.body, 'before the panic|no panic');
       assert.match(platform.output(), /boom after the first flush/, 'the panic is logged');
-    } finally {
-      await platform.close();
-    }
+    });
   });
 
   it('the request body reaches the handler as it is sent, not buffered', async () => {
     const lambda = await build('api/echo/index.go');
-    const { platform } = await serve(lambda);
-    try {
+    await withPlatform(lambda, {}, async ({ platform }) => {
       const s = streamingGet(platform.port, '/api/echo', { method: 'POST', body: true, headers: { 'transfer-encoding': 'chunked' } });
       s.req.write('part-one;');
       await s.until((t) => t.includes('part-one;'), 'the first part echoed before the body ends');
       s.req.end('part-two');
       await s.until(() => s.ended(), 'the end');
       assert.equal(s.text(), 'part-one;part-two');
-    } finally {
-      await platform.close();
-    }
+    });
   });
 
   it('a handler that does not stream stays on the provided runtime with go-bridge', async () => {
@@ -352,12 +339,9 @@ describe('handlers that stream', () => {
     const on = await build('api/plain/index.go', { functions: { 'api/plain/**': { supportsResponseStreaming: true } } });
     assert.equal(on.runtime, 'executable');
     assert.equal(on.supportsResponseStreaming, true);
-    const { platform } = await serve(on);
-    try {
+    await withPlatform(on, {}, async ({ platform }) => {
       assert.equal((await h.get(platform.port, '/api/plain')).body, 'plain answer');
-    } finally {
-      await platform.close();
-    }
+    });
   });
 
   it('the dev server streams too', async () => {

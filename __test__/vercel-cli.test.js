@@ -41,23 +41,21 @@ before(() => {
 after(removeTempDirs)
 
 // Answers with the method, path and raw query it received.
-const STANDALONE_SERVER = [
-  'package main',
-  '',
-  'import (',
-  '\t"fmt"',
-  '\t"net/http"',
-  '\t"os"',
-  ')',
-  '',
-  'func main() {',
-  '\thttp.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {',
-  '\t\tfmt.Fprintf(w, "standalone %s %s %s", r.Method, r.URL.Path, r.URL.RawQuery)',
-  '\t})',
-  '\thttp.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), nil)',
-  '}',
-  '',
-].join('\n')
+const STANDALONE_SERVER = `package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+)
+
+func main() {
+	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "standalone %s %s %s", r.Method, r.URL.Path, r.URL.RawQuery)
+	})
+	http.ListenAndServe("127.0.0.1:"+os.Getenv("PORT"), nil)
+}
+`
 
 /**
  * `vercel build` (offline, with the packed builder) of a project made of

@@ -91,7 +91,7 @@ async fn verified_prebuilt(
         .to_string();
     let path = helpers.prebuilt?.join(&name);
     let file = path.clone();
-    let actual = tokio::task::spawn_blocking(move || sha256_of(&file))
+    let actual = tokio::task::spawn_blocking(move || crate::fingerprint::file_sha256(&file))
         .await
         .ok()?
         .ok()?;
@@ -114,17 +114,6 @@ fn prebuilt_name(program: &Program, target: &Target) -> String {
         target.goarch,
         target.exe_suffix()
     )
-}
-
-fn sha256_of(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher)?;
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
 }
 
 /// Returns the compiled program, compiling it first when it is not cached.

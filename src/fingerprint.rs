@@ -165,7 +165,8 @@ fn sorted_children(dir: &Path) -> Vec<(String, PathBuf)> {
     children
 }
 
-fn file_sha256(path: &Path) -> std::io::Result<String> {
+/// The SHA-256 of a file's contents, in hex.
+pub fn file_sha256(path: &Path) -> std::io::Result<String> {
     let mut file = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
     std::io::copy(&mut file, &mut hasher)?;

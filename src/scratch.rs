@@ -90,16 +90,22 @@ fn process_exists(_pid: u32) -> bool {
 mod tests {
     use super::*;
 
-    #[cfg(unix)]
-    #[test]
-    fn sweeps_directories_of_dead_processes_only() {
+    /// A temp dir and an environment whose TMPDIR it is.
+    fn temp_env() -> (tempfile::TempDir, Env) {
         let temp = tempfile::tempdir().unwrap();
-        let env: Env = [(
+        let env = [(
             "TMPDIR".to_string(),
             temp.path().to_string_lossy().into_owned(),
         )]
         .into_iter()
         .collect();
+        (temp, env)
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn sweeps_directories_of_dead_processes_only() {
+        let (temp, env) = temp_env();
         // A pid that cannot exist (above the largest pid_max Linux allows).
         let dead = temp.path().join(format!("{PREFIX}4194305-abc"));
         std::fs::create_dir(&dead).unwrap();
@@ -116,13 +122,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn sweeps_empty_output_directories_of_dead_processes() {
-        let temp = tempfile::tempdir().unwrap();
-        let env: Env = [(
-            "TMPDIR".to_string(),
-            temp.path().to_string_lossy().into_owned(),
-        )]
-        .into_iter()
-        .collect();
+        let (temp, env) = temp_env();
         let empty = temp.path().join(format!("{OUTPUT_PREFIX}4194305-a"));
         let full = temp.path().join(format!("{OUTPUT_PREFIX}4194305-b"));
         std::fs::create_dir(&empty).unwrap();

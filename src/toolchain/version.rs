@@ -730,211 +730,44 @@ mod tests {
     /// wanted, whether a download may provide it, and what it downloads.
     #[test]
     fn selection_rules() {
-        struct Row {
-            rule: &'static str,
-            go_mod: Option<&'static str>,
-            go_work: Option<&'static str>,
-            env: &'static [(&'static str, &'static str)],
-            want: Want,
-            may_download: bool,
-            downloads: &'static str,
-        }
-        let rows = [
-            Row {
-                rule: "nothing pinned: newest installed, else the table's newest",
-                go_mod: None,
-                go_work: None,
-                env: &[],
-                want: Want::Any,
-                may_download: true,
-                downloads: "1.27.1",
-            },
-            Row {
-                rule: "go X.Y: the line, table patch",
-                go_mod: Some("go 1.26"),
-                go_work: None,
-                env: &[],
-                want: line("1.26"),
-                may_download: true,
-                downloads: "1.26.8",
-            },
-            Row {
-                rule: "go X.Y.Z: the line from Z, table patch when newer",
-                go_mod: Some("go 1.26.1"),
-                go_work: None,
-                env: &[],
-                want: line("1.26.1"),
-                may_download: true,
-                downloads: "1.26.8",
-            },
-            Row {
-                rule: "go X.Y.Z newer than the table: that release",
-                go_mod: Some("go 1.26.9"),
-                go_work: None,
-                env: &[],
-                want: line("1.26.9"),
-                may_download: true,
-                downloads: "1.26.9",
-            },
-            Row {
-                rule: "go line newer than the table: X.Y.0",
-                go_mod: Some("go 1.31"),
-                go_work: None,
-                env: &[],
-                want: line("1.31"),
-                may_download: true,
-                downloads: "1.31.0",
-            },
-            Row {
-                rule: "pre-release go line: exact",
-                go_mod: Some("go 1.27rc1"),
-                go_work: None,
-                env: &[],
-                want: exact("go1.27rc1"),
-                may_download: true,
-                downloads: "1.27rc1",
-            },
-            Row {
-                rule: "toolchain line: exact",
-                go_mod: Some(
-                    "go 1.25
-toolchain go1.26.2",
-                ),
-                go_work: None,
-                env: &[],
-                want: exact("1.26.2"),
-                may_download: true,
-                downloads: "1.26.2",
-            },
-            Row {
-                rule: "toolchain older than go line: the go line",
-                go_mod: Some(
-                    "go 1.26
-toolchain go1.25.1",
-                ),
-                go_work: None,
-                env: &[],
-                want: line("1.26"),
-                may_download: true,
-                downloads: "1.26.8",
-            },
-            Row {
-                rule: "go.work wins over go.mod",
-                go_mod: Some("go 1.25"),
-                go_work: Some(
-                    "go 1.26.3
-use .",
-                ),
-                env: &[],
-                want: line("1.26.3"),
-                may_download: true,
-                downloads: "1.26.8",
-            },
-            Row {
-                rule: "GOWORK=off: go.mod only",
-                go_mod: Some("go 1.25"),
-                go_work: Some("go 1.26"),
-                env: &[("GOWORK", "off")],
-                want: line("1.25"),
-                may_download: true,
-                downloads: "1.25.8",
-            },
-            Row {
-                rule: "GOTOOLCHAIN=local: the Go on PATH, no download",
-                go_mod: Some("go 1.27"),
-                go_work: None,
-                env: &[("GOTOOLCHAIN", "local")],
-                want: Want::Local,
-                may_download: false,
-                downloads: "1.27.1",
-            },
-            Row {
-                rule: "GOTOOLCHAIN=auto: the files",
-                go_mod: Some("go 1.25"),
-                go_work: None,
-                env: &[("GOTOOLCHAIN", "auto")],
-                want: line("1.25"),
-                may_download: true,
-                downloads: "1.25.8",
-            },
-            Row {
-                rule: "GOTOOLCHAIN=path: the files, no download",
-                go_mod: Some("go 1.25"),
-                go_work: None,
-                env: &[("GOTOOLCHAIN", "path")],
-                want: line("1.25"),
-                may_download: false,
-                downloads: "1.25.8",
-            },
-            Row {
-                rule: "GOTOOLCHAIN=goX.Y.Z: exact, files ignored",
-                go_mod: Some("toolchain go1.25.2"),
-                go_work: None,
-                env: &[("GOTOOLCHAIN", "go1.24.3")],
-                want: exact("1.24.3"),
-                may_download: true,
-                downloads: "1.24.3",
-            },
-            Row {
-                rule: "+auto floor below the files: the files",
-                go_mod: Some("go 1.26"),
-                go_work: None,
-                env: &[("GOTOOLCHAIN", "go1.25.1+auto")],
-                want: line("1.26"),
-                may_download: true,
-                downloads: "1.26.8",
-            },
-            Row {
-                rule: "+auto floor above a go line: the floor's line",
-                go_mod: Some("go 1.25"),
-                go_work: None,
-                env: &[("GOTOOLCHAIN", "go1.26.3+auto")],
-                want: line("1.26.3"),
-                may_download: true,
-                downloads: "1.26.8",
-            },
-            Row {
-                rule: "+auto floor above a toolchain line: the floor",
-                go_mod: Some("toolchain go1.25.2"),
-                go_work: None,
-                env: &[("GOTOOLCHAIN", "go1.26.3+auto")],
-                want: exact("1.26.3"),
-                may_download: true,
-                downloads: "1.26.3",
-            },
-            Row {
-                rule: "+auto floor, nothing pinned: newest at or above it",
-                go_mod: None,
-                go_work: None,
-                env: &[("GOTOOLCHAIN", "go1.28.1+auto")],
-                want: Want::AtLeast(GoVersion::release(1, 28, 1)),
-                may_download: true,
-                downloads: "1.28.1",
-            },
-            Row {
-                rule: "+path floor: raised, no download",
-                go_mod: Some("go 1.25"),
-                go_work: None,
-                env: &[("GOTOOLCHAIN", "go1.26.0+path")],
-                want: line("1.26.0"),
-                may_download: false,
-                downloads: "1.26.8",
-            },
-            Row {
-                rule: "unreadable GOTOOLCHAIN: the files, with a warning",
-                go_mod: Some("go 1.25"),
-                go_work: None,
-                env: &[("GOTOOLCHAIN", "newest")],
-                want: line("1.25"),
-                may_download: true,
-                downloads: "1.25.8",
-            },
+        type Row = (
+            &'static str,
+            Option<&'static str>,
+            Option<&'static str>,
+            &'static [(&'static str, &'static str)],
+            Want,
+            bool,
+            &'static str,
+        );
+        let at_least = |v| Want::AtLeast(GoVersion::parse_release(v).unwrap());
+        #[rustfmt::skip]
+        let rows: Vec<Row> = vec![
+            ("nothing pinned: newest installed, else the table's newest", None, None, &[], Want::Any, true, "1.27.1"),
+            ("go X.Y: the line, table patch", Some("go 1.26"), None, &[], line("1.26"), true, "1.26.8"),
+            ("go X.Y.Z: the line from Z, table patch when newer", Some("go 1.26.1"), None, &[], line("1.26.1"), true, "1.26.8"),
+            ("go X.Y.Z newer than the table: that release", Some("go 1.26.9"), None, &[], line("1.26.9"), true, "1.26.9"),
+            ("go line newer than the table: X.Y.0", Some("go 1.31"), None, &[], line("1.31"), true, "1.31.0"),
+            ("pre-release go line: exact", Some("go 1.27rc1"), None, &[], exact("go1.27rc1"), true, "1.27rc1"),
+            ("toolchain line: exact", Some("go 1.25\ntoolchain go1.26.2"), None, &[], exact("1.26.2"), true, "1.26.2"),
+            ("toolchain older than go line: the go line", Some("go 1.26\ntoolchain go1.25.1"), None, &[], line("1.26"), true, "1.26.8"),
+            ("go.work wins over go.mod", Some("go 1.25"), Some("go 1.26.3\nuse ."), &[], line("1.26.3"), true, "1.26.8"),
+            ("GOWORK=off: go.mod only", Some("go 1.25"), Some("go 1.26"), &[("GOWORK", "off")], line("1.25"), true, "1.25.8"),
+            ("GOTOOLCHAIN=local: the Go on PATH, no download", Some("go 1.27"), None, &[("GOTOOLCHAIN", "local")], Want::Local, false, "1.27.1"),
+            ("GOTOOLCHAIN=auto: the files", Some("go 1.25"), None, &[("GOTOOLCHAIN", "auto")], line("1.25"), true, "1.25.8"),
+            ("GOTOOLCHAIN=path: the files, no download", Some("go 1.25"), None, &[("GOTOOLCHAIN", "path")], line("1.25"), false, "1.25.8"),
+            ("GOTOOLCHAIN=goX.Y.Z: exact, files ignored", Some("toolchain go1.25.2"), None, &[("GOTOOLCHAIN", "go1.24.3")], exact("1.24.3"), true, "1.24.3"),
+            ("+auto floor below the files: the files", Some("go 1.26"), None, &[("GOTOOLCHAIN", "go1.25.1+auto")], line("1.26"), true, "1.26.8"),
+            ("+auto floor above a go line: the floor's line", Some("go 1.25"), None, &[("GOTOOLCHAIN", "go1.26.3+auto")], line("1.26.3"), true, "1.26.8"),
+            ("+auto floor above a toolchain line: the floor", Some("toolchain go1.25.2"), None, &[("GOTOOLCHAIN", "go1.26.3+auto")], exact("1.26.3"), true, "1.26.3"),
+            ("+auto floor, nothing pinned: newest at or above it", None, None, &[("GOTOOLCHAIN", "go1.28.1+auto")], at_least("1.28.1"), true, "1.28.1"),
+            ("+path floor: raised, no download", Some("go 1.25"), None, &[("GOTOOLCHAIN", "go1.26.0+path")], line("1.26.0"), false, "1.26.8"),
+            ("unreadable GOTOOLCHAIN: the files, with a warning", Some("go 1.25"), None, &[("GOTOOLCHAIN", "newest")], line("1.25"), true, "1.25.8"),
         ];
-        for row in rows {
-            let r = select(row.go_mod, row.go_work, &env(row.env)).expect(row.rule);
-            assert_eq!(r.want, row.want, "{}", row.rule);
-            assert_eq!(r.may_download, row.may_download, "{}", row.rule);
-            assert_eq!(r.download_version().name(), row.downloads, "{}", row.rule);
+        for (rule, go_mod, go_work, vars, want, may_download, downloads) in rows {
+            let r = select(go_mod, go_work, &env(vars)).expect(rule);
+            assert_eq!(r.want, want, "{rule}");
+            assert_eq!(r.may_download, may_download, "{rule}");
+            assert_eq!(r.download_version().name(), downloads, "{rule}");
         }
         let odd = select(Some("go 1.25"), None, &env(&[("GOTOOLCHAIN", "newest")])).unwrap();
         assert!(odd.warnings[0].contains("Ignoring GOTOOLCHAIN=newest"));
