@@ -32,6 +32,7 @@ const toolchain = require('./lib/toolchain')
 const cli = require('./lib/vercel-cli')
 const { sampleTree } = require('./lib/proctree')
 const { ms } = require('./lib/stats')
+const { now, firstResponse } = require('./lib/timing')
 const machineInfo = require('./lib/machine')
 const report = require('./lib/report')
 
@@ -75,10 +76,6 @@ let BUILDERS
  * their targets name, to keep the default run near 15 minutes.
  */
 const COLD_BUILDERS = ['ours', 'ref22']
-
-function now() {
-  return Number(process.hrtime.bigint()) / 1e6
-}
 
 function log(line) {
   process.stderr.write(`${line}\n`)
@@ -465,24 +462,6 @@ async function rowCli(go) {
   await once('ref22', -1)
   const samples = await loop('vercel build', Object.keys(setups), reps(6), once)
   return { samples, cliVersion: cli.cliVersion() }
-}
-
-/** GETs `/` until a response arrives; resolves with its status. */
-function firstResponse(port, deadline) {
-  const http = require('http')
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/?name=bench', agent: false }, (res) => {
-        res.resume()
-        res.on('end', () => resolve(res.statusCode))
-      })
-      req.on('error', (err) => {
-        if (now() > deadline) return reject(new Error(`no HTTP response on port ${port}: ${err.message}`))
-        setTimeout(attempt, 5)
-      })
-    }
-    attempt()
-  })
 }
 
 /**

@@ -18,12 +18,8 @@
 
 const fs = require('fs')
 const path = require('path')
-const http = require('http')
 const crypto = require('crypto')
-
-function now() {
-  return Number(process.hrtime.bigint()) / 1e6
-}
+const { now, firstResponse } = require('./timing')
 
 /** What the CLI does with a `version: -1` builder's answer: unwrap `{ resultVersion, result }`. */
 function unwrap(builder, raw) {
@@ -125,23 +121,6 @@ async function buildJob(job) {
     cache = { ms, ...stashFiles(files, job.stash) }
   }
   return { totalMs, builds, cache }
-}
-
-/** GETs `/` until a response arrives; resolves with its status. */
-function firstResponse(port, deadline) {
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/?name=bench', agent: false }, (res) => {
-        res.resume()
-        res.on('end', () => resolve(res.statusCode))
-      })
-      req.on('error', (err) => {
-        if (now() > deadline) return reject(new Error(`no HTTP response on port ${port}: ${err.message}`))
-        setTimeout(attempt, 5)
-      })
-    }
-    attempt()
-  })
 }
 
 function alive(pid) {
