@@ -77,6 +77,10 @@ function timingRow({ id, scenario, name, result, samples, columns: wanted, targe
   return row
 }
 
+/** Column → participant for the rows that show every builder and the floor, or the builders only. */
+const EVERYONE = { ours: 'ours', ref22: 'ref22', ref3: 'ref3', floor: 'floor' }
+const BUILDERS_ONLY = { ours: 'ours', ref22: 'ref22', ref3: 'ref3' }
+
 function rows(results, ctx) {
   const out = []
   const { builders } = ctx
@@ -94,7 +98,7 @@ function rows(results, ctx) {
           name: 'one handler (`api/index.go`), warm caches: `build()`',
           result: fixed,
           samples,
-          columns: { ours: 'ours', ref22: 'ref22', ref3: 'ref3', floor: 'floor' },
+          columns: EVERYONE,
           targets: [
             { over: 'ref3', label: v3, limit: 0.5 },
             { over: 'floor', label: 'floor', limit: 1.15 },
@@ -112,7 +116,7 @@ function rows(results, ctx) {
         name: 'one handler, a new checkout path for every build, warm module and build caches',
         result: freshRow,
         samples: freshRow.samples,
-        columns: { ours: 'ours', ref22: 'ref22', ref3: 'ref3', floor: 'floor' },
+        columns: EVERYONE,
         targets: [{ over: 'ref22', label: v22, limit: 0.45 }],
       }),
     )
@@ -129,7 +133,7 @@ function rows(results, ctx) {
         name: 'second deploy: new checkout path, empty HOME, the first deploy\'s `prepareCache()` files restored',
         result: restored,
         samples,
-        columns: { ours: 'ours', ref22: 'ref22', ref3: 'ref3' },
+        columns: BUILDERS_ONLY,
         targets: [
           { over: 'ref22', label: v22, limit: 0.5 },
           { over: 'oursWarm', label: 'ours-warm', limit: 2, summary: stat(samples, 'ours-warm'), pairWith: 'ours-warm' },
@@ -146,7 +150,7 @@ function rows(results, ctx) {
         name: 'first deploy: Go installed, every cache empty, modules downloaded from the proxy',
         result: cold,
         samples: cold.samples || {},
-        columns: { ours: 'ours', ref22: 'ref22', ref3: 'ref3', floor: 'floor' },
+        columns: EVERYONE,
         targets: [
           { over: 'ref22', label: v22, limit: 0.9 },
           { over: 'floor', label: 'floor', limit: 1.1 },
@@ -158,28 +162,23 @@ function rows(results, ctx) {
   if (project) {
     const part = (variant) => (project[variant] && project[variant].samples) || {}
     const count = (project.warm && project.warm.count) || 20
-    out.push(
-      timingRow({
-        id: '5a',
-        scenario: 'fresh path',
-        name: `${count} handlers in one module, ${count} \`build()\` calls in one process, warm caches`,
-        result: project,
-        samples: part('warm'),
-        columns: { ours: 'ours', ref22: 'ref22', ref3: 'ref3' },
-        targets: [{ over: 'ref22', label: v22, limit: 0.4 }],
-      }),
-    )
-    out.push(
-      timingRow({
-        id: '5b',
-        scenario: 'fresh path, cold build cache',
-        name: `the same ${count} builds with an empty Go build cache and builder cache (modules in cache)`,
-        result: project,
-        samples: part('cold'),
-        columns: { ours: 'ours', ref22: 'ref22', ref3: 'ref3' },
-        targets: [{ over: 'ref22', label: v22, limit: 0.6 }],
-      }),
-    )
+    const variants = [
+      ['5a', 'warm', 'fresh path', `${count} handlers in one module, ${count} \`build()\` calls in one process, warm caches`, 0.4],
+      ['5b', 'cold', 'fresh path, cold build cache', `the same ${count} builds with an empty Go build cache and builder cache (modules in cache)`, 0.6],
+    ]
+    for (const [id, variant, scenario, name, limit] of variants) {
+      out.push(
+        timingRow({
+          id,
+          scenario,
+          name,
+          result: project,
+          samples: part(variant),
+          columns: BUILDERS_ONLY,
+          targets: [{ over: 'ref22', label: v22, limit }],
+        }),
+      )
+    }
     const peak = (who) => {
       const all = [...(part('warm')[who] || []), ...(part('cold')[who] || [])].map((s) => s.peakRss).filter((v) => v != null)
       return all.length ? Math.max(...all) : null
@@ -219,41 +218,20 @@ function rows(results, ctx) {
     )
   }
   const floorNote = `floor: \`go build ${ctx.floorFlags.map((f) => (f.includes(' ') ? `"${f}"` : f)).join(' ')} -o <new file>\` of the generated program`
-  if (fixed && fixed.samples && fixed.samples.floor) {
-    out.push(
-      timingRow({
-        id: '7a',
-        scenario: 'fixed path',
-        name: `${floorNote}, warm caches`,
-        result: fixed,
-        samples: fixed.samples,
-        columns: { floor: 'floor' },
-      }),
-    )
-  }
-  if (freshRow && freshRow.samples && freshRow.samples.floor) {
-    out.push(
-      timingRow({
-        id: '7b',
-        scenario: 'fresh path',
-        name: `${floorNote}, new checkout path every time, warm caches`,
-        result: freshRow,
-        samples: freshRow.samples,
-        columns: { floor: 'floor' },
-      }),
-    )
-  }
-  if (fixed && fixed.upToDate && fixed.upToDate.length) {
-    out.push(
-      timingRow({
-        id: '7c',
-        scenario: 'fixed path',
-        name: 'the same `go build` again right after 7a, its output present and up to date (Go skips the link)',
-        result: fixed,
-        samples: { floor: fixed.upToDate },
-        columns: { floor: 'floor' },
-      }),
-    )
+  // Row 7: the floor's own samples (taken in rows 1 and 2's loops), where there are any.
+  const floorRows = [
+    ['7a', 'fixed path', `${floorNote}, warm caches`, fixed, fixed && fixed.samples && fixed.samples.floor],
+    ['7b', 'fresh path', `${floorNote}, new checkout path every time, warm caches`, freshRow, freshRow && freshRow.samples && freshRow.samples.floor],
+    [
+      '7c',
+      'fixed path',
+      'the same `go build` again right after 7a, its output present and up to date (Go skips the link)',
+      fixed,
+      fixed && fixed.upToDate && fixed.upToDate.length ? fixed.upToDate : null,
+    ],
+  ]
+  for (const [id, scenario, name, result, floor] of floorRows) {
+    if (floor) out.push(timingRow({ id, scenario, name, result, samples: { floor }, columns: { floor: 'floor' } }))
   }
   const dev = results.dev
   if (dev) {
@@ -315,7 +293,7 @@ function rows(results, ctx) {
         name: 'standalone net/http server (`framework: "go"`), warm caches: `build()`',
         result: standalone,
         samples: standalone.samples || {},
-        columns: { ours: 'ours', ref22: 'ref22', ref3: 'ref3' },
+        columns: BUILDERS_ONLY,
       }),
     )
   }
