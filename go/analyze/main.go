@@ -180,17 +180,19 @@ type srcFile struct {
 	readErr error
 	read    bool
 
-	header     *ast.File // ImportsOnly|ParseComments
-	headerErr  error
-	headerDone bool
-
-	fset     *token.FileSet
-	full     *ast.File
-	fullErr  error
-	fullDone bool
+	header parse // ImportsOnly|ParseComments
+	full   parse // ParseComments
 
 	scanDone bool
 	hit      *streamHit
+}
+
+// parse is one parse of a file, done at most once.
+type parse struct {
+	done bool
+	fset *token.FileSet
+	file *ast.File
+	err  error
 }
 
 type streamHit struct {
@@ -281,7 +283,7 @@ func (a *analyzer) analyze(file string) fileResult {
 	res := &analysis{PackageName: f.Name.Name, RenameOffsets: []int{}, Siblings: []sibling{}}
 	if fn := findHandler(f); fn != nil {
 		res.FunctionName = fn.Name.Name
-		res.RenameOffsets = referencesTo(sf.fset, f, fn)
+		res.RenameOffsets = referencesTo(sf.full.fset, f, fn)
 	}
 	dir, name := filepath.Dir(abs), filepath.Base(abs)
 	res.Siblings = a.siblings(dir, name)
@@ -365,35 +367,31 @@ func (a *analyzer) source(abs string) ([]byte, error) {
 	return sf.src, sf.readErr
 }
 
+// parseOnce parses the file with mode into p the first time, and returns
+// that parse.
+func (a *analyzer) parseOnce(abs string, p *parse, mode parser.Mode) (*ast.File, error) {
+	if !p.done {
+		p.done = true
+		src, err := a.source(abs)
+		if err != nil {
+			p.err = err
+		} else {
+			p.fset = token.NewFileSet()
+			p.file, p.err = parser.ParseFile(p.fset, abs, src, mode)
+		}
+	}
+	return p.file, p.err
+}
+
 // headerParse parses the package clause, imports and the comments before
 // them.
 func (a *analyzer) headerParse(abs string) (*ast.File, error) {
-	sf := a.file(abs)
-	if !sf.headerDone {
-		sf.headerDone = true
-		src, err := a.source(abs)
-		if err != nil {
-			sf.headerErr = err
-		} else {
-			sf.header, sf.headerErr = parser.ParseFile(token.NewFileSet(), abs, src, parser.ImportsOnly|parser.ParseComments)
-		}
-	}
-	return sf.header, sf.headerErr
+	return a.parseOnce(abs, &a.file(abs).header, parser.ImportsOnly|parser.ParseComments)
 }
 
 // fullParse parses the whole file (with comments), once.
 func (a *analyzer) fullParse(abs string, sf *srcFile) (*ast.File, error) {
-	if !sf.fullDone {
-		sf.fullDone = true
-		src, err := a.source(abs)
-		if err != nil {
-			sf.fullErr = err
-		} else {
-			sf.fset = token.NewFileSet()
-			sf.full, sf.fullErr = parser.ParseFile(sf.fset, abs, src, parser.ParseComments)
-		}
-	}
-	return sf.full, sf.fullErr
+	return a.parseOnce(abs, &sf.full, parser.ParseComments)
 }
 
 // siblings reads only the package clause of every other non-test .go file in
@@ -694,7 +692,7 @@ func (a *analyzer) scan(abs string) (*streamHit, []string) {
 	}
 	if !sf.scanDone {
 		sf.scanDone = true
-		sf.hit = findStreaming(sf.fset, f)
+		sf.hit = findStreaming(sf.full.fset, f)
 	}
 	var imports []string
 	for _, imp := range f.Imports {
