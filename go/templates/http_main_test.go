@@ -51,18 +51,25 @@ func gate(name string) chan struct{} {
 }
 
 func open(name string) {
+	ch := gate(name)
 	mu.Lock()
 	defer mu.Unlock()
-	ch, ok := gates[name]
-	if !ok {
-		ch = make(chan struct{})
-		gates[name] = ch
-	}
 	select {
 	case <-ch:
 	default:
 		close(ch)
 	}
+}
+
+// secondEvent sends event 2 once /release opens the gate, unless the client
+// has gone first.
+func secondEvent(w http.ResponseWriter, r *http.Request, id string) {
+	select {
+	case <-gate("release-" + id):
+	case <-r.Context().Done():
+		return
+	}
+	fmt.Fprint(w, "data: 2\n\n")
 }
 
 func Handler(w http.ResponseWriter, r *http.Request) {
@@ -72,23 +79,13 @@ func Handler(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/event-stream")
 		fmt.Fprint(w, "data: 1\n\n")
 		w.(http.Flusher).Flush()
-		select {
-		case <-gate("release-" + id):
-		case <-r.Context().Done():
-			return
-		}
-		fmt.Fprint(w, "data: 2\n\n")
+		secondEvent(w, r, id)
 	case "/controller":
 		fmt.Fprint(w, "data: 1\n\n")
 		if err := http.NewResponseController(w).Flush(); err != nil {
 			fmt.Fprintf(w, "flush failed: %v\n", err)
 		}
-		select {
-		case <-gate("release-" + id):
-		case <-r.Context().Done():
-			return
-		}
-		fmt.Fprint(w, "data: 2\n\n")
+		secondEvent(w, r, id)
 	case "/release":
 		open("release-" + id)
 	case "/hold":
