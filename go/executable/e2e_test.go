@@ -31,7 +31,8 @@ import (
 // listens, anything else serves on $PORT. Each writes its pid to
 // <argv0>.pid first. Responses are "<name> <pid>", and each request is
 // logged on stdout as "<name> request <url>"; /?sleep=<duration> answers
-// late; /echo upgrades to a line echo.
+// late; /echo upgrades to a line echo (serveLineEcho, built in from
+// lineecho_test.go).
 const userServerSrc = `package main
 
 import (
@@ -65,21 +66,7 @@ func main() {
 		fmt.Fprintf(w, "%s %d", name, os.Getpid())
 	})
 	http.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
-		conn, rw, err := w.(http.Hijacker).Hijack()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
-		rw.Flush()
-		for {
-			line, err := rw.ReadString('\n')
-			if err != nil {
-				return
-			}
-			fmt.Fprintf(rw, "%s %s", name, line)
-			rw.Flush()
-		}
+		serveLineEcho(w, name+" ")
 	})
 	// No newline: the proxy's status lines must still start a line.
 	fmt.Printf("%s listening", name)
@@ -138,6 +125,13 @@ func buildBinaries(dir string) error {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(src, "main.go"), []byte(userServerSrc), 0o644); err != nil {
+		return err
+	}
+	echo, err := os.ReadFile("lineecho_test.go")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(src, "lineecho.go"), echo, 0o644); err != nil {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module userserver\n\ngo 1.21\n"), 0o644); err != nil {
@@ -647,18 +641,7 @@ func TestUpgradedConnectionKeepsTheOldServer(t *testing.T) {
 	a, b := server(t, "server-a"), server(t, "server-b")
 	p := startProxy(t, devEnv(a), true)
 	p.expect(t, "executable: listening on ")
-	conn, err := net.Dial("tcp", p.addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(60 * time.Second))
-	io.WriteString(conn, "GET /echo HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n")
-	br := bufio.NewReader(conn)
-	res, err := http.ReadResponse(br, nil)
-	if err != nil || res.StatusCode != 101 {
-		t.Fatalf("%v %v", res, err)
-	}
+	conn, br := dialUpgrade(t, p.addr, "/echo")
 	echo := func(word string) string {
 		t.Helper()
 		io.WriteString(conn, word+"\n")

@@ -51,21 +51,7 @@ func newUpstream(t *testing.T) *upstream {
 			<-u.release
 			io.WriteString(w, "chunk-2|")
 		case "/upgrade":
-			conn, rw, err := w.(http.Hijacker).Hijack()
-			if err != nil {
-				return
-			}
-			defer conn.Close()
-			rw.WriteString("HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n")
-			rw.Flush()
-			for {
-				line, err := rw.ReadString('\n')
-				if err != nil {
-					return
-				}
-				rw.WriteString("echo " + line)
-				rw.Flush()
-			}
+			serveLineEcho(w, "echo ")
 		default:
 			w.Header().Set("Content-Type", "application/json")
 			json.NewEncoder(w).Encode(s)
@@ -140,30 +126,44 @@ func serveRules(t *testing.T, up http.Handler, platform *ipc, prefix string) str
 	return strings.TrimPrefix(srv.URL, "http://")
 }
 
-// rawRequest sends the request line and headers exactly as written.
-func rawRequest(t *testing.T, addr, method, target string, headers ...string) (*http.Response, string) {
+// sendRaw connects to addr and sends the request line and header lines
+// exactly as written, then the blank line. The connection is closed when
+// the test ends, if not before.
+func sendRaw(t *testing.T, addr, method, target string, headers ...string) (net.Conn, *bufio.Reader) {
 	t.Helper()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(60 * time.Second))
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\n", method, target)
+	for _, h := range headers {
+		b.WriteString(h + "\r\n")
+	}
+	b.WriteString("\r\n")
+	io.WriteString(conn, b.String())
+	return conn, bufio.NewReader(conn)
+}
+
+// rawRequest sends the request line and headers exactly as written, plus
+// Host (unless given) and Connection: close.
+func rawRequest(t *testing.T, addr, method, target string, headers ...string) (*http.Response, string) {
+	t.Helper()
+	lines := append([]string{}, headers...)
 	hasHost := false
 	for _, h := range headers {
 		if strings.HasPrefix(strings.ToLower(h), "host:") {
 			hasHost = true
 		}
-		b.WriteString(h + "\r\n")
 	}
 	if !hasHost {
-		b.WriteString("Host: incoming.example\r\n")
+		lines = append(lines, "Host: incoming.example")
 	}
-	b.WriteString("Connection: close\r\n\r\n")
-	io.WriteString(conn, b.String())
-	res, err := http.ReadResponse(bufio.NewReader(conn), &http.Request{Method: method})
+	conn, br := sendRaw(t, addr, method, target, append(lines, "Connection: close")...)
+	defer conn.Close()
+	res, err := http.ReadResponse(br, &http.Request{Method: method})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,6 +172,19 @@ func rawRequest(t *testing.T, addr, method, target string, headers ...string) (*
 		t.Fatal(err)
 	}
 	return res, string(body)
+}
+
+// dialUpgrade connects to addr and asks for an echo upgrade of target, with
+// extra header lines; it fails the test unless the answer is 101. The
+// connection is closed when the test ends, if not before.
+func dialUpgrade(t *testing.T, addr, target string, headers ...string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, br := sendRaw(t, addr, "GET", target, append([]string{"Host: x", "Connection: Upgrade", "Upgrade: echo"}, headers...)...)
+	res, err := http.ReadResponse(br, nil)
+	if err != nil || res.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("%v %v", res, err)
+	}
+	return conn, br
 }
 
 func TestUpstreamPath(t *testing.T) {
@@ -327,18 +340,7 @@ func TestUpgradePassesThrough(t *testing.T) {
 	up := newUpstream(t)
 	platform, msgs := newPlatform(t)
 	addr := serveRules(t, newProxy(up.addr()), platform, routePrefix("/api", "1"))
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(30 * time.Second))
-	io.WriteString(conn, "GET /api/upgrade HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\nX-Vercel-Internal-Request-Id: ws\r\n\r\n")
-	br := bufio.NewReader(conn)
-	res, err := http.ReadResponse(br, nil)
-	if err != nil || res.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("%v %v", res, err)
-	}
+	conn, br := dialUpgrade(t, addr, "/api/upgrade", "X-Vercel-Internal-Request-Id: ws")
 	for _, word := range []string{"one", "two"} {
 		io.WriteString(conn, word+"\n")
 		if line, err := br.ReadString('\n'); err != nil || line != "echo "+word+"\n" {
