@@ -20,7 +20,12 @@ use toolchain_common::*;
 fn quiet(_: &str) {}
 
 async fn resolve_pinned(sandbox: &Sandbox, work: &Path, version: &str) -> Result<Resolved, Error> {
-    let request = select(Some(&format!("go {version}\n")), None, &sandbox.env).unwrap();
+    let request = select(
+        Some(&format!("toolchain go{version}\n")),
+        None,
+        &sandbox.env,
+    )
+    .unwrap();
     toolchain::resolve(&request_for(sandbox, work, request)).await
 }
 
@@ -128,7 +133,7 @@ async fn repeated_cuts_that_make_progress_still_complete() {
     let lines = sandbox.lines.clone();
     let progress = move |l: &str| lines.lock().unwrap().push(l.to_string());
     let work = sandbox.work("p");
-    let version = select(Some("go 1.22.3"), None, &sandbox.env).unwrap();
+    let version = select(Some("toolchain go1.22.3"), None, &sandbox.env).unwrap();
     let got = toolchain::resolve(&request(&sandbox, &work, version, &progress))
         .await
         .expect("resumes past more cuts than `attempts`, since each made progress");
@@ -170,7 +175,7 @@ async fn a_stalled_mirror_fails_after_two_short_stalls_and_is_named() {
     }
     let sandbox = Sandbox::new(&server, &[]);
     let work = sandbox.work("p");
-    let version = select(Some("go 1.22.3\n"), None, &sandbox.env).unwrap();
+    let version = select(Some("toolchain go1.22.3\n"), None, &sandbox.env).unwrap();
     let mut req = request_for(&sandbox, &work, version);
     req.download.read_timeout = Duration::from_millis(300);
     // The harness's own limit: a hang fails the test instead of blocking it.

@@ -89,8 +89,9 @@ async fn real_sdk_is_downloaded_verified_installed_and_builds_a_program() {
         );
     }
     let progress_lines = sandbox.progress_lines();
+    // Steps of 5% (the JS side draws a bar from them, or prints every 25%).
     assert!(
-        progress_lines.iter().filter(|l| l.contains('%')).count() <= 4,
+        progress_lines.iter().filter(|l| l.contains('%')).count() <= 20,
         "{progress_lines:?}"
     );
 

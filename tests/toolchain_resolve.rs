@@ -21,7 +21,7 @@ async fn pinned_version_is_downloaded_once_then_cached() {
     let sandbox = Sandbox::new(&server, &[]);
     let progress = collect_lines(&sandbox);
     let work = sandbox.work("project");
-    let version = select(Some("module x\n\ngo 1.22.3\n"), None, &sandbox.env).unwrap();
+    let version = select(Some("module x\n\ntoolchain go1.22.3\n"), None, &sandbox.env).unwrap();
 
     let first = toolchain::resolve(&request(&sandbox, &work, version.clone(), &progress))
         .await
@@ -101,7 +101,7 @@ async fn exact_pins_must_match_and_minor_lines_take_the_newest_installed() {
     };
 
     // PATH has 1.21.9, which an exact 1.21.5 pin does not accept.
-    let pinned = resolve("go 1.21.5").await;
+    let pinned = resolve("toolchain go1.21.5").await;
     assert_eq!(
         (pinned.source, pinned.toolchain.version.as_str()),
         (Source::Downloaded, "go1.21.5")
@@ -113,9 +113,13 @@ async fn exact_pins_must_match_and_minor_lines_take_the_newest_installed() {
         (Source::Path, "go1.21.9")
     );
     assert_eq!(minor.cache_root, None);
-    // An exact pin found on PATH is used from there.
+    // `go 1.21.9`: a 1.21 patch at or above .9, found on PATH.
     let on_path = resolve("go 1.21.9").await;
     assert_eq!(on_path.source, Source::Path);
+    // `go 1.21.6` is met by the newest installed 1.21 too (1.21.9), not by
+    // the cached 1.21.5 below it.
+    let above = resolve("go 1.21.6").await;
+    assert_eq!(above.toolchain.version, "go1.21.9");
     // Now the global cache gets 1.21.13, newer than PATH's.
     resolve("toolchain go1.21.13").await;
     let newest = resolve("go 1.21").await;
@@ -144,7 +148,7 @@ async fn minor_line_with_nothing_installed_downloads_the_table_release() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unpinned_projects_use_installed_go_in_lookup_order() {
+async fn unpinned_projects_use_the_newest_installed_go() {
     let server = TestServer::start();
     let tmp = tempfile::tempdir().unwrap();
     let path_go = fake_goroot(&tmp.path().join("system-go"), "1.20.4");
@@ -192,9 +196,9 @@ async fn unpinned_projects_use_installed_go_in_lookup_order() {
         .iter()
         .any(|n| n.contains("Unknown Go version")));
 
-    // Once the global cache holds an SDK, it comes before PATH.
+    // Once the global cache holds a newer SDK, it wins over PATH's.
     let other = sandbox.work("q");
-    let pinned = select(Some("go 1.23.4"), None, &sandbox.env).unwrap();
+    let pinned = select(Some("toolchain go1.23.4"), None, &sandbox.env).unwrap();
     toolchain::resolve(&request(&sandbox, &other, pinned, &progress))
         .await
         .unwrap();
@@ -206,7 +210,7 @@ async fn unpinned_projects_use_installed_go_in_lookup_order() {
         (from_global.source, from_global.toolchain.version.as_str()),
         (Source::GlobalCache, "go1.23.4")
     );
-    // And the local cache (linked to it) comes first of all.
+    // And the local cache (linked to it) comes first on a tie.
     let local = toolchain::resolve(&request(&sandbox, &fresh, unpinned, &progress))
         .await
         .unwrap();
@@ -216,7 +220,9 @@ async fn unpinned_projects_use_installed_go_in_lookup_order() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn go_work_wins_over_go_mod() {
     let server = TestServer::start();
-    publish_fake(&server, "1.23.2");
+    // go.work's `go 1.23.2` line downloads the table's 1.23 release; go.mod's
+    // 1.22.1 would have downloaded 1.22.12 (not served).
+    publish_fake(&server, "1.23.12");
     let sandbox = Sandbox::new(&server, &[]);
     let progress = collect_lines(&sandbox);
     let work = sandbox.work("p");
@@ -229,7 +235,7 @@ async fn go_work_wins_over_go_mod() {
     let got = toolchain::resolve(&request(&sandbox, &work, version, &progress))
         .await
         .unwrap();
-    assert_eq!(got.toolchain.version, "go1.23.2");
+    assert_eq!(got.toolchain.version, "go1.23.12");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -253,7 +259,7 @@ async fn incomplete_cache_folders_are_never_used() {
     // And a local cache copy without the marker.
     fake_goroot(&local_cache_dir(&work), "1.22.3");
 
-    let version = select(Some("go 1.22.3"), None, &sandbox.env).unwrap();
+    let version = select(Some("toolchain go1.22.3"), None, &sandbox.env).unwrap();
     let got = toolchain::resolve(&request(&sandbox, &work, version, &progress))
         .await
         .unwrap();
@@ -281,7 +287,7 @@ async fn keep_sdk_copies_a_linked_sdk_and_lists_it() {
         "no cache yet: empty, no error"
     );
 
-    let version = select(Some("go 1.22.3"), None, &sandbox.env).unwrap();
+    let version = select(Some("toolchain go1.22.3"), None, &sandbox.env).unwrap();
     let got = toolchain::resolve(&request(&sandbox, &work, version.clone(), &progress))
         .await
         .unwrap();
