@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"acme.dev/go-builder/go/internal/proctest"
 )
 
 // userServerSrc behaves by the name it was started as (the same binary is
@@ -84,30 +86,7 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "executable-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	err = buildBinaries(dir)
-	code := 1
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	} else {
-		code = m.Run()
-	}
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-func goBuild(dir, out string) error {
-	cmd := exec.Command("go", "build", "-o", out, ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local", "GOFLAGS=", "GOWORK=off", "CGO_ENABLED=0")
-	if output, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build in %s: %v\n%s", dir, err, output)
-	}
-	return nil
+	proctest.Main(m, "executable-e2e-", buildBinaries)
 }
 
 func buildBinaries(dir string) error {
@@ -117,7 +96,7 @@ func buildBinaries(dir string) error {
 	}
 	// The package as it is: main.go plus the platform's files.
 	executable = filepath.Join(binDir, "executable")
-	if err := goBuild(".", executable); err != nil {
+	if err := proctest.GoBuild(".", executable); err != nil {
 		return err
 	}
 	src := filepath.Join(dir, "user-src")
@@ -137,7 +116,7 @@ func buildBinaries(dir string) error {
 	if err := os.WriteFile(filepath.Join(src, "go.mod"), []byte("module userserver\n\ngo 1.21\n"), 0o644); err != nil {
 		return err
 	}
-	return goBuild(src, filepath.Join(binDir, "user-server"))
+	return proctest.GoBuild(src, filepath.Join(binDir, "user-server"))
 }
 
 // server returns a copy of the user server named name in a directory of
@@ -194,41 +173,14 @@ func waitGone(t *testing.T, pid int, limit time.Duration) {
 	}
 }
 
-func syncFreePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // proxy is a running executable.
 type proxy struct {
 	cmd    *exec.Cmd
 	addr   string
 	stdin  io.WriteCloser
 	status chan string // stdout lines that start with "executable: "
-	other  *lockedBuffer
-	stderr *lockedBuffer
+	other  *proctest.Buffer
+	stderr *proctest.Buffer
 	done   chan struct{} // closed once it exited
 	err    error         // its Wait result, after done
 }
@@ -237,12 +189,12 @@ type proxy struct {
 // and, when wait is set, waits until it accepts connections.
 func startProxy(t *testing.T, env []string, wait bool) *proxy {
 	t.Helper()
-	port := syncFreePort(t)
+	port := proctest.FreePort(t)
 	p := &proxy{
 		addr:   net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
 		status: make(chan string, 100),
-		other:  &lockedBuffer{},
-		stderr: &lockedBuffer{},
+		other:  &proctest.Buffer{},
+		stderr: &proctest.Buffer{},
 		done:   make(chan struct{}),
 	}
 	p.cmd = exec.Command(executable)

@@ -6,7 +6,6 @@ package templates
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,9 +17,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"acme.dev/go-builder/go/internal/proctest"
 )
 
 // testHandler is the user's package. Requests that must wait do so on gates
@@ -115,20 +115,10 @@ func Handler(w http.ResponseWriter, r *http.Request) {
 var binary string // the built server, set by TestMain
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "http-main-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary, err = build(dir)
-	code := 1
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	} else {
-		code = m.Run()
-	}
-	os.RemoveAll(dir)
-	os.Exit(code)
+	proctest.Main(m, "http-main-test-", func(dir string) (err error) {
+		binary, err = build(dir)
+		return err
+	})
 }
 
 // build renders http_main.go.tmpl as the builder does and compiles it.
@@ -157,41 +147,20 @@ func build(dir string) (string, error) {
 		}
 	}
 	out := filepath.Join(dir, "server")
-	cmd := exec.Command("go", "build", "-o", out, ".")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local", "GOFLAGS=", "GOWORK=off", "CGO_ENABLED=0")
-	if output, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build of the rendered template: %v\n%s", err, output)
+	if err := proctest.GoBuild(dir, out); err != nil {
+		return "", fmt.Errorf("the rendered template: %v", err)
 	}
 	return out, nil
 }
 
-// syncBuffer collects a process's output.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // start runs the server with extra environment and returns it with its
 // stderr. The process is killed when the test ends.
-func start(t *testing.T, env []string, extra []*os.File) (*exec.Cmd, *syncBuffer) {
+func start(t *testing.T, env []string, extra []*os.File) (*exec.Cmd, *proctest.Buffer) {
 	t.Helper()
 	cmd := exec.Command(binary)
 	cmd.Env = append(withoutPortVars(os.Environ()), env...)
 	cmd.ExtraFiles = extra
-	stderr := &syncBuffer{}
+	stderr := &proctest.Buffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -213,27 +182,17 @@ func withoutPortVars(env []string) []string {
 	return out
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // startWithPort runs the server in $PORT mode and waits until it accepts.
-func startWithPort(t *testing.T) (string, *exec.Cmd, *syncBuffer) {
+func startWithPort(t *testing.T) (string, *exec.Cmd, *proctest.Buffer) {
 	t.Helper()
-	port := freePort(t)
+	port := proctest.FreePort(t)
 	cmd, stderr := start(t, []string{"PORT=" + strconv.Itoa(port)}, nil)
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	waitAccepting(t, addr, stderr)
 	return addr, cmd, stderr
 }
 
-func waitAccepting(t *testing.T, addr string, stderr *syncBuffer) {
+func waitAccepting(t *testing.T, addr string, stderr *proctest.Buffer) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
