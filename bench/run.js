@@ -488,6 +488,9 @@ async function goRunRestart(dir, env) {
   }
 }
 
+/** Row 8: the pause between saving an edit and sending the next request. */
+const SAVE_PAUSE_MS = 1000
+
 /**
  * Row 8: `vercel dev`'s per-request cycle at a fixed checkout path, warm
  * caches: a handler edit, then startDevServer() → first HTTP 200 (8a); the
@@ -503,16 +506,21 @@ async function rowDev(go) {
     const env = warmEnv()
     try {
       if (w === 'gorun') {
+        await goRunRestart(dir, env)
         fs.appendFileSync(path.join(dir, 'api', 'index.go'), `\n// bench edit ${edit}\n`)
+        await new Promise((r) => setTimeout(r, SAVE_PAUSE_MS))
         const edited = await goRunRestart(dir, env)
         const unchanged = await goRunRestart(dir, env)
         return { ms: edited, unchanged }
       }
+      // A first request, then the save, the user's pause, the next request;
+      // then one more with nothing changed.
+      const steps = [{}, { edit, pauseMs: SAVE_PAUSE_MS }, {}]
       const r = await runWorker(
-        { type: 'dev', builder: BUILDERS[w].dir, workPath: dir, entrypoint: 'api/index.go', config: {}, steps: [{ edit }, {}] },
+        { type: 'dev', builder: BUILDERS[w].dir, workPath: dir, entrypoint: 'api/index.go', config: {}, steps },
         env,
       )
-      return { ms: r.steps[0].ms, unchanged: r.steps[1].ms }
+      return { ms: r.steps[1].ms, unchanged: r.steps[2].ms }
     } finally {
       discardEnv(env)
     }

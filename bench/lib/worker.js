@@ -11,7 +11,7 @@
 //             build() one after another, as `vercel build` does. `hash`: the
 //             SHA-256 of every Lambda file. `stash`: afterwards, prepareCache()
 //             and copy the files it returns (keys relative to workPath) there.
-//   dev       { builder, workPath, entrypoint, config, steps: [{ edit }] }
+//   dev       { builder, workPath, entrypoint, config, steps: [{ edit, pauseMs }] }
 //             startDevServer() until the first HTTP 200, then kill the pid.
 //   toolchain { root, exportName, options }
 //             the addon's toolchain install (see toolchain.js).
@@ -155,6 +155,8 @@ async function devJob(job) {
     if (step.edit) {
       fs.appendFileSync(path.join(job.workPath, job.entrypoint), `\n// bench edit ${step.edit}\n`)
     }
+    // The user's pause between saving and sending the request.
+    if (step.pauseMs) await new Promise((r) => setTimeout(r, step.pauseMs))
     const t = now()
     const server = await builder.startDevServer({
       entrypoint: job.entrypoint,
