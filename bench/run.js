@@ -40,7 +40,7 @@ const BENCH = __dirname
 const ROOT = path.join(BENCH, '..')
 const WORKER = path.join(BENCH, 'lib', 'worker.js')
 const HANDLER_MAIN = path.join(ROOT, 'go', 'templates', 'handler_main.go.tmpl')
-const DEV_MAIN = path.join(ROOT, 'go', 'templates', 'dev_main.go.tmpl')
+const DEV_MAIN = path.join(ROOT, 'go', 'templates', 'http_main.go.tmpl')
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((s) => s.trim())) : null
 const WORK = process.env.BENCH_WORK_DIR || path.join(os.tmpdir(), 'acme-go-builder-bench')
 const VERBOSE = process.env.BENCH_VERBOSE === '1'
