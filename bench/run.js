@@ -7,7 +7,7 @@
 // cold machine (a first deploy). Prints a table and writes bench/RESULTS.md.
 //
 // Environment:
-//   BENCH_ONLY        comma-separated rows to run (1…11; default all). Row 7
+//   BENCH_ONLY        comma-separated rows to run (1…12; default all). Row 7
 //                     (the go build floor) is measured inside rows 1 and 2,
 //                     row 9 reuses row 4's builds when row 4 runs.
 //   BENCH_REPS        repetitions for every row (default: per row, see REPS)
@@ -48,7 +48,7 @@ const LAMBDA_ENV = { GOOS: 'linux', GOARCH: 'amd64', CGO_ENABLED: '0', GOWORK: '
 const FLOOR_FLAGS = ['-trimpath', '-ldflags', '-s -w']
 
 /** Repetitions per row; BENCH_REPS overrides them all. */
-const DEFAULT_REPS = { 1: 5, 2: 5, 3: 2, 4: 3, '5a': 2, '5b': 2, 6: 2, 8: 5, 10: 5, 11: 2 }
+const DEFAULT_REPS = { 1: 5, 2: 5, 3: 2, 4: 3, '5a': 2, '5b': 2, 6: 2, 8: 5, 10: 5, 11: 2, 12: 2 }
 function reps(row) {
   const forced = parseInt(process.env.BENCH_REPS || '', 10)
   return forced > 0 ? forced : DEFAULT_REPS[row]
@@ -575,6 +575,40 @@ async function rowStandalone(go) {
   return { samples: await loop('standalone', Object.keys(BUILDERS), reps(10), once, { warmup: 1 }) }
 }
 
+/**
+ * Row 12: the standalone dev server (ours; the references have none that
+ * runs offline) under load across a save: 200 requests from 10 clients
+ * while main.go is edited, then the user's 1 s pause and a request until
+ * the new code answers.
+ */
+async function rowSwap(go) {
+  const once = async (w) => {
+    const dir = materialize('server', path.join(WORK, 'swap', w), go.version)
+    const env = warmEnv()
+    try {
+      const r = await runWorker(
+        {
+          type: 'swap',
+          builder: BUILDERS[w].dir,
+          workPath: dir,
+          entrypoint: 'main.go',
+          config: { framework: 'go' },
+          edit: { file: 'main.go', from: 'greet.For("server"', to: 'greet.For("server-v2"' },
+          requests: 200,
+          concurrency: 10,
+          paceMs: 50,
+          pauseMs: SAVE_PAUSE_MS,
+        },
+        env,
+      )
+      return { ms: r.ms, saveToNewCode: r.saveToNewCode, failures: r.failures.length, failureSamples: r.failures.slice(0, 3) }
+    } finally {
+      discardEnv(env)
+    }
+  }
+  return { samples: await loop('swap', ['ours'], reps(12), once, { warmup: 0 }) }
+}
+
 /** Flushes dirty pages (the previous install's 270 MB, its deletion) before a toolchain measurement. */
 function settle() {
   spawnSync('sync', [], { stdio: 'ignore' })
@@ -723,7 +757,7 @@ async function main() {
   // The floor runs in rows 1 and 2's loops whenever they run (row 7 shows it).
   const withFloor = (row) => [...(selected(row) ? builders : []), 'floor']
 
-  if ([1, 2, 3, 5, 6, 7, 8, 10].some(selected)) {
+  if ([1, 2, 3, 5, 6, 7, 8, 10, 12].some(selected)) {
     log('warm HOME: one untimed build by each builder and the floor')
     const t = now()
     await prime(go)
@@ -739,6 +773,7 @@ async function main() {
   await attempt('reproducible', [9], () => rowReproducible(go, results))
   await attempt('standalone', [10], () => rowStandalone(go))
   await attempt('toolchain', [11], () => rowToolchain(go))
+  await attempt('swap', [12], () => rowSwap(go))
 
   results.warmHome = warmHomeSizes()
   results.loads = LOADS

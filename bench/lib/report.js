@@ -297,6 +297,26 @@ function rows(results, ctx) {
       }),
     )
   }
+  const swap = results.swap
+  if (swap) {
+    const samples = (swap.samples && swap.samples.ours) || []
+    const failures = samples.reduce((n, x) => n + (x.failures || 0), 0)
+    const row = timingRow({
+      id: '12',
+      scenario: 'fixed path',
+      name: 'dev, standalone server: 200 requests at concurrency 10 across a save of main.go, then a 1 s pause → the new code answers (time after the pause; failed requests in the target cell)',
+      result: swap,
+      samples: { ours: samples },
+      columns: { ours: 'ours' },
+    })
+    if (!swap.error) {
+      const saveToNew = samples.map((x) => x.saveToNewCode).sort((a, b) => a - b)
+      const median = saveToNew.length ? saveToNew[Math.floor(saveToNew.length / 2)] : null
+      row.target = `${failures === 0 ? '✓' : '✗'} failed requests: ${failures} of ${samples.length * 200}` +
+        (median === null ? '' : `; save → new code ${ms(median)} (median)`)
+    }
+    out.push(row)
+  }
   const tc = results.toolchain
   if (tc) {
     const labels = { tmpfs: ['11a', 'to tmpfs'], disk: ['11b', 'to disk'] }
@@ -430,6 +450,7 @@ function explanation(ctx) {
     '- **8b — dev unchanged restart, fixed path, warm.** Right after 8a, the same again with nothing changed (for the floor: the same `go build` + start).',
     '- **9 — reproducibility, fresh paths, cold.** The SHA-256 of every file of ours\' Lambdas from two builds of the same fixture from different checkout paths with different empty HOMEs (row 4\'s builds when row 4 ran, else two fresh-container builds); yes only when every file matches.',
     `- **10 — standalone server, fixed path, warm.** \`build()\` of \`main.go\` with \`config: { framework: "go" }\` (a net/http server), same path every time, warm caches. Repetitions: ${reps(10)}.`,
+    `- **12 — dev swap under load, fixed path, warm.** Ours only (neither reference's dev server runs offline for a standalone server here). \`startDevServer()\` of the server fixture with \`framework: "go"\`; 10 clients send 200 GETs in all, each pausing 50 ms between requests; after the 20th answer main.go is saved with a new greeting; after the last of the 200 and at least 1 s after the save, GETs until the new greeting answers (that time is the cell). Every request that did not get a 200 counts as failed. Repetitions: ${reps(12)}.`,
     `- **11a/11b — Go SDK install, cold.** A loopback HTTP server serves this machine's own Go, packed once as \`go${go.version}.linux-amd64.tar.gz\` (+ \`.sha256\`) into bench/.cache. Ours: the binding's \`resolveGoToolchain\` (not part of the builder API) with no Go on PATH, an empty user cache, \`GOTOOLCHAIN=go${go.version}\` in the options it is given (the only way to ask it for a download) and \`GO_BUILDER_DOWNLOAD_BASE_URL\` pointing at that server: it downloads, checks the SHA-256, extracts and moves the SDK into place. Floor column: \`curl -s URL | tar -xz\` of the same archive (no checksum). @vercel/go cannot take part: it downloads from dl.google.com only. 11a extracts to tmpfs (/dev/shm), 11b to the work dir's disk, where write-back makes single runs vary a lot; \`sync\` runs before each install. Repetitions: ${reps(11)}.`,
   ]
 }

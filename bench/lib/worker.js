@@ -13,12 +13,15 @@
 //             and copy the files it returns (keys relative to workPath) there.
 //   dev       { builder, workPath, entrypoint, config, steps: [{ edit, pauseMs }] }
 //             startDevServer() until the first HTTP 200, then kill the pid.
+//   swap      { builder, workPath, entrypoint, config, edit, requests, concurrency, paceMs, pauseMs }
+//             a standalone dev server under load across a save (see swapJob).
 //   toolchain { root, exportName, options }
 //             the addon's toolchain install (see toolchain.js).
 
 const fs = require('fs')
 const path = require('path')
 const crypto = require('crypto')
+const http = require('http')
 const { now, firstResponse } = require('./timing')
 
 /** What the CLI does with a `version: -1` builder's answer: unwrap `{ resultVersion, result }`. */
@@ -186,7 +189,75 @@ async function toolchainJob(job) {
   return { ms, result: parsed }
 }
 
-const JOBS = { build: buildJob, dev: devJob, toolchain: toolchainJob }
+/** One GET: resolves { status, body } or { error }. */
+function get(port) {
+  return new Promise((resolve) => {
+    const req = http.get({ host: '127.0.0.1', port, path: '/?name=bench', agent: false }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (d) => (body += d))
+      res.on('end', () => resolve({ status: res.statusCode, body }))
+    })
+    req.on('error', (err) => resolve({ error: err.message }))
+    req.setTimeout(30000, () => req.destroy(new Error('timeout')))
+  })
+}
+
+/**
+ * A standalone dev server under load across a save: `requests` GETs from
+ * `concurrency` clients, each pausing `paceMs` between requests; once a
+ * tenth have answered, `edit.file` gets `edit.from` replaced by `edit.to`.
+ * Then, after `pauseMs` (the user's pause), requests until the new code
+ * answers. Counts every request that did not get a 200.
+ */
+async function swapJob(job) {
+  const builder = require(job.builder)
+  const server = await builder.startDevServer({
+    entrypoint: job.entrypoint,
+    workPath: job.workPath,
+    config: job.config || {},
+    meta: {},
+    files: {},
+    repoRootPath: job.workPath,
+  })
+  try {
+    if ((await firstResponse(server.port, now() + 60000)) !== 200) throw new Error('the dev server did not answer 200')
+    const file = path.join(job.workPath, job.edit.file)
+    let issued = 0
+    let answered = 0
+    let saved = null
+    const failures = []
+    const client = async () => {
+      while (issued < job.requests) {
+        issued++
+        const r = await get(server.port)
+        answered++
+        if (r.status !== 200) failures.push(r.error || `HTTP ${r.status}`)
+        if (saved === null && answered >= job.requests / 10) {
+          saved = now()
+          fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(job.edit.from, job.edit.to))
+        }
+        await new Promise((done) => setTimeout(done, job.paceMs))
+      }
+    }
+    await Promise.all(Array.from({ length: job.concurrency }, client))
+    const sinceSave = now() - saved
+    if (sinceSave < job.pauseMs) await new Promise((done) => setTimeout(done, job.pauseMs - sinceSave))
+    const asked = now()
+    for (;;) {
+      const r = await get(server.port)
+      if (r.status !== 200) failures.push(r.error || `HTTP ${r.status}`)
+      if (r.body && r.body.includes(job.edit.to)) break
+      if (now() - asked > 120000) throw new Error('the new code never answered')
+      await new Promise((done) => setTimeout(done, 10))
+    }
+    return { ms: now() - asked, saveToNewCode: now() - saved, requests: answered, failures }
+  } finally {
+    await kill(server.pid)
+  }
+}
+
+const JOBS = { build: buildJob, dev: devJob, swap: swapJob, toolchain: toolchainJob }
 
 process.once('message', (job) => {
   // The CLI runs in the project directory (@vercel/go's dev server even
