@@ -593,7 +593,7 @@ async function rowSwap(go) {
           workPath: dir,
           entrypoint: 'main.go',
           config: { framework: 'go' },
-          edit: { file: 'main.go', from: 'greet.For("server"', to: 'greet.For("server-v2"' },
+          edit: { file: 'main.go', from: 'greet.For("server"', to: 'greet.For("server-v2"', answer: '"handler":"server-v2"' },
           requests: 200,
           concurrency: 10,
           paceMs: 50,

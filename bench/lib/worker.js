@@ -207,8 +207,8 @@ function get(port) {
  * A standalone dev server under load across a save: `requests` GETs from
  * `concurrency` clients, each pausing `paceMs` between requests; once a
  * tenth have answered, `edit.file` gets `edit.from` replaced by `edit.to`.
- * Then, after `pauseMs` (the user's pause), requests until the new code
- * answers. Counts every request that did not get a 200.
+ * Then, after `pauseMs` (the user's pause), requests until a body holds
+ * `edit.answer` (the new code's). Counts every request that did not get a 200.
  */
 async function swapJob(job) {
   const builder = require(job.builder)
@@ -247,7 +247,7 @@ async function swapJob(job) {
     for (;;) {
       const r = await get(server.port)
       if (r.status !== 200) failures.push(r.error || `HTTP ${r.status}`)
-      if (r.body && r.body.includes(job.edit.to)) break
+      if (r.body && r.body.includes(job.edit.answer)) break
       if (now() - asked > 120000) throw new Error('the new code never answered')
       await new Promise((done) => setTimeout(done, 10))
     }
