@@ -129,9 +129,7 @@ mod tests {
     fn a_fifo_is_refused_at_once() {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("f.go");
-        let c = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).unwrap();
-        // SAFETY: mkfifo on a path we own.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        crate::test_support::mkfifo(&fifo);
         let err = locate(dir.path(), "f.go").unwrap_err();
         assert_eq!(err.code(), "GO_ENTRYPOINT_UNREADABLE");
         assert!(err.to_string().contains("not a regular file"), "{err}");

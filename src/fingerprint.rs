@@ -251,9 +251,7 @@ mod tests {
     fn contents_never_open_a_fifo() {
         let dir = tempfile::tempdir().unwrap();
         let fifo = dir.path().join("f.go");
-        let c = std::ffi::CString::new(fifo.to_string_lossy().as_bytes()).unwrap();
-        // SAFETY: mkfifo on a path we own.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        crate::test_support::mkfifo(&fifo);
         let mut f = Fingerprint::new();
         f.contents("module", dir.path());
         assert_eq!(f.finish().len(), 32);

@@ -36,3 +36,25 @@ pub mod server;
 pub mod session;
 pub mod target;
 pub mod toolchain;
+
+/// Helpers shared by the unit tests of several modules.
+#[cfg(test)]
+pub mod test_support {
+    use crate::env::Env;
+
+    /// An environment holding exactly `pairs`.
+    pub fn env(pairs: &[(&str, &str)]) -> Env {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    /// Makes a FIFO at `path` (a file whose read blocks until a writer comes).
+    #[cfg(unix)]
+    pub fn mkfifo(path: &std::path::Path) {
+        let c = std::ffi::CString::new(path.to_string_lossy().as_bytes()).unwrap();
+        // SAFETY: mkfifo on a path the test owns, from a valid C string.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    }
+}

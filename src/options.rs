@@ -1,6 +1,7 @@
 //! The options the Vercel CLI passes to `build()` / `startDevServer()`, as the
 //! JS layer serializes them. `config` and `meta` hold nulls and arbitrary
-//! keys, so everything is optional and unknown keys are ignored.
+//! keys, so everything is optional and unknown keys are ignored (a missing
+//! `Option` field is `None`: serde needs no `default` for those).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -15,11 +16,8 @@ use crate::error::{Error, Result};
 pub struct BuildOptions {
     pub entrypoint: String,
     pub work_path: PathBuf,
-    #[serde(default)]
     pub repo_root_path: Option<PathBuf>,
-    #[serde(default)]
     pub config: Option<Config>,
-    #[serde(default)]
     pub meta: Option<Meta>,
     /// Snapshot of `process.env` taken by the JS layer.
     #[serde(default)]
@@ -27,11 +25,9 @@ pub struct BuildOptions {
     /// The function's `architecture` (`x86_64` / `arm64`), which the JS
     /// layer takes from the matching `config.functions` entry with
     /// build-utils' own matching (one source of truth for every option).
-    #[serde(default)]
     pub architecture: Option<String>,
     /// The service this build belongs to, when the CLI builds a services
     /// project.
-    #[serde(default)]
     pub service: Option<Service>,
     /// The project's other handler entrypoints the CLI would route (from
     /// `files`), with their functions' architectures: what one pass may
@@ -40,15 +36,12 @@ pub struct BuildOptions {
     pub candidates: Vec<Candidate>,
     /// The directory of the prebuilt helper programs shipped with the
     /// package (set by the JS layer when it has one).
-    #[serde(default)]
     pub helpers_dir: Option<PathBuf>,
     /// The function config's `supportsResponseStreaming` (the JS layer
     /// reads it as the other builders do): `Some` overrides what the code
     /// says.
-    #[serde(default)]
     pub supports_response_streaming: Option<bool>,
     /// The Node running the builder (git's credential helper runs with it).
-    #[serde(default)]
     pub node_path: Option<PathBuf>,
 }
 
@@ -57,25 +50,19 @@ pub struct BuildOptions {
 #[serde(rename_all = "camelCase")]
 pub struct Candidate {
     pub entrypoint: String,
-    #[serde(default)]
     pub architecture: Option<String>,
     /// Its function config's `supportsResponseStreaming`, if set.
-    #[serde(default)]
     pub supports_response_streaming: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Config {
-    #[serde(default)]
     pub framework: Option<String>,
-    #[serde(default)]
     pub build_command: Option<String>,
     /// Set by the CLI when it chose the builder itself (no `builds` entry):
     /// the function is then written under the entrypoint without extension.
-    #[serde(default)]
     pub zero_config: Option<bool>,
-    #[serde(default)]
     pub project_settings: Option<ProjectSettings>,
 }
 
@@ -83,7 +70,6 @@ pub struct Config {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectSettings {
-    #[serde(default)]
     pub build_command: Option<String>,
 }
 
@@ -92,28 +78,21 @@ pub struct ProjectSettings {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Service {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default, rename = "type")]
+    #[serde(rename = "type")]
     pub kind: Option<String>,
-    #[serde(default)]
     pub route_prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Meta {
-    #[serde(default)]
     pub is_dev: Option<bool>,
-    #[serde(default)]
     pub env: Option<BTreeMap<String, Option<String>>>,
-    #[serde(default)]
     pub build_env: Option<BTreeMap<String, Option<String>>>,
     /// Port for a standalone dev server (`vercel dev` may choose one).
-    #[serde(default)]
     pub port: Option<u16>,
     /// Rebuild on save: the JS layer asks for it once per dev server.
-    #[serde(default)]
     pub watch: Option<bool>,
 }
 

@@ -93,12 +93,7 @@ mod tests {
     /// A temp dir and an environment whose TMPDIR it is.
     fn temp_env() -> (tempfile::TempDir, Env) {
         let temp = tempfile::tempdir().unwrap();
-        let env = [(
-            "TMPDIR".to_string(),
-            temp.path().to_string_lossy().into_owned(),
-        )]
-        .into_iter()
-        .collect();
+        let env = crate::test_support::env(&[("TMPDIR", &temp.path().to_string_lossy())]);
         (temp, env)
     }
 

@@ -292,11 +292,7 @@ mod tests {
 
     #[test]
     fn build_flags_default_and_override() {
-        let with = |v: &str| -> Env {
-            [("GO_BUILD_FLAGS".to_string(), v.to_string())]
-                .into_iter()
-                .collect()
-        };
+        let with = |v: &str| crate::test_support::env(&[("GO_BUILD_FLAGS", v)]);
         let flags = split_flags;
         assert_eq!(
             flags(&Env::default(), &["-ldflags", "-s -w"]).unwrap(),

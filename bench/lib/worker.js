@@ -91,14 +91,37 @@ function stashFiles(files, dest) {
   return { count, bytes }
 }
 
+/** Directories the CLI leaves out of a project's `files`. */
+const NOT_PROJECT_FILES = new Set(['.vercel', 'node_modules', '.git'])
+
+/**
+ * What the CLI passes as `files`: every file of the project, by path
+ * relative to it, as a file reference (read before the timed calls).
+ */
+function projectFiles(workPath) {
+  const files = {}
+  const walk = (dir, rel) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (NOT_PROJECT_FILES.has(e.name)) continue
+      const p = path.join(dir, e.name)
+      const r = rel ? `${rel}/${e.name}` : e.name
+      if (e.isDirectory()) walk(p, r)
+      else if (e.isFile()) files[r] = { type: 'FileFsRef', mode: fs.statSync(p).mode, fsPath: p }
+    }
+  }
+  walk(workPath, '')
+  return files
+}
+
 async function buildJob(job) {
   const builder = require(job.builder)
   const results = []
+  const files = projectFiles(job.workPath)
   const start = now()
   for (const { entrypoint, config } of job.builds) {
     const t = now()
     const raw = await builder.build({
-      files: {},
+      files,
       entrypoint,
       workPath: job.workPath,
       config: config || {},

@@ -111,11 +111,7 @@ main/b||fmt example.com/m/plain net
 
     #[test]
     fn only_zero_forbids() {
-        let env = |v: &str| -> Env {
-            [("CGO_ENABLED".to_string(), v.to_string())]
-                .into_iter()
-                .collect()
-        };
+        let env = |v: &str| crate::test_support::env(&[("CGO_ENABLED", v)]);
         assert!(forbidden_by_user(&env("0")));
         assert!(!forbidden_by_user(&env("1")));
         assert!(!forbidden_by_user(&Env::default()));

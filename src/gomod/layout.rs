@@ -195,11 +195,7 @@ mod tests {
         std::fs::write(root.join("go.work"), "go 1.22\nuse ./app\n").unwrap();
         let layout = detect(&Env::default()).unwrap();
         assert_eq!(layout.go_work(), Some(root.join("go.work").as_path()));
-        let gowork = |value: &str| -> Env {
-            [("GOWORK".to_string(), value.to_string())]
-                .into_iter()
-                .collect()
-        };
+        let gowork = |value: &str| crate::test_support::env(&[("GOWORK", value)]);
         let layout = detect(&gowork("off")).unwrap();
         assert_eq!(layout.go_work(), None);
         assert_eq!(layout.module_dir(), Some(work_path.as_path()));

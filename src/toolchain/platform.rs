@@ -29,9 +29,16 @@ impl Platform {
     /// The machine this code runs on (`std::env::consts`, not the process
     /// environment).
     pub fn current() -> Self {
+        let host = crate::target::Target::host();
+        // The 32-bit ARM archives are named `armv6l`, not GOARCH's `arm`.
+        let arch = if host.goarch == "arm" {
+            "armv6l".to_string()
+        } else {
+            host.goarch
+        };
         Platform {
-            os: go_os(std::env::consts::OS).to_string(),
-            arch: go_arch(std::env::consts::ARCH).to_string(),
+            os: host.goos,
+            arch,
         }
     }
 
@@ -73,17 +80,6 @@ impl Platform {
     /// `_linux_amd64`, the suffix every cache folder of this platform has.
     pub fn cache_dir_suffix(&self) -> String {
         format!("_{}_{}", self.os, self.arch)
-    }
-}
-
-use crate::target::go_os;
-
-/// Rust's architecture name → Go's download name (GOARCH, except that the
-/// 32-bit ARM archives are named `armv6l`).
-fn go_arch(arch: &str) -> &str {
-    match arch {
-        "arm" => "armv6l",
-        other => crate::target::go_arch(other),
     }
 }
 
@@ -130,10 +126,10 @@ mod tests {
     }
 
     #[test]
-    fn maps_rust_names() {
-        assert_eq!(go_os("macos"), "darwin");
-        assert_eq!(go_arch("x86_64"), "amd64");
-        assert_eq!(go_arch("aarch64"), "arm64");
-        assert_eq!(go_arch("x86"), "386");
+    fn current_is_the_host_in_download_spelling() {
+        let host = crate::target::Target::host();
+        let current = Platform::current();
+        assert_eq!(current.os, host.goos);
+        assert!(current.arch == host.goarch || (host.goarch == "arm" && current.arch == "armv6l"));
     }
 }

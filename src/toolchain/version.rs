@@ -563,12 +563,7 @@ fn toolchain_request(
 mod tests {
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> Env {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::test_support::env;
 
     fn want(mod_text: &str) -> Want {
         select(Some(mod_text), None, &Env::default())
