@@ -289,6 +289,15 @@ async function prime(go) {
   }
 }
 
+/**
+ * Changes `file` of the checkout `dir` (a unique comment line), so its
+ * package and everything that imports it must be compiled again: a deploy
+ * of a commit that touched it.
+ */
+function changeSource(dir, file) {
+  fs.appendFileSync(path.join(dir, file), `\n// bench change ${Math.random().toString(36).slice(2)}\n`)
+}
+
 /** One handler build by `who` (or the floor) at `dir` in `env`. */
 async function buildHandler(who, dir, env, options = {}) {
   const r = who === 'floor' ? await floorBuild(dir, env) : await build(who, dir, HANDLER_BUILD, env, options)
@@ -316,10 +325,14 @@ async function rowFixed(go, who) {
   return { samples, upToDate }
 }
 
-/** Rows 2 and 7b: a fresh checkout path for every build, warm caches. */
-async function rowFresh(go, who) {
+/**
+ * Rows 2 and 7b: a fresh checkout path for every build, warm caches; with
+ * `edited` (row 2e), the handler's source changed since any earlier build.
+ */
+async function rowFresh(go, who, { edited = false } = {}) {
   const once = async (w) => {
     const dir = checkout('handler', fresh('checkouts', w), w, go)
+    if (edited) changeSource(dir, 'api/index.go')
     const env = warmEnv()
     try {
       return await buildHandler(w, dir, env)
@@ -328,7 +341,7 @@ async function rowFresh(go, who) {
       envs.remove(dir)
     }
   }
-  return { samples: await loop('fresh path', who, reps(2), once, { warmup: 1 }) }
+  return { samples: await loop(edited ? 'fresh path, edited' : 'fresh path', who, reps(2), once, { warmup: 1 }) }
 }
 
 /** Copies a stash (prepareCache's files, keys relative to workPath) into a checkout. */
@@ -400,6 +413,8 @@ async function rowProject(go, variant) {
   const builds = handlers('project20').map((entrypoint) => ({ entrypoint }))
   const once = async (w) => {
     const dir = checkout('project20', fresh('checkouts', `p20-${w}`), w, go)
+    // A commit that touched the package every handler imports: all 20 build.
+    changeSource(dir, 'lib/greet/greet.go')
     const env = variant === 'warm' ? warmEnv() : envs.coldBuildCache(path.join(WORK, 'warm-home'), fresh('containers', 'nobuildcache'))
     if (variant !== 'warm') freshInstall(w)
     try {
@@ -442,6 +457,8 @@ async function rowCli(go) {
   }
   const once = async (w, rep) => {
     const dir = rep < 0 ? template(w) : copyTree(template(w), fresh('checkouts', `cli-${w}`))
+    // A commit that touched the package every function imports: all 20 build.
+    changeSource(dir, 'lib/greet/greet.go')
     const env = warmEnv()
     let sampler = null
     try {
@@ -765,6 +782,7 @@ async function main() {
   }
   await attempt('fixed', [1, 7], () => rowFixed(go, withFloor(1)))
   await attempt('fresh', [2, 7], () => rowFresh(go, withFloor(2)))
+  await attempt('freshEdited', [2], () => rowFresh(go, withFloor(2), { edited: true }))
   await attempt('cold', [4], () => rowCold(go))
   await attempt('restored', [3], () => rowRestored(go))
   await attempt('project', [5], async () => ({ warm: await rowProject(go, 'warm'), cold: await rowProject(go, 'cold') }))

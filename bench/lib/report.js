@@ -123,6 +123,22 @@ function rows(results, ctx) {
   } else if (freshRow && freshRow.error) {
     out.push({ id: '2', scenario: 'fresh path', name: 'one handler, a new checkout path for every build', ...errorRow(freshRow.error) })
   }
+  const edited = results.freshEdited
+  if (edited && edited.samples && edited.samples.ours) {
+    out.push(
+      timingRow({
+        id: '2e',
+        scenario: 'fresh path',
+        name: 'one handler whose source changed, a new checkout path for every build, warm module and build caches',
+        result: edited,
+        samples: edited.samples,
+        columns: EVERYONE,
+        targets: [{ over: 'ref22', label: v22, limit: 0.45 }],
+      }),
+    )
+  } else if (edited && edited.error) {
+    out.push({ id: '2e', scenario: 'fresh path', name: 'one handler whose source changed, a new checkout path', ...errorRow(edited.error) })
+  }
   const restored = results.restored
   if (restored) {
     const samples = restored.samples || {}
@@ -439,6 +455,7 @@ function explanation(ctx) {
     '',
     `- **1 — fixed path, warm.** \`build()\` of \`api/index.go\` (package \`handler\`, imports a package of its module), copied every time to the **same path** per builder. Warm caches; one untimed warm-up build per builder at that path. Repetitions: ${reps(1)}. The targets are the earlier ones for this row.`,
     `- **2 — fresh path, warm.** The same build, but every build gets a **new checkout path** (as every deploy does). Warm module and build caches; the builders' own caches warm. Repetitions: ${reps(2)}.`,
+    `- **2e — fresh path, source changed, warm.** As 2, but api/index.go gets a unique comment line before every build (a commit that touched this function): no builder can reuse an earlier program, Go's build cache still holds everything else. Repetitions: ${reps(2)}.`,
     `- **3 — restored cache (second deploy), fresh path, cold HOME.** Container A (untimed, once per builder): a new checkout, an empty HOME, \`build()\`, then \`prepareCache({ workPath, repoRootPath })\`; the files it returns (FileFsRefs, keys relative to workPath) are copied aside. Container B (timed): a **new checkout path**, those files copied into it, a **new empty HOME** and TMPDIR (GOCACHE, GOMODCACHE, XDG_CACHE_HOME unset: Go falls back to HOME, so modules are downloaded again unless the restored files provide them), \`build()\`. "ours-warm" is ours on the same kind of restored checkout but with the warm machine's HOME. Repetitions: ${reps(3)}.`,
     `- **4 — cold (first deploy), fresh path.** Go is installed, everything else is empty and new for every build: HOME, GOCACHE, GOMODCACHE, GO_BUILDER_CACHE_DIR and TMPDIR each point at an empty directory. Modules are downloaded from the module proxy; the standard library is compiled. The floor runs under the same conditions in the same loop. Repetitions: ${reps(4)}.`,
     `- **5a — 20 handlers, fresh path, warm.** bench/fixtures/project20: api/h01.go … api/h20.go in one package, each with its own handler, all importing the module's lib/greet; a **new checkout path** per repetition; the 20 \`build()\` calls run one after another in one process in the CLI's (sorted) order, as \`vercel build\` does. Time = all 20. Warm caches. Repetitions: ${reps('5a')}.`,
