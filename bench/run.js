@@ -290,12 +290,14 @@ async function prime(go) {
 }
 
 /**
- * Changes `file` of the checkout `dir` (a unique comment line), so its
- * package and everything that imports it must be compiled again: a deploy
- * of a commit that touched it.
+ * Changes the code of `file` in the checkout `dir` (a function of a unique
+ * name and value; a comment would not do: Go would find the compiled
+ * package unchanged and skip the link), so its package is compiled and
+ * every program using it linked again: a deploy of a commit that touched it.
  */
 function changeSource(dir, file) {
-  fs.appendFileSync(path.join(dir, file), `\n// bench change ${Math.random().toString(36).slice(2)}\n`)
+  const id = Math.random().toString(36).slice(2)
+  fs.appendFileSync(path.join(dir, file), `\n// BenchChange${id} is new in this commit.\nfunc BenchChange${id}() string { return "${id}" }\n`)
 }
 
 /** One handler build by `who` (or the floor) at `dir` in `env`. */
