@@ -75,7 +75,7 @@ let BUILDERS
  * on a small machine: they run ours against the current release only, which
  * their targets name, to keep the default run near 15 minutes.
  */
-const COLD_BUILDERS = ['ours', 'ref22']
+const COLD_BUILDERS = ['ours', 'ref22', 'ref3']
 
 function log(line) {
   process.stderr.write(`${line}\n`)
@@ -449,6 +449,7 @@ async function rowCli(go) {
   const setups = {
     ours: { tarballs: [ours.main, ours.platform], use: '@acme/go-builder' },
     ref22: { tarballs: [cli.npmPack(`@vercel/go@${BUILDERS.ref22.version}`, packs)], use: `@vercel/go@${BUILDERS.ref22.version}` },
+    ref3: { tarballs: [cli.npmPack(`@vercel/go@${BUILDERS.ref3.version}`, packs)], use: `@vercel/go@${BUILDERS.ref3.version}` },
   }
   const template = (w) => path.join(WORK, 'cli-template', w)
   const globalConfig = path.join(WORK, 'cli-global-config')
@@ -476,8 +477,10 @@ async function rowCli(go) {
       else envs.remove(dir)
     }
   }
-  log('  vercel build: warm-up ref22 (compiles its analyzer into the template\'s install)')
-  await once('ref22', -1)
+  for (const ref of ['ref22', 'ref3']) {
+    log(`  vercel build: warm-up ${ref} (compiles its analyzer into the template's install)`)
+    await once(ref, -1)
+  }
   const samples = await loop('vercel build', Object.keys(setups), reps(6), once)
   return { samples, cliVersion: cli.cliVersion() }
 }
@@ -554,6 +557,7 @@ async function rowReproducible(go, results) {
   let pairs = {
     ours: take(results.cold && results.cold.samples && results.cold.samples.ours),
     ref22: take(results.cold && results.cold.samples && results.cold.samples.ref22),
+    ref3: take(results.cold && results.cold.samples && results.cold.samples.ref3),
   }
   if (pairs.ours.length < 2) {
     source = 'two fresh checkouts, each in a fresh container (empty HOME)'
@@ -575,7 +579,7 @@ async function rowReproducible(go, results) {
     const differing = names.filter((n) => !a[n] || !b[n] || a[n].sha256 !== b[n].sha256)
     return { files: names.length, differing }
   }
-  return { source, ours: compare(pairs.ours), ref22: compare(pairs.ref22) }
+  return { source, ours: compare(pairs.ours), ref22: compare(pairs.ref22), ref3: compare(pairs.ref3) }
 }
 
 /** Row 10: the standalone server fixture (`framework: "go"`), fixed path, warm caches. */

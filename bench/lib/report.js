@@ -108,36 +108,26 @@ function rows(results, ctx) {
     }
   }
   const freshRow = results.fresh
-  if (freshRow && freshRow.samples && freshRow.samples.ours) {
-    out.push(
-      timingRow({
-        id: '2',
-        scenario: 'fresh path',
-        name: 'one handler, a new checkout path for every build, warm module and build caches',
-        result: freshRow,
-        samples: freshRow.samples,
-        columns: EVERYONE,
-        targets: [{ over: 'ref22', label: v22, limit: 0.45 }],
-      }),
-    )
-  } else if (freshRow && freshRow.error) {
-    out.push({ id: '2', scenario: 'fresh path', name: 'one handler, a new checkout path for every build', ...errorRow(freshRow.error) })
-  }
-  const edited = results.freshEdited
-  if (edited && edited.samples && edited.samples.ours) {
-    out.push(
-      timingRow({
-        id: '2e',
-        scenario: 'fresh path',
-        name: 'one handler whose source changed, a new checkout path for every build, warm module and build caches',
-        result: edited,
-        samples: edited.samples,
-        columns: EVERYONE,
-        targets: [{ over: 'ref22', label: v22, limit: 0.45 }],
-      }),
-    )
-  } else if (edited && edited.error) {
-    out.push({ id: '2e', scenario: 'fresh path', name: 'one handler whose source changed, a new checkout path', ...errorRow(edited.error) })
+  const freshRows = [
+    ['2', freshRow, 'one handler, a new checkout path for every build, warm module and build caches'],
+    ['2e', results.freshEdited, 'one handler whose source changed, a new checkout path for every build, warm module and build caches'],
+  ]
+  for (const [id, result, name] of freshRows) {
+    if (result && result.samples && result.samples.ours) {
+      out.push(
+        timingRow({
+          id,
+          scenario: 'fresh path',
+          name,
+          result,
+          samples: result.samples,
+          columns: EVERYONE,
+          targets: [{ over: 'ref22', label: v22, limit: 0.45 }],
+        }),
+      )
+    } else if (result && result.error) {
+      out.push({ id, scenario: 'fresh path', name, ...errorRow(result.error) })
+    }
   }
   const restored = results.restored
   if (restored) {
@@ -229,7 +219,7 @@ function rows(results, ctx) {
         name: `\`vercel build\` (CLI ${cliRow.cliVersion || ''}, offline) of the 20-function project, end to end`,
         result: cliRow,
         samples: cliRow.samples || {},
-        columns: { ours: 'ours', ref22: 'ref22' },
+        columns: BUILDERS_ONLY,
       }),
     )
   }
@@ -292,7 +282,7 @@ function rows(results, ctx) {
       name: 'reproducible: the Lambdas of two builds from different checkout paths and different empty HOMEs have the same SHA-256 for every file',
       ours: repro.error ? errorCell(repro.error) : verdict(repro.ours),
       ref22: repro.error ? '—' : verdict(repro.ref22),
-      ref3: '—',
+      ref3: repro.error ? '—' : verdict(repro.ref3),
       floor: '—',
       r22: '',
       r3: '',
@@ -451,7 +441,7 @@ function explanation(ctx) {
   return [
     '## What each row measures',
     '',
-    `Common to all rows: every \`build()\` runs in a fresh \`node\` process (bench/lib/worker.js) that loads the builder with \`require()\` and passes, as the CLI does, every file of the project as \`files\` (\`meta.skipDownload\`); only the call is timed. Ours, ${v22} and ${v3} run in the same loop, and each repetition starts with a different participant; the rows where every build starts cold (3, 4, 5b: 20–60 s per build here) run ours and ${v22} only, which their targets name, to keep the run near 15 minutes. Fixtures (bench/fixtures) are copied fresh for every measurement. Their go.mod pins \`go ${go.version}\` (the installed Go, read from \`go version\` at run time: @vercel/go uses the machine's Go only on an exact match) and already requires go-bridge and aws-lambda-go with go.sum entries. Every process runs with \`GOTOOLCHAIN=local\` and a GOPROXY naming only the module proxy. The **warm machine** is one HOME directory for the whole run (Go's module and build caches and the builders' own caches all default to it; no GOCACHE, GOMODCACHE, XDG_CACHE_HOME or GO_BUILDER_CACHE_DIR is set), warmed before the rows by one untimed build of each builder and of the floor. A **fresh container** is a new empty HOME and TMPDIR with none of those variables set. In every fresh-container or cold build, the reference's AST analyzer (compiled once into its own npm package, dist/analyze) is deleted first, as in a container where the package was just installed; ours keeps its compiled helpers under HOME, which such a container has empty. The floor is ${floor}: a module holding the same handler package plus a \`main\` made from the addon's go/templates/handler_main.go.tmpl, GOOS=linux GOARCH=amd64 CGO_ENABLED=0.`,
+    `Common to all rows: every \`build()\` runs in a fresh \`node\` process (bench/lib/worker.js) that loads the builder with \`require()\` and passes, as the CLI does, every file of the project as \`files\` (\`meta.skipDownload\`); only the call is timed. Ours, ${v22} and ${v3} run in the same loop, and each repetition starts with a different participant; every row runs both references wherever they can take part (not in row 8, whose handler dev server in ${v22} asks for a Go it must download; not in 11, since they download from dl.google.com only; not in 12, since neither has an offline standalone dev server). Fixtures (bench/fixtures) are copied fresh for every measurement. Their go.mod pins \`go ${go.version}\` (the installed Go, read from \`go version\` at run time: @vercel/go uses the machine's Go only on an exact match) and already requires go-bridge and aws-lambda-go with go.sum entries. Every process runs with \`GOTOOLCHAIN=local\` and a GOPROXY naming only the module proxy. The **warm machine** is one HOME directory for the whole run (Go's module and build caches and the builders' own caches all default to it; no GOCACHE, GOMODCACHE, XDG_CACHE_HOME or GO_BUILDER_CACHE_DIR is set), warmed before the rows by one untimed build of each builder and of the floor. A **fresh container** is a new empty HOME and TMPDIR with none of those variables set. In every fresh-container or cold build, the reference's AST analyzer (compiled once into its own npm package, dist/analyze) is deleted first, as in a container where the package was just installed; ours keeps its compiled helpers under HOME, which such a container has empty. The floor is ${floor}: a module holding the same handler package plus a \`main\` made from the addon's go/templates/handler_main.go.tmpl, GOOS=linux GOARCH=amd64 CGO_ENABLED=0.`,
     '',
     `- **1 — fixed path, warm.** \`build()\` of \`api/index.go\` (package \`handler\`, imports a package of its module), copied every time to the **same path** per builder. Warm caches; one untimed warm-up build per builder at that path. Repetitions: ${reps(1)}. The targets are the earlier ones for this row.`,
     `- **2 — fresh path, warm.** The same build, but every build gets a **new checkout path** (as every deploy does). Warm module and build caches; the builders' own caches warm. Repetitions: ${reps(2)}.`,
@@ -461,7 +451,7 @@ function explanation(ctx) {
     `- **5a — 20 handlers, fresh path, warm.** bench/fixtures/project20: api/h01.go … api/h20.go in one package, each with its own handler, all importing the module's lib/greet; a **new checkout path** per repetition, whose lib/greet/greet.go gets a new function of a unique name (a commit that changed the code of the package every handler imports, so all 20 must be built: no program can be reused); the 20 \`build()\` calls run one after another in one process in the CLI's (sorted) order, as \`vercel build\` does. Time = all 20. Warm caches. Repetitions: ${reps('5a')}.`,
     `- **5b — 20 handlers, fresh path, cold build cache.** As 5a, but GOCACHE and GO_BUILDER_CACHE_DIR are new empty directories (the module cache under the warm HOME stays warm). Repetitions: ${reps('5b')}.`,
     '- **5c — memory.** During 5a and 5b, the RSS of the worker process and all its descendants (`go`, compile, link, analyzers) is read from /proc every 20 ms and summed; the cell is the highest sum seen over the repetitions.',
-    `- **6 — \`vercel build\`, fresh path, warm.** The real CLI from the repo's node_modules/vercel, offline (no telemetry, no update check, \`npm_config_offline\`, an empty global config dir). project20 with \`vercel.json\` \`{"builds":[{"src":"api/*.go","use":…}]}\`; the builder is installed from packed tarballs into \`.vercel/builders/node_modules\` (ours from \`scripts/pack.js\`, ${v22} from the registry tarball, \`"use": "@vercel/go@${builders.ref22.version}"\` so the CLI keeps it), once into a template checkout (for ${v22}, one untimed \`vercel build\` there compiles its analyzer into that install; ours keeps its compiled helpers in the warm HOME); every repetition copies the template to a **new path**, changes lib/greet/greet.go there as in 5a (all 20 functions must be built) and times the whole \`node vc.js build\`. Warm machine HOME. ${v3} is not run in this row. Repetitions: ${reps(6)}.`,
+    `- **6 — \`vercel build\`, fresh path, warm.** The real CLI from the repo's node_modules/vercel, offline (no telemetry, no update check, \`npm_config_offline\`, an empty global config dir). project20 with \`vercel.json\` \`{"builds":[{"src":"api/*.go","use":…}]}\`; the builder is installed from packed tarballs into \`.vercel/builders/node_modules\` (ours from \`scripts/pack.js\`, ${v22} and ${v3} from the registry tarballs, \`"use": "@vercel/go@<version>"\` so the CLI keeps them), once into a template checkout each (for the references, one untimed \`vercel build\` there compiles the analyzer into that install; ours keeps its compiled helpers in the warm HOME); every repetition copies the template to a **new path**, changes lib/greet/greet.go there as in 5a (all 20 functions must be built) and times the whole \`node vc.js build\`. Warm machine HOME. Repetitions: ${reps(6)}.`,
     `- **7a/7b/7c — floor.** ${floor} measured exactly like ours in rows 1 and 2, in the same loops: 7a at the **fixed path**, 7b at a **new path** every time, warm caches, new output file each time (what the builders must produce). 7c repeats 7a's command right after it with the output already present: Go's up-to-date check skips the link, the cheapest possible "build".`,
     `- **8a — dev edit, fixed path, warm.** A fresh copy at the **same path**; \`startDevServer()\` answers a first request (its pid is then killed, as the CLI does after each response); a comment line is appended to api/index.go, 1 s passes (the user's pause between saving and reloading), then \`startDevServer()\` → \`GET /\` until the first HTTP 200 is timed. Floor column: the \`go run\`-style restart of the same program after the same pause: \`go build -o <new file>\` of a dev main around the same handler, start it, first HTTP 200. ${v22} is not in this row. Repetitions: ${reps(8)}.`,
     '- **8b — dev unchanged restart, fixed path, warm.** Right after 8a, the same again with nothing changed (for the floor: the same `go build` + start).',

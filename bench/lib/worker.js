@@ -174,6 +174,18 @@ async function kill(pid) {
   }
 }
 
+/** startDevServer() as `vercel dev` calls it for the job's entrypoint. */
+function startDev(builder, job) {
+  return builder.startDevServer({
+    entrypoint: job.entrypoint,
+    workPath: job.workPath,
+    config: job.config || {},
+    meta: {},
+    files: {},
+    repoRootPath: job.workPath,
+  })
+}
+
 async function devJob(job) {
   const builder = require(job.builder)
   const steps = []
@@ -184,14 +196,7 @@ async function devJob(job) {
     // The user's pause between saving and sending the request.
     if (step.pauseMs) await new Promise((r) => setTimeout(r, step.pauseMs))
     const t = now()
-    const server = await builder.startDevServer({
-      entrypoint: job.entrypoint,
-      workPath: job.workPath,
-      config: job.config || {},
-      meta: {},
-      files: {},
-      repoRootPath: job.workPath,
-    })
+    const server = await startDev(builder, job)
     const status = await firstResponse(server.port, now() + 60000)
     const ms = now() - t
     await kill(server.pid)
@@ -235,14 +240,7 @@ function get(port) {
  */
 async function swapJob(job) {
   const builder = require(job.builder)
-  const server = await builder.startDevServer({
-    entrypoint: job.entrypoint,
-    workPath: job.workPath,
-    config: job.config || {},
-    meta: {},
-    files: {},
-    repoRootPath: job.workPath,
-  })
+  const server = await startDev(builder, job)
   try {
     if ((await firstResponse(server.port, now() + 60000)) !== 200) throw new Error('the dev server did not answer 200')
     const file = path.join(job.workPath, job.edit.file)
