@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::env::Env;
 use crate::error::Error;
 use crate::log::Log;
-use crate::options::{BuildOptions, CacheOptions};
+use crate::options::{BuildOptions, CacheOptions, FromJson};
 use crate::session::Mode;
 use crate::{deploy_cache, dev_server, handler_name, lambda, manifest, server};
 

@@ -19,9 +19,14 @@ pub const PROJECT_CACHE_DIR: [&str; 3] = [".vercel", "cache", "go"];
 
 /// The project's deploy cache folder (it may not exist).
 pub fn project_cache_dir(work_path: &Path) -> PathBuf {
-    PROJECT_CACHE_DIR
+    join_all(work_path, &PROJECT_CACHE_DIR)
+}
+
+/// `base` joined with each of `parts` in turn.
+pub fn join_all(base: &Path, parts: &[&str]) -> PathBuf {
+    parts
         .iter()
-        .fold(work_path.to_path_buf(), |p, part| p.join(part))
+        .fold(base.to_path_buf(), |p, part| p.join(part))
 }
 
 /// Whether the project's deploy cache is there (restored, or made by an

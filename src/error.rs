@@ -100,10 +100,12 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
-    /// Stable, documented code for each kind of failure.
+    /// Stable, documented code for each kind of failure. The arms ignore
+    /// the fields (`{ .. }` fits tuple variants too), so a variant can gain
+    /// a field without touching this table.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::InvalidOptions(_) => "GO_INVALID_OPTIONS",
+            Error::InvalidOptions { .. } => "GO_INVALID_OPTIONS",
             Error::EntrypointOutsideWorkPath { .. } => "GO_ENTRYPOINT_OUTSIDE_WORKPATH",
             Error::EntrypointUnreadable { .. } => "GO_ENTRYPOINT_UNREADABLE",
             Error::ParseError { .. } => "GO_PARSE_ERROR",
@@ -112,8 +114,8 @@ impl Error {
             Error::PackageMainWithGoMod { .. } => "GO_PACKAGE_MAIN_WITH_GO_MOD",
             Error::VendorWithoutGoMod => "GO_VENDOR_WITHOUT_GO_MOD",
             Error::EntrypointNotFound { .. } => "GO_ENTRYPOINT_NOT_FOUND",
-            Error::GoNotFound(_) => "GO_NOT_FOUND",
-            Error::UnsupportedGoVersion(_) => "ERR_UNSUPPORTED_GO_VERSION",
+            Error::GoNotFound { .. } => "GO_NOT_FOUND",
+            Error::UnsupportedGoVersion { .. } => "ERR_UNSUPPORTED_GO_VERSION",
             Error::ModTidyFailed { .. } => "GO_MOD_TIDY_FAILED",
             Error::GoModInvalid { .. } => "GO_MOD_INVALID",
             Error::ModuleDownloadFailed { .. } => "GO_MODULE_DOWNLOAD_FAILED",
@@ -123,7 +125,7 @@ impl Error {
             Error::ToolchainArchive { .. } => "GO_TOOLCHAIN_ARCHIVE_INVALID",
             Error::DevServerFailed { .. } => "GO_DEV_SERVER_FAILED",
             Error::Timeout { .. } => "GO_BUILDER_TIMEOUT",
-            Error::Internal(_) => "GO_BUILDER_INTERNAL",
+            Error::Internal { .. } => "GO_BUILDER_INTERNAL",
             Error::Io { .. } => "GO_BUILDER_IO",
         }
     }

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::env::Env;
@@ -14,14 +15,12 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BuildOptions {
-    pub entrypoint: String,
     pub work_path: PathBuf,
     pub repo_root_path: Option<PathBuf>,
+    /// The file to build, relative to `work_path`.
+    pub entrypoint: String,
     pub config: Option<Config>,
     pub meta: Option<Meta>,
-    /// Snapshot of `process.env` taken by the JS layer.
-    #[serde(default)]
-    pub env: BTreeMap<String, String>,
     /// The function's `architecture` (`x86_64` / `arm64`), which the JS
     /// layer takes from the matching `config.functions` entry with
     /// build-utils' own matching (one source of truth for every option).
@@ -43,16 +42,9 @@ pub struct BuildOptions {
     pub supports_response_streaming: Option<bool>,
     /// The Node running the builder (git's credential helper runs with it).
     pub node_path: Option<PathBuf>,
-}
-
-/// Another handler entrypoint of the project.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Candidate {
-    pub entrypoint: String,
-    pub architecture: Option<String>,
-    /// Its function config's `supportsResponseStreaming`, if set.
-    pub supports_response_streaming: Option<bool>,
+    /// Snapshot of `process.env` taken by the JS layer.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -67,7 +59,7 @@ pub struct Config {
 }
 
 /// The project's settings, as the CLI passes them in `config`.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProjectSettings {
     pub build_command: Option<String>,
@@ -96,6 +88,16 @@ pub struct Meta {
     pub watch: Option<bool>,
 }
 
+/// Another handler entrypoint of the project.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Candidate {
+    pub entrypoint: String,
+    pub architecture: Option<String>,
+    /// Its function config's `supportsResponseStreaming`, if set.
+    pub supports_response_streaming: Option<bool>,
+}
+
 /// The options of `prepareCache()`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -106,17 +108,17 @@ pub struct CacheOptions {
     pub env: BTreeMap<String, String>,
 }
 
-impl CacheOptions {
-    pub fn from_json(json: &str) -> Result<Self> {
+/// An options object the JS layer passes as JSON.
+pub trait FromJson: DeserializeOwned {
+    fn from_json(json: &str) -> Result<Self> {
         serde_json::from_str(json).map_err(|e| Error::InvalidOptions(e.to_string()))
     }
 }
 
-impl BuildOptions {
-    pub fn from_json(json: &str) -> Result<Self> {
-        serde_json::from_str(json).map_err(|e| Error::InvalidOptions(e.to_string()))
-    }
+impl FromJson for BuildOptions {}
+impl FromJson for CacheOptions {}
 
+impl BuildOptions {
     pub fn config(&self) -> &Config {
         static DEFAULT: Config = Config {
             framework: None,

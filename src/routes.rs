@@ -80,6 +80,7 @@ pub fn function_path(entrypoint: &str, zero_config: bool) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::options::FromJson;
 
     fn options(json: &str) -> BuildOptions {
         BuildOptions::from_json(json).unwrap()

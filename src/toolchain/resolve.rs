@@ -17,7 +17,7 @@ use super::lock;
 use super::platform::Platform;
 use super::version::{GoVersion, VersionRequest, Want};
 use super::{find_on_path, fsutil, GoToolchain};
-use crate::cache_dir::user_cache_dir;
+use crate::cache_dir::{join_all, user_cache_dir};
 use crate::env::Env;
 use crate::error::{Error, Result};
 
@@ -26,9 +26,7 @@ pub const LOCAL_CACHE_DIR: [&str; 3] = [".vercel", "cache", "golang"];
 
 /// The project's local cache folder.
 pub fn local_cache_dir(work_path: &Path) -> PathBuf {
-    LOCAL_CACHE_DIR
-        .iter()
-        .fold(work_path.to_path_buf(), |p, part| p.join(part))
+    join_all(work_path, &LOCAL_CACHE_DIR)
 }
 
 /// The folder holding one global-cache SDK per version/platform:
@@ -105,10 +103,11 @@ impl Source {
 #[derive(Debug, Clone)]
 pub struct Resolved {
     pub toolchain: GoToolchain,
-    pub source: Source,
     /// The cache SDK folder to keep GOMODCACHE/GOCACHE under (see
     /// [`super::cache_env`]); `None` for a Go found on PATH.
     pub cache_root: Option<PathBuf>,
+    /// Where the toolchain was found.
+    pub source: Source,
     /// Warnings from version selection and a line saying which Go is used.
     pub notes: Vec<String>,
 }
