@@ -127,9 +127,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn a_fifo_is_refused_at_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("f.go");
-        crate::test_support::mkfifo(&fifo);
+        let dir = crate::test_support::dir_with_fifo("f.go");
         let err = locate(dir.path(), "f.go").unwrap_err();
         assert_eq!(err.code(), "GO_ENTRYPOINT_UNREADABLE");
         assert!(err.to_string().contains("not a regular file"), "{err}");

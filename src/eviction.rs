@@ -128,22 +128,25 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    fn touch(path: &Path, bytes: usize, age_secs: u64) {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, vec![b'x'; bytes]).unwrap();
-        let when = SystemTime::now() - Duration::from_secs(age_secs);
-        let file = std::fs::File::options().write(true).open(path).unwrap();
-        file.set_modified(when).unwrap();
+    /// A temporary tree of `(path, size in bytes, age in seconds)` files.
+    fn tree(files: &[(&str, usize, u64)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for &(rel, bytes, age_secs) in files {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, vec![b'x'; bytes]).unwrap();
+            let when = SystemTime::now() - Duration::from_secs(age_secs);
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(when).unwrap();
+        }
+        dir
     }
 
     #[test]
     fn trims_the_least_recently_used_first() {
-        let dir = tempfile::tempdir().unwrap();
-        touch(&dir.path().join("a/old"), 100, 300);
-        touch(&dir.path().join("a/mid"), 100, 200);
-        touch(&dir.path().join("b/new"), 100, 100);
-        let left = trim(file_units(dir.path()), 250);
-        assert_eq!(left, 200);
+        let dir = tree(&[("a/old", 10, 300), ("a/mid", 10, 200), ("b/new", 10, 100)]);
+        let left = trim(file_units(dir.path()), 25);
+        assert_eq!(left, 20);
         assert!(!dir.path().join("a/old").exists());
         assert!(dir.path().join("a/mid").exists());
         assert!(dir.path().join("b/new").exists());
@@ -151,10 +154,11 @@ mod tests {
 
     #[test]
     fn groups_stay_together() {
-        let dir = tempfile::tempdir().unwrap();
-        touch(&dir.path().join("m/@v/v1.zip"), 100, 10);
-        touch(&dir.path().join("m/@v/v1.mod"), 10, 500);
-        touch(&dir.path().join("m/@v/v2.zip"), 100, 400);
+        let dir = tree(&[
+            ("m/@v/v1.zip", 100, 10),
+            ("m/@v/v1.mod", 10, 500),
+            ("m/@v/v2.zip", 100, 400),
+        ]);
         let units = grouped_units(dir.path(), |p| Some(p.with_extension("")));
         assert_eq!(units.len(), 2);
         let kept = newest_within(units, 150);

@@ -249,9 +249,7 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn contents_never_open_a_fifo() {
-        let dir = tempfile::tempdir().unwrap();
-        let fifo = dir.path().join("f.go");
-        crate::test_support::mkfifo(&fifo);
+        let dir = crate::test_support::dir_with_fifo("f.go");
         let mut f = Fingerprint::new();
         f.contents("module", dir.path());
         assert_eq!(f.finish().len(), 32);

@@ -50,11 +50,15 @@ pub mod test_support {
             .collect()
     }
 
-    /// Makes a FIFO at `path` (a file whose read blocks until a writer comes).
+    /// A temporary directory holding one FIFO named `name` (a file whose
+    /// read blocks until a writer comes).
     #[cfg(unix)]
-    pub fn mkfifo(path: &std::path::Path) {
+    pub fn dir_with_fifo(name: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
         let c = std::ffi::CString::new(path.to_string_lossy().as_bytes()).unwrap();
         // SAFETY: mkfifo on a path the test owns, from a valid C string.
         assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        dir
     }
 }

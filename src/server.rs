@@ -58,6 +58,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn packages() {
+        let root = Path::new("/w");
+        assert_eq!(package_in(root, Path::new("/w/cmd/api")), "./cmd/api");
+        assert_eq!(package_in(root, root), ".");
+    }
+
+    #[test]
     fn detects_configured_then_candidates() {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path();
@@ -101,12 +108,5 @@ mod tests {
                 .code(),
             "GO_ENTRYPOINT_OUTSIDE_WORKPATH"
         );
-    }
-
-    #[test]
-    fn packages() {
-        let root = Path::new("/w");
-        assert_eq!(package_in(root, Path::new("/w/cmd/api")), "./cmd/api");
-        assert_eq!(package_in(root, root), ".");
     }
 }

@@ -76,9 +76,9 @@ mod tests {
     #[test]
     fn maps_names() {
         assert_eq!(go_os("macos"), "darwin");
-        assert_eq!(go_arch("aarch64"), "arm64");
-        assert_eq!(go_arch("x86_64"), "amd64");
-        assert_eq!(go_arch("x86"), "386");
+        for (rust, go) in [("aarch64", "arm64"), ("x86_64", "amd64"), ("x86", "386")] {
+            assert_eq!(go_arch(rust), go);
+        }
         assert_eq!(Target::lambda(Some("arm64")).goarch, "arm64");
         assert_eq!(Target::lambda(Some("x86_64")).goarch, "amd64");
         assert_eq!(Target::lambda(None).lambda_architecture(), "x86_64");

@@ -52,8 +52,9 @@ impl OutputTail {
 pub struct SpawnSpec<'a> {
     pub program: &'a Path,
     pub cwd: &'a Path,
-    pub env: &'a Env,
+    /// Where its stdout and stderr go.
     pub sinks: OutputSinks,
+    pub env: &'a Env,
     /// Give the child a pipe on fd 3 to report its port (Unix).
     pub port_pipe: bool,
     /// Start the child in a process group of its own, so it can be stopped

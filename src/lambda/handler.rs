@@ -45,7 +45,7 @@ pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
                 one_pass::build_alone(session, &kept, flags, Template::Http).await?;
                 Template::Http
             } else {
-                one_pass::build(session, &kept, flags, handler).await?;
+                one_pass::build(session, &kept, handler, flags).await?;
                 Template::Lambda
             }
         }

@@ -57,8 +57,8 @@ fn lambda_key(session: &Session<'_>, kept: &Kept, entrypoint: &str) -> String {
 pub async fn build(
     session: &Session<'_>,
     kept: &Kept,
-    flags: Vec<String>,
     handler: Handler,
+    flags: Vec<String>,
 ) -> Result<()> {
     let requested = &session.entry.rel;
     if !enabled(&session.env)
@@ -112,14 +112,11 @@ pub async fn build_alone(
     flags: Vec<String>,
     template: Template,
 ) -> Result<()> {
-    let requested = &session.entry.rel;
-    compile::compile_handler(session, template, flags, &kept.program(requested)).await?;
-    let key = kept.key(
-        requested,
-        template,
-        session.options.supports_response_streaming,
-    );
-    kept.record(requested, &key)
+    let program = kept.program(&session.entry.rel);
+    compile::compile_handler(session, template, flags, &program).await?;
+    let streaming = session.options.supports_response_streaming;
+    let key = kept.key(&session.entry.rel, template, streaming);
+    kept.record(&session.entry.rel, &key)
 }
 
 /// Adds to `members` (the requested handler first) the siblings that can

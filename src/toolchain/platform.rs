@@ -93,36 +93,36 @@ mod tests {
 
     #[test]
     fn names() {
+        let archives = [
+            ("linux", "amd64", "go1.26.8", "go1.26.8.linux-amd64.tar.gz"),
+            ("linux", "amd64", "go1.20", "go1.20.linux-amd64.tar.gz"),
+            ("windows", "386", "go1.22.1", "go1.22.1.windows-386.zip"),
+            // No darwin/arm64 SDK before 1.16: Rosetta runs the amd64 one.
+            (
+                "darwin",
+                "arm64",
+                "go1.15.15",
+                "go1.15.15.darwin-amd64.tar.gz",
+            ),
+            (
+                "darwin",
+                "arm64",
+                "go1.16.15",
+                "go1.16.15.darwin-arm64.tar.gz",
+            ),
+        ];
+        for (os, arch, version, want) in archives {
+            let platform = Platform {
+                os: os.into(),
+                arch: arch.into(),
+            };
+            assert_eq!(platform.archive_name(&v(version)), want);
+        }
         let linux = Platform {
             os: "linux".into(),
             arch: "amd64".into(),
         };
-        assert_eq!(
-            linux.archive_name(&v("go1.26.8")),
-            "go1.26.8.linux-amd64.tar.gz"
-        );
-        assert_eq!(
-            linux.archive_name(&v("go1.20")),
-            "go1.20.linux-amd64.tar.gz"
-        );
         assert_eq!(linux.cache_dir_name(&v("go1.23rc1")), "1.23rc1_linux_amd64");
-        let win = Platform {
-            os: "windows".into(),
-            arch: "386".into(),
-        };
-        assert_eq!(win.archive_name(&v("go1.22.1")), "go1.22.1.windows-386.zip");
-        let mac = Platform {
-            os: "darwin".into(),
-            arch: "arm64".into(),
-        };
-        assert_eq!(
-            mac.archive_name(&v("go1.15.15")),
-            "go1.15.15.darwin-amd64.tar.gz"
-        );
-        assert_eq!(
-            mac.archive_name(&v("go1.16.15")),
-            "go1.16.15.darwin-arm64.tar.gz"
-        );
     }
 
     #[test]
