@@ -37,16 +37,7 @@ const WAIT_FOR_SIGNAL = (name) => [
 const FILES = {
   'go.mod': 'module example.com/streams\n\ngo 1.22\n',
   // Server-Sent Events with http.Flusher.
-  'api/sse.go': [
-    'package api',
-    '',
-    'import (',
-    '\t"fmt"',
-    '\t"net/http"',
-    '\t"os"',
-    '\t"time"',
-    ')',
-    '',
+  'api/sse.go': h.goFile('api', ['fmt', 'net/http', 'os', 'time'], [
     'func Events(w http.ResponseWriter, r *http.Request) {',
     '\tw.Header().Set("Content-Type", "text/event-stream")',
     '\tfmt.Fprint(w, "data: first\\n\\n")',
@@ -54,29 +45,12 @@ const FILES = {
     ...WAIT_FOR_SIGNAL('SIGNAL_FILE'),
     '\tfmt.Fprint(w, "data: second\\n\\n")',
     '}',
-    '',
-  ].join('\n'),
+  ]),
   // http.NewResponseController in a package of the module the handler imports.
-  'lib/push/push.go': [
-    'package push',
-    '',
-    'import "net/http"',
-    '',
+  'lib/push/push.go': h.goFile('push', ['net/http'], [
     'func Now(w http.ResponseWriter) error { return http.NewResponseController(w).Flush() }',
-    '',
-  ].join('\n'),
-  'api/controller/index.go': [
-    'package controller',
-    '',
-    'import (',
-    '\t"fmt"',
-    '\t"net/http"',
-    '\t"os"',
-    '\t"time"',
-    '',
-    '\t"example.com/streams/lib/push"',
-    ')',
-    '',
+  ]),
+  'api/controller/index.go': h.goFile('controller', ['fmt', 'net/http', 'os', 'time', '', 'example.com/streams/lib/push'], [
     'func Chunks(w http.ResponseWriter, r *http.Request) {',
     '\tfmt.Fprint(w, "chunk-1|")',
     '\tif err := push.Now(w); err != nil {',
@@ -86,18 +60,9 @@ const FILES = {
     ...WAIT_FOR_SIGNAL('SIGNAL_FILE'),
     '\tfmt.Fprint(w, "chunk-2|")',
     '}',
-    '',
-  ].join('\n'),
+  ]),
   // Reports the end of its request's context.
-  'api/cancel/index.go': [
-    'package cancel',
-    '',
-    'import (',
-    '\t"fmt"',
-    '\t"net/http"',
-    '\t"os"',
-    ')',
-    '',
+  'api/cancel/index.go': h.goFile('cancel', ['fmt', 'net/http', 'os'], [
     'func Wait(w http.ResponseWriter, r *http.Request) {',
     '\tw.Header().Set("Content-Type", "text/event-stream")',
     '\tfmt.Fprint(w, "data: waiting\\n\\n")',
@@ -105,17 +70,9 @@ const FILES = {
     '\t<-r.Context().Done()',
     '\tos.WriteFile(os.Getenv("CANCEL_FILE"), []byte(r.Context().Err().Error()), 0o644)',
     '}',
-    '',
-  ].join('\n'),
+  ]),
   // Panics after the first flush; a second request still gets an answer.
-  'api/boom/index.go': [
-    'package boom',
-    '',
-    'import (',
-    '\t"fmt"',
-    '\t"net/http"',
-    ')',
-    '',
+  'api/boom/index.go': h.goFile('boom', ['fmt', 'net/http'], [
     'func Boom(w http.ResponseWriter, r *http.Request) {',
     '\tfmt.Fprint(w, "before the panic|")',
     '\tw.(http.Flusher).Flush()',
@@ -124,17 +81,9 @@ const FILES = {
     '\t}',
     '\tfmt.Fprint(w, "no panic")',
     '}',
-    '',
-  ].join('\n'),
+  ]),
   // Echoes its request body as it arrives.
-  'api/echo/index.go': [
-    'package echo',
-    '',
-    'import (',
-    '\t"io"',
-    '\t"net/http"',
-    ')',
-    '',
+  'api/echo/index.go': h.goFile('echo', ['io', 'net/http'], [
     'func Echo(w http.ResponseWriter, r *http.Request) {',
     '\tw.Header().Set("Content-Type", "text/event-stream")',
     '\tbuf := make([]byte, 64)',
@@ -149,20 +98,11 @@ const FILES = {
     '\t\t}',
     '\t}',
     '}',
-    '',
-  ].join('\n'),
+  ]),
   // No streaming.
-  'api/plain/index.go': [
-    'package plain',
-    '',
-    'import (',
-    '\t"fmt"',
-    '\t"net/http"',
-    ')',
-    '',
+  'api/plain/index.go': h.goFile('plain', ['fmt', 'net/http'], [
     'func Plain(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "plain answer") }',
-    '',
-  ].join('\n'),
+  ]),
 };
 
 let ws;

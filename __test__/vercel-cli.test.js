@@ -18,6 +18,7 @@ const {
   tempDir,
   removeTempDirs,
   writeFiles,
+  goFile,
   vercelBuild,
   readFunctions,
   materializeFunction,
@@ -157,21 +158,12 @@ describe('vercel build with @acme/go-builder', () => {
   // A handler that answers with the path it sees, and its helper: a sibling
   // file of its package, or (zero-config, where every api/*.go file is a
   // function) a package of its own.
-  const handlerSource = (importLib) => [
-    'package handler',
-    '',
-    'import (',
-    '\t"fmt"',
-    '\t"net/http"',
-    ...(importLib ? ['\t"example.com/cli/lib"'] : []),
-    ')',
-    '',
+  const handlerSource = (importLib) => goFile('handler', ['fmt', 'net/http', ...(importLib ? ['example.com/cli/lib'] : [])], [
     'func Hello(w http.ResponseWriter, r *http.Request) {',
     '\tw.Header().Set("X-Built-By", "acme")',
     `\tfmt.Fprintf(w, "hello from %s via %s", r.URL.Path, ${importLib ? 'lib.Suffix' : 'suffix'}())`,
     '}',
-    '',
-  ].join('\n')
+  ])
   const GO_MOD = 'module example.com/cli\n\ngo 1.22\n'
   const WITH_SIBLING = {
     'go.mod': GO_MOD,
@@ -270,22 +262,14 @@ describe('vercel build with @acme/go-builder', () => {
     const { functions, config } = await buildProject('streaming-project', {
       'vercel.json': JSON.stringify({ functions: { 'api/**/*.go': { runtime: `@acme/go-builder@${PACKAGE_VERSION}` } } }),
       'go.mod': 'module example.com/mixed\n\ngo 1.22\n',
-      'api/events.go': [
-        'package api',
-        '',
-        'import (',
-        '\t"fmt"',
-        '\t"net/http"',
-        ')',
-        '',
+      'api/events.go': goFile('api', ['fmt', 'net/http'], [
         'func Events(w http.ResponseWriter, r *http.Request) {',
         '\tw.Header().Set("Content-Type", "text/event-stream")',
         '\tfmt.Fprint(w, "data: one\\n\\n")',
         '\tw.(http.Flusher).Flush()',
         '\tfmt.Fprint(w, "data: two\\n\\n")',
         '}',
-        '',
-      ].join('\n'),
+      ]),
       // A package of its own: streaming is decided per package.
       'api/plain/index.go': 'package plain\n\nimport (\n\t"fmt"\n\t"net/http"\n)\n\nfunc Plain(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "plain ", r.URL.Path) }\n',
     })

@@ -79,6 +79,17 @@ function editFile(file, content) {
   fs.utimesSync(file, clock, clock);
 }
 
+/**
+ * The text of a Go file: `package <pkg>`, an import block of `imports` ('' for
+ * a blank line between groups), then `lines` (the declarations).
+ */
+function goFile(pkg, imports, lines) {
+  const block = imports.length === 1
+    ? `import "${imports[0]}"`
+    : ['import (', ...imports.map((i) => (i ? `\t"${i}"` : '')), ')'].join('\n');
+  return [`package ${pkg}`, '', block, '', ...lines, ''].join('\n');
+}
+
 module.exports = {
   ROOT,
   FIXTURES,
@@ -88,4 +99,5 @@ module.exports = {
   copyFixture,
   writeFiles,
   editFile,
+  goFile,
 };
