@@ -371,7 +371,7 @@ async function rowRestored(go) {
     try {
       const r = await buildHandler(w, dir, env, { stash, hash: true })
       first[w] = { ms: r.ms, cache: r.cache, files: r.files }
-      log(`  restored cache: container A ${w} ${ms(r.ms)}, prepareCache() kept ${r.cache.count} files (${(r.cache.bytes / 2 ** 20).toFixed(1)} MB)`)
+      log(`  restored cache: container A ${w} ${ms(r.ms)}, prepareCache() kept ${r.cache.count} files (${(r.cache.bytes / 2 ** 20).toFixed(1)} MB)${r.cache.error ? `; it failed: ${r.cache.error}` : ''}`)
     } finally {
       discardEnv(env)
       envs.remove(dir)

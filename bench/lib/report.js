@@ -374,7 +374,9 @@ function extras(results, ctx) {
     const warm = stat(restored.samples || {}, 'ours-warm')
     if (warm) lines.push(`- Row 3, ours with the warm machine's caches (same restored checkout, warm HOME): ${spread(warm)}.`)
     const kept = Object.entries(restored.first)
-      .map(([w, f]) => `${label(w)} ${f.cache.count} files (${mb(f.cache.bytes)}, prepareCache() took ${ms(f.cache.ms)})`)
+      .map(([w, f]) => f.cache.error
+        ? `${label(w)} nothing: prepareCache() failed (${f.cache.error})`
+        : `${label(w)} ${f.cache.count} files (${mb(f.cache.bytes)}, prepareCache() took ${ms(f.cache.ms)})`)
       .join('; ')
     lines.push(`- Row 3, what \`prepareCache()\` returned after the first deploy (container A): ${kept}.`)
     const first = Object.entries(restored.first)

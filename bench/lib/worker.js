@@ -142,9 +142,13 @@ async function buildJob(job) {
   let cache = null
   if (job.stash) {
     const t = now()
-    const files = await builder.prepareCache({ workPath: job.workPath, repoRootPath: job.workPath })
-    const ms = now() - t
-    cache = { ms, ...stashFiles(files, job.stash) }
+    try {
+      const files = await builder.prepareCache({ workPath: job.workPath, repoRootPath: job.workPath })
+      cache = { ms: now() - t, ...stashFiles(files, job.stash) }
+    } catch (err) {
+      // The platform uploads no cache then: the next deploy restores nothing.
+      cache = { ms: now() - t, count: 0, bytes: 0, error: String(err.message).split('\n')[0] }
+    }
   }
   return { totalMs, builds, cache }
 }
