@@ -126,18 +126,14 @@ pub fn trim(units: Vec<Unit>, budget: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::aged_file;
     use std::time::Duration;
 
     /// A temporary tree of `(path, size in bytes, age in seconds)` files.
     fn tree(files: &[(&str, usize, u64)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         for &(rel, bytes, age_secs) in files {
-            let path = dir.path().join(rel);
-            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-            std::fs::write(&path, vec![b'x'; bytes]).unwrap();
-            let when = SystemTime::now() - Duration::from_secs(age_secs);
-            let file = std::fs::File::options().write(true).open(&path).unwrap();
-            file.set_modified(when).unwrap();
+            aged_file(&dir.path().join(rel), bytes, Duration::from_secs(age_secs));
         }
         dir
     }

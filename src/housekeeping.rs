@@ -144,13 +144,7 @@ fn old_entries(dir: &Path, now: SystemTime, wanted: impl Fn(&str) -> bool) -> Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn file(path: &Path, bytes: usize, age: Duration) {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, vec![b'x'; bytes]).unwrap();
-        let f = std::fs::File::options().write(true).open(path).unwrap();
-        f.set_modified(SystemTime::now() - age).unwrap();
-    }
+    use crate::test_support::aged_file as file;
 
     const HOUR: Duration = Duration::from_secs(3600);
 

@@ -50,6 +50,16 @@ pub mod test_support {
             .collect()
     }
 
+    /// Writes `bytes` bytes at `path` (making its folders), last modified
+    /// `age` ago.
+    pub fn aged_file(path: &std::path::Path, bytes: usize, age: std::time::Duration) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, vec![b'x'; bytes]).unwrap();
+        let file = std::fs::File::options().write(true).open(path).unwrap();
+        file.set_modified(std::time::SystemTime::now() - age)
+            .unwrap();
+    }
+
     /// A temporary directory holding one FIFO named `name` (a file whose
     /// read blocks until a writer comes).
     #[cfg(unix)]
