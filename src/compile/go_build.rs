@@ -151,11 +151,11 @@ impl GoBuild {
                 static_packages.push(package.clone());
             } else {
                 cgo_packages.push(package.clone());
-                cgo_users.extend(
-                    used.into_iter()
-                        .filter(|u| !cgo_users.contains(u))
-                        .collect::<Vec<_>>(),
-                );
+                for user in used {
+                    if !cgo_users.contains(&user) {
+                        cgo_users.push(user);
+                    }
+                }
             }
         }
         [(static_packages, Vec::new()), (cgo_packages, cgo_users)]
