@@ -10,6 +10,7 @@
 const { describe, it, before } = require('node:test')
 const assert = require('node:assert/strict')
 const crypto = require('node:crypto')
+const { spawnSync } = require('node:child_process')
 const fs = require('node:fs')
 const path = require('node:path')
 
@@ -139,7 +140,7 @@ describe('one pass', () => {
     const [first, ...rest] = results
     assert.ifError(first[1].error)
     assert.ok(
-      first[1].log.some((l) => /^Built 5 of 5 functions in one pass in [\d.]+ s$/.test(l)),
+      first[1].log.some((l) => /^Built 5 of 5 functions in one pass in [\d.]+ s, as 3 programs \(/.test(l)),
       `one pass logged:\n${first[1].log.join('\n')}`,
     )
     for (const [entrypoint, r] of rest) {
@@ -149,6 +150,25 @@ describe('one pass', () => {
       assert.ok(!r.log.some((l) => l.includes('one pass')), `${entrypoint} ran no pass`)
     }
     for (const [entrypoint, r] of results) await assertAnswers(r.output, entrypoint)
+    // The three handlers of package api share one program, each function's
+    // environment naming its entrypoint; the other packages' are their own.
+    const byEntry = Object.fromEntries(results.map(([e, r]) => [e, r.output]))
+    const shared = ['api/[id].go', 'api/alpha.go', 'api/beta.go']
+    for (const entrypoint of shared) {
+      assert.deepEqual(byEntry[entrypoint].environment, { GO_BUILDER_FUNCTION: entrypoint })
+      assert.equal(sha256(byEntry[entrypoint].files.bootstrap.fsPath), sha256(byEntry['api/alpha.go'].files.bootstrap.fsPath))
+    }
+    for (const entrypoint of ['api/users/index.go', 'api/orders/list.go']) {
+      assert.deepEqual(byEntry[entrypoint].environment, {})
+    }
+    // Started as no function of its own, the shared program says so and exits.
+    const run = spawnSync(byEntry['api/alpha.go'].files.bootstrap.fsPath, [], {
+      env: { GO_BUILDER_FUNCTION: 'api/nope.go' },
+      encoding: 'utf8',
+      timeout: 20000,
+    })
+    assert.notEqual(run.status, 0)
+    assert.match(run.stderr, /GO_BUILDER_FUNCTION names none of the functions this program serves: api\/nope\.go/)
   })
 
   it('two checkouts at different paths give every function the same bytes', async () => {
@@ -217,6 +237,10 @@ describe('one pass', () => {
     assert.ok(!beta.log.some((l) => l.includes('reused')), 'rebuilt')
     const res = await invokeLambda(beta.output, { method: 'GET', path: '/x' })
     assert.equal(res.body, 'beta edited greet:/x')
+    // The pass built alpha again with the edit; alpha still answers as alpha.
+    const again = await build(ws, 'api/alpha.go')
+    assert.ifError(again.error)
+    await assertAnswers(again.output, 'api/alpha.go')
   })
 
   it('handlers of a go.work workspace module build in one pass too', async () => {

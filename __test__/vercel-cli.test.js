@@ -7,6 +7,7 @@
 
 const { describe, test, before, after } = require('node:test')
 const assert = require('node:assert/strict')
+const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
@@ -187,7 +188,7 @@ describe('vercel build with @acme/go-builder', () => {
     const hit = resolveRoute(config, url, { functions: [fn.name] })
     assert.equal(hit.function, fn.name, `${url} → ${JSON.stringify(hit)}`)
     const dir = await materializeFunction(fn, path.join(work, `${name}-func`))
-    const response = await invokeLambdaDir(dir, { method: 'GET', path: hit.path })
+    const response = await invokeLambdaDir(dir, { method: 'GET', path: hit.path }, { env: fn.config.environment })
     assert.equal(response.statusCode, 200)
     assert.equal(response.headers['x-built-by'], 'acme')
     assert.equal(response.body, `hello from ${url} via the cli`)
@@ -228,6 +229,37 @@ describe('vercel build with @acme/go-builder', () => {
       '/api/hello',
       'api/hello',
     )
+  })
+
+  test('three handlers of one package (zero-config): one program for all, and each function answers as itself', async () => {
+    const say = (fn, text) => goFile('handler', ['fmt', 'net/http'], [
+      `func ${fn}(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, "${text} %s", r.URL.Path) }`,
+    ])
+    const { functions, config } = await buildProject('shared-program', {
+      'vercel.json': JSON.stringify({ functions: { 'api/*.go': { runtime: `@acme/go-builder@${PACKAGE_VERSION}` } } }),
+      'go.mod': GO_MOD,
+      'api/hello.go': say('Hello', 'hello'),
+      'api/bye.go': say('Bye', 'bye'),
+      'api/[id].go': say('ByID', 'id'),
+    })
+    const names = functions.map((f) => f.name).sort()
+    assert.deepEqual(names, ['api/[id]', 'api/bye', 'api/hello'])
+    const digests = new Set()
+    for (const [url, expected, entrypoint] of [
+      ['/api/hello', 'hello /api/hello', 'api/hello.go'],
+      ['/api/bye', 'bye /api/bye', 'api/bye.go'],
+      ['/api/42', 'id /api/42', 'api/[id].go'],
+    ]) {
+      const hit = resolveRoute(config, url, { functions: names })
+      const fn = functions.find((f) => f.name === hit.function)
+      assert.ok(fn, `${url} → ${JSON.stringify(hit)}`)
+      assert.deepEqual(fn.config.environment, { GO_BUILDER_FUNCTION: entrypoint })
+      const dir = await materializeFunction(fn, path.join(work, `shared-${fn.name.replace(/\W/g, '_')}`))
+      digests.add(crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, 'bootstrap'))).digest('hex'))
+      const res = await invokeLambdaDir(dir, { method: 'GET', path: hit.path }, { env: fn.config.environment })
+      assert.equal(res.body, expected, url)
+    }
+    assert.equal(digests.size, 1, 'one program')
   })
 
   test('framework "go" project: every path reaches the server through the routes, path and query intact', async () => {

@@ -109,10 +109,13 @@ async function materializeLambda(lambda, { requireFsPath = false } = {}) {
   return dir;
 }
 
-/** Materializes a handler Lambda and sends it `requests` through @vercel/fun. */
-async function invokeLambda(lambda, requests, opts) {
+/**
+ * Materializes a handler Lambda and sends it `requests` through @vercel/fun,
+ * with the Lambda's own environment, as the platform runs it.
+ */
+async function invokeLambda(lambda, requests, opts = {}) {
   const dir = await materializeLambda(lambda);
-  return invokeLambdaDir(dir, requests, opts);
+  return invokeLambdaDir(dir, requests, { ...opts, env: { ...lambda.environment, ...opts.env } });
 }
 
 /** Asserts status, the X-Handler header (and others) and the body of a response. */

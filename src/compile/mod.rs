@@ -109,9 +109,11 @@ pub async fn compile_handler(
 }
 
 /// Compiles several handlers of the session's module in one `go build`
-/// (Go shares every compiled package and links in parallel), each into
-/// `out_dir/<main name>` ([`template::main_name`]). Returns, per handler,
-/// whether it was built; what Go printed when any was not.
+/// (Go shares every compiled package and links in parallel) into
+/// `out_dir`. The handlers of one package share one program, which the
+/// function's [`template::FUNCTION_ENV`] tells which handler to serve:
+/// one link for all of them. Returns, per handler, the program that serves
+/// it (`out_dir/<main name>`), or `None` when it was not built.
 pub async fn compile_handlers(
     session: &Session<'_>,
     template: Template,
@@ -119,23 +121,25 @@ pub async fn compile_handlers(
     handlers: &[Handler],
     out_dir: &Path,
     parallelism: Option<usize>,
-) -> Result<(Vec<bool>, Option<String>)> {
+) -> Result<Vec<Option<PathBuf>>> {
     let mut build = handlers_build(session, template, build_flags, handlers, out_dir).await?;
     build.go.parallelism = parallelism;
-    match build
+    let built = match build
         .go
         .run(&session.go, &session.target, &session.log)
         .await
     {
-        Ok(()) => Ok((vec![true; handlers.len()], None)),
+        Ok(()) => vec![true; build.mains.len()],
         Err(err) => {
             let output = build.with_user_paths(err).to_string();
-            Ok((
-                build.built_despite(&go_build::failed_packages(&output)),
-                Some(output),
-            ))
+            build.built_despite(&go_build::failed_packages(&output))
         }
-    }
+    };
+    Ok(build
+        .programs
+        .iter()
+        .map(|(main, name)| built[*main].then(|| out_dir.join(name)))
+        .collect())
 }
 
 /// A `go build` of handlers, and how to map its output back to the user's files.
@@ -144,6 +148,8 @@ struct HandlersBuild {
     /// Import paths of the generated mains and of the handlers' packages.
     mains: Vec<String>,
     handler_packages: Vec<Option<String>>,
+    /// Per handler: the index (in `mains`) and the name of its program.
+    programs: Vec<(usize, String)>,
     /// Scratch files Go may name in its output, and the user's names for them.
     user_paths: UserPaths,
 }
@@ -228,12 +234,12 @@ async fn handlers_build(
 ) -> Result<HandlersBuild> {
     let renamed_dir = session.scratch().join("entries");
     std::fs::create_dir_all(&renamed_dir).map_err(|e| Error::io_at("create", &renamed_dir, e))?;
+    let main_names = main_names(handlers, template);
     let mut sources = Vec::with_capacity(handlers.len());
-    for Handler { entry, analysis } in handlers {
+    for (Handler { entry, analysis }, main_name) in handlers.iter().zip(main_names) {
         let function_name =
             handler_name::new_handler_function_name(&analysis.function_name, &entry.rel);
-        let main_name = template::main_name(&entry.rel);
-        let renamed = renamed_dir.join(format!("{main_name}.go"));
+        let renamed = renamed_dir.join(format!("{}.go", template::main_name(&entry.rel)));
         module::write(
             &renamed,
             &handler_name::rename_at(
@@ -252,6 +258,17 @@ async fn handlers_build(
         });
     }
     let view = module::lay_out(session, &sources, template).await?;
+    let groups = module::by_main(&sources);
+    let programs = sources
+        .iter()
+        .map(|s| {
+            let main = groups
+                .iter()
+                .position(|g| g[0].main_name == s.main_name)
+                .unwrap_or_default();
+            (main, s.main_name.clone())
+        })
+        .collect();
     let mains = view
         .packages
         .iter()
@@ -272,6 +289,7 @@ async fn handlers_build(
     Ok(HandlersBuild {
         mains,
         handler_packages: view.handler_packages,
+        programs,
         user_paths: UserPaths {
             cwd: view.cwd.clone(),
             pairs,
@@ -288,6 +306,29 @@ async fn handlers_build(
             tags: template.tags(),
         },
     })
+}
+
+/// The name of each handler's generated main: its own, or, for the Lambda
+/// runtime loop, one shared by the handlers of one package (directory)
+/// when there are several.
+fn main_names(handlers: &[Handler], template: Template) -> Vec<String> {
+    let dir_of = |h: &Handler| match h.entry.rel.rsplit_once('/') {
+        Some((dir, _)) => dir.to_string(),
+        None => String::new(),
+    };
+    handlers
+        .iter()
+        .map(|h| {
+            let dir = dir_of(h);
+            let shared = template == Template::Lambda
+                && handlers.iter().filter(|o| dir_of(o) == dir).count() > 1;
+            if shared {
+                template::shared_main_name(&dir)
+            } else {
+                template::main_name(&h.entry.rel)
+            }
+        })
+        .collect()
 }
 
 /// The import path of the generated main package `./rel`.

@@ -25,7 +25,8 @@ pub struct HandlerSources<'a> {
     /// Scratch file holding the renamed entry.
     pub renamed: PathBuf,
     /// The generated main's package directory name (also the name of the
-    /// program `go build -o <dir>/` writes for it).
+    /// program `go build -o <dir>/` writes for it). Handlers with the same
+    /// one are served by one program ([`Template::render_shared`]).
     pub main_name: String,
 }
 
@@ -34,10 +35,11 @@ pub struct ModuleView {
     pub cwd: PathBuf,
     /// `-modfile`, `-mod`, `-overlay`.
     pub flags: Vec<String>,
-    /// The generated main package of each handler, in order.
+    /// The generated main packages, one per distinct `main_name`, in the
+    /// order the handlers name them.
     pub packages: Vec<String>,
-    /// The import path of each handler's own package, in order (`None`
-    /// for a `package main` handler).
+    /// The import path of the handlers' own package of each generated main,
+    /// in order (`None` for a `package main` handler).
     pub handler_packages: Vec<Option<String>>,
     pub env: Env,
 }
@@ -99,17 +101,18 @@ async fn user_module(
     let as_seen =
         |dir: &Path| build_root.join(dir.strip_prefix(module_dir).unwrap_or(Path::new("")));
     let mut overlay = handlers_overlay(handlers, &as_seen);
-    let handler_packages: Vec<Option<String>> = handlers
+    let groups = by_main(handlers);
+    let handler_packages: Vec<Option<String>> = groups
         .iter()
-        .map(|h| Some(package_import_path(&module, module_dir, &h.entry.dir)))
+        .map(|g| Some(package_import_path(&module, module_dir, &g[0].entry.dir)))
         .collect();
-    let mains: Vec<(String, PathBuf)> = handlers
+    let mains: Vec<(String, PathBuf)> = groups
         .iter()
         .zip(&handler_packages)
-        .map(|(h, import)| {
-            let main = template.render(import.as_deref(), &h.function_name);
-            let file = write_scratch(scratch, &format!("{}.go", h.main_name), &main)?;
-            Ok((h.main_name.clone(), file))
+        .map(|(group, import)| {
+            let main = render_main(template, import.as_deref(), group);
+            let file = write_scratch(scratch, &format!("{}.go", group[0].main_name), &main)?;
+            Ok((group[0].main_name.clone(), file))
         })
         .collect::<Result<_>>()?;
     if let Some(work_file) = go_work {
@@ -159,6 +162,36 @@ async fn user_module(
         handler_packages,
         env,
     })
+}
+
+/// The handlers grouped by the generated main that serves them, in order
+/// of first appearance.
+pub fn by_main<'s, 'a>(handlers: &'s [HandlerSources<'a>]) -> Vec<Vec<&'s HandlerSources<'a>>> {
+    let mut groups: Vec<Vec<&HandlerSources<'a>>> = Vec::new();
+    for handler in handlers {
+        match groups
+            .iter_mut()
+            .find(|g| g[0].main_name == handler.main_name)
+        {
+            Some(group) => group.push(handler),
+            None => groups.push(vec![handler]),
+        }
+    }
+    groups
+}
+
+/// The generated main of one handler, or of several sharing one program.
+fn render_main(template: Template, import: Option<&str>, group: &[&HandlerSources<'_>]) -> String {
+    match group {
+        [one] => template.render(import, &one.function_name),
+        _ => {
+            let functions: Vec<(&str, &str)> = group
+                .iter()
+                .map(|h| (h.entry.rel.as_str(), h.function_name.as_str()))
+                .collect();
+            template.render_shared(import, &functions)
+        }
+    }
 }
 
 /// A go.work applies: the generated mains form a module of their own in the

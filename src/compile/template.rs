@@ -14,6 +14,10 @@ pub const MAIN_FILE: &str = "main__vc__go__.go";
 pub const MAIN_MODULE: &str = "vc-go-main";
 /// Module path of a handler built without a go.mod, in a module of its own.
 pub const DETACHED_MODULE: &str = "vc-go-handler";
+/// The environment variable naming, in a function whose program serves
+/// several functions (the handlers of one package, built in one pass), the
+/// entrypoint of the function it runs as.
+pub const FUNCTION_ENV: &str = "GO_BUILDER_FUNCTION";
 
 /// The directory name of an entrypoint's generated main: its slug (Go
 /// identifier characters only) and a short hash of the entrypoint, so two
@@ -26,6 +30,13 @@ pub fn main_name(entrypoint: &str) -> String {
     let mut hash = crate::fingerprint::Fingerprint::new();
     hash.value("entrypoint", entrypoint);
     format!("{slug}_{}", &hash.finish()[..8])
+}
+
+/// The directory name of the generated main serving every handler of the
+/// package in `dir` (relative to the work path): never an entrypoint's
+/// [`main_name`], whose slug never starts with `_`.
+pub fn shared_main_name(dir: &str) -> String {
+    format!("_package_{}", main_name(&format!("{dir}/")))
 }
 
 /// Which generated `main` wraps the handler.
@@ -85,21 +96,57 @@ impl Template {
     /// without one the handler lives in the main package itself (a legacy
     /// `package main` entry without go.mod).
     pub fn render(self, import_path: Option<&str>, function: &str) -> String {
-        render(self.source(), import_path, function)
+        fill(
+            self.source(),
+            import_path,
+            &qualified(import_path, function),
+        )
+    }
+
+    /// The generated main of several handlers of one package, given as
+    /// (entrypoint, function): the function's [`FUNCTION_ENV`] picks the
+    /// handler it serves. Only the Lambda template imports what this needs.
+    pub fn render_shared(self, import_path: Option<&str>, functions: &[(&str, &str)]) -> String {
+        let mut main = fill(self.source(), import_path, "vcHandlerOfThisFunction()");
+        main.push_str(&handler_switch(import_path, functions));
+        main
     }
 }
 
-fn render(template: &str, import_path: Option<&str>, function: &str) -> String {
-    let (import, call) = match import_path {
-        Some(path) => (
-            format!("handler {}", quote(path)),
-            format!("handler.{function}"),
-        ),
-        None => (String::new(), function.to_string()),
-    };
+fn qualified(import_path: Option<&str>, function: &str) -> String {
+    match import_path {
+        Some(_) => format!("handler.{function}"),
+        None => function.to_string(),
+    }
+}
+
+fn fill(template: &str, import_path: Option<&str>, call: &str) -> String {
+    let import = import_path
+        .map(|path| format!("handler {}", quote(path)))
+        .unwrap_or_default();
     template
         .replace("__VC_HANDLER_IMPORT__", &import)
-        .replace("__VC_HANDLER_FUNC__", &call)
+        .replace("__VC_HANDLER_FUNC__", call)
+}
+
+/// The Go function that returns the handler [`FUNCTION_ENV`] names.
+fn handler_switch(import_path: Option<&str>, functions: &[(&str, &str)]) -> String {
+    let mut cases = String::new();
+    for (entrypoint, function) in functions {
+        cases.push_str(&format!(
+            "\tcase {}:\n\t\treturn {}\n",
+            quote(entrypoint),
+            qualified(import_path, function)
+        ));
+    }
+    format!(
+        "\n// vcHandlerOfThisFunction returns the handler of the function this program\n\
+         // runs as: one program serves several functions of one package, and each\n\
+         // function's environment names its entrypoint in {FUNCTION_ENV}.\n\
+         func vcHandlerOfThisFunction() func(http.ResponseWriter, *http.Request) {{\n\
+         \tswitch os.Getenv(\"{FUNCTION_ENV}\") {{\n{cases}\t}}\n\
+         \tpanic(\"{FUNCTION_ENV} names none of the functions this program serves: \" + os.Getenv(\"{FUNCTION_ENV}\"))\n}}\n"
+    )
 }
 
 #[cfg(test)]
@@ -121,9 +168,31 @@ mod tests {
     fn renders_main_with_and_without_import() {
         let t = "import (\n\t__VC_HANDLER_IMPORT__\n)\nx(__VC_HANDLER_FUNC__)";
         assert_eq!(
-            render(t, Some("example.com/app/api"), "H_api"),
+            fill(
+                t,
+                Some("example.com/app/api"),
+                &qualified(Some("x"), "H_api")
+            ),
             "import (\n\thandler \"example.com/app/api\"\n)\nx(handler.H_api)"
         );
-        assert_eq!(render(t, None, "H"), "import (\n\t\n)\nx(H)");
+        assert_eq!(
+            fill(t, None, &qualified(None, "H")),
+            "import (\n\t\n)\nx(H)"
+        );
+    }
+
+    #[test]
+    fn a_shared_main_picks_the_handler_its_function_names() {
+        let main = Template::Lambda.render_shared(
+            Some("example.com/app/api"),
+            &[("api/a.go", "A_api_a"), ("api/b.go", "B_api_b")],
+        );
+        assert!(main.contains("handler \"example.com/app/api\""));
+        assert!(main.contains("http.HandlerFunc(vcHandlerOfThisFunction())"));
+        assert!(main.contains("\tcase \"api/a.go\":\n\t\treturn handler.A_api_a\n"));
+        assert!(main.contains("\tcase \"api/b.go\":\n\t\treturn handler.B_api_b\n"));
+        assert!(main.contains("switch os.Getenv(\"GO_BUILDER_FUNCTION\")"));
+        assert_ne!(shared_main_name("api"), main_name("api/"));
+        assert!(shared_main_name("api").starts_with("_package_api_"));
     }
 }

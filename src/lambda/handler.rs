@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use crate::blocking::blocking;
-use crate::compile::{self, go_build::RELEASE_FLAGS, Template};
+use crate::compile::{self, go_build::RELEASE_FLAGS, template::FUNCTION_ENV, Template};
 use crate::error::Result;
 use crate::session::Session;
 
@@ -61,7 +61,7 @@ pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
             let bootstrap = out_dir.path().join("bootstrap");
             super::copy_output(&program, &bootstrap)?;
             (
-                bootstrap_lambda(session),
+                bootstrap_lambda(session, kept.shared(entrypoint)),
                 BTreeMap::from([("bootstrap".to_string(), OutputFile::executable(bootstrap))]),
             )
         }
@@ -84,7 +84,13 @@ pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
     })
 }
 
-fn bootstrap_lambda(session: &Session<'_>) -> LambdaOptions {
+/// The Lambda of `bootstrap`; `shared`: its program serves several
+/// functions, and the function's environment names the one it is.
+fn bootstrap_lambda(session: &Session<'_>, shared: bool) -> LambdaOptions {
+    let mut environment = BTreeMap::new();
+    if shared {
+        environment.insert(FUNCTION_ENV.to_string(), session.entry.rel.clone());
+    }
     LambdaOptions {
         handler: "bootstrap".to_string(),
         runtime: "provided.al2023".to_string(),
@@ -92,7 +98,7 @@ fn bootstrap_lambda(session: &Session<'_>) -> LambdaOptions {
         runtime_language: "go".to_string(),
         supports_wrapper: Some(true),
         supports_response_streaming: None,
-        environment: BTreeMap::new(),
+        environment,
     }
 }
 

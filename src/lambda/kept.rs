@@ -97,8 +97,16 @@ impl Kept {
         found
     }
 
-    /// Records that the program of `entrypoint` was built from `key`.
-    pub fn record(&self, entrypoint: &str, key: &str) -> Result<()> {
+    /// Records that the program of `entrypoint` was built from `key`;
+    /// `shared`: it serves several functions, each picking its handler by
+    /// [`FUNCTION_ENV`](crate::compile::template::FUNCTION_ENV).
+    pub fn record(&self, entrypoint: &str, key: &str, shared: bool) -> Result<()> {
+        let marker = self.sidecar(entrypoint, "shared");
+        if shared {
+            std::fs::write(&marker, "").map_err(|e| Error::io_at("write", &marker, e))?;
+        } else {
+            remove_if_present(&marker)?;
+        }
         let file = self.sidecar(entrypoint, "key");
         let partial = self.sidecar(entrypoint, "key.partial");
         std::fs::write(&partial, key)
@@ -106,9 +114,35 @@ impl Kept {
             .map_err(|e| Error::io_at("write", &file, e))
     }
 
-    /// Forgets the key of `entrypoint` (before its program is rebuilt).
+    /// Whether the kept program of `entrypoint` serves several functions.
+    pub fn shared(&self, entrypoint: &str) -> bool {
+        self.sidecar(entrypoint, "shared").is_file()
+    }
+
+    /// Makes `program` (built by a pass into this folder) the kept program
+    /// of `entrypoint`: a hard link where the file system allows one, else
+    /// a copy, put in place by a rename.
+    pub fn adopt(&self, entrypoint: &str, program: &Path) -> Result<()> {
+        let target = self.program(entrypoint);
+        if program == target {
+            return Ok(());
+        }
+        let partial = self.sidecar(entrypoint, "partial");
+        remove_if_present(&partial)?;
+        std::fs::hard_link(program, &partial)
+            .or_else(|_| std::fs::copy(program, &partial).map(|_| ()))
+            .and_then(|()| std::fs::rename(&partial, &target))
+            .map_err(|e| Error::io_at("write", &target, e))
+    }
+
+    /// Forgets the key of `entrypoint` (before its program is rebuilt). A
+    /// shared program is unlinked, so the rebuild never writes through a
+    /// link into the other functions' program.
     pub fn forget(&self, entrypoint: &str) {
         let _ = std::fs::remove_file(self.sidecar(entrypoint, "key"));
+        if self.shared(entrypoint) {
+            let _ = std::fs::remove_file(self.program(entrypoint));
+        }
     }
 
     /// Records that a pass could not build `entrypoint` from `key`, so later
@@ -124,6 +158,13 @@ impl Kept {
 
     fn sidecar(&self, entrypoint: &str, ext: &str) -> PathBuf {
         self.dir.join(format!("{}.{ext}", main_name(entrypoint)))
+    }
+}
+
+fn remove_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io_at("remove", path, e)),
+        _ => Ok(()),
     }
 }
 
@@ -163,4 +204,45 @@ pub fn folders_of(cache: &Path, work_path: &Path) -> Vec<String> {
         .lines()
         .map(str::to_string)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kept_in(dir: &Path) -> Kept {
+        Kept {
+            dir: dir.to_path_buf(),
+            common: String::new(),
+        }
+    }
+
+    #[test]
+    fn forgetting_one_function_of_a_shared_program_leaves_the_others_intact() {
+        let tmp = tempfile::tempdir().unwrap();
+        let kept = kept_in(tmp.path());
+        let shared = tmp.path().join("_package_api");
+        std::fs::write(&shared, b"one program").unwrap();
+        for rel in ["api/a.go", "api/b.go"] {
+            kept.adopt(rel, &shared).unwrap();
+            kept.record(rel, "k", true).unwrap();
+            assert!(kept.shared(rel) && kept.matches(rel, "k"));
+        }
+        kept.forget("api/a.go");
+        assert!(
+            !kept.program("api/a.go").exists(),
+            "a rebuild writes a new file"
+        );
+        assert_eq!(
+            std::fs::read(kept.program("api/b.go")).unwrap(),
+            b"one program"
+        );
+        std::fs::write(kept.program("api/a.go"), b"rebuilt alone").unwrap();
+        kept.record("api/a.go", "k2", false).unwrap();
+        assert!(!kept.shared("api/a.go") && kept.matches("api/a.go", "k2"));
+        assert_eq!(
+            std::fs::read(kept.program("api/b.go")).unwrap(),
+            b"one program"
+        );
+    }
 }

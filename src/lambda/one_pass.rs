@@ -5,11 +5,19 @@
 //! programs in parallel; each program is kept under its content key
 //! ([`super::kept`]), so the CLI's later `build()` calls find them.
 //!
+//! The functions of one package (directory) share one program: a main
+//! that serves each of their handlers, picked by the function's
+//! environment ([`FUNCTION_ENV`](crate::compile::template::FUNCTION_ENV)).
+//! Go links it once instead of once per function, and the deployment
+//! uploads one file for all of them. Their package, and everything it
+//! imports, is in every one of their programs anyway.
+//!
 //! A sibling never changes the requested function's outcome: when the pass
 //! does not build the requested one, it is built again on its own, so its
 //! error is exactly a lone build's. A sibling that fails is not kept; its
 //! own `build()` reports its error.
 
+use std::path::PathBuf;
 use std::time::Instant;
 
 use crate::compile::{self, Handler, Template};
@@ -73,7 +81,7 @@ pub async fn build(
         return build_alone(session, kept, flags, Template::Lambda).await;
     }
     let started = Instant::now();
-    let (built, _) = compile::compile_handlers(
+    let programs = compile::compile_handlers(
         session,
         Template::Lambda,
         flags.clone(),
@@ -82,27 +90,48 @@ pub async fn build(
         parallelism(&session.env),
     )
     .await?;
-    for (member, ok) in members.iter().zip(&built) {
+    let mut shared = Vec::new();
+    for (member, program) in members.iter().zip(&programs) {
         let rel = &member.entry.rel;
         let key = lambda_key(session, kept, rel);
-        if *ok {
-            kept.record(rel, &key)?;
-        } else {
-            kept.record_failure(rel, &key);
+        match program {
+            Some(program) => {
+                let serves_several = *program != kept.program(rel);
+                kept.adopt(rel, program)?;
+                kept.record(rel, &key, serves_several)?;
+                if serves_several {
+                    shared.push(program);
+                }
+            }
+            None => kept.record_failure(rel, &key),
         }
     }
+    // Each function keeps its own link to a shared program.
+    for program in shared {
+        let _ = std::fs::remove_file(program);
+    }
     drop(locks);
+    let built = programs.iter().filter(|p| p.is_some()).count();
+    let count = distinct(&programs);
     session.log.line(&format!(
-        "Built {} of {} functions in one pass in {:.1} s",
-        built.iter().filter(|b| **b).count(),
+        "Built {built} of {} functions in one pass in {:.1} s, as {count} program{} (the functions of one package share one)",
         members.len(),
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        if count == 1 { "" } else { "s" },
     ));
-    if built[0] {
+    if programs[0].is_some() {
         return Ok(());
     }
     // Exactly what a lone build gives: its program, or its own error.
     build_alone(session, kept, flags, Template::Lambda).await
+}
+
+/// How many distinct programs serve the built functions.
+fn distinct(programs: &[Option<PathBuf>]) -> usize {
+    let mut seen: Vec<&PathBuf> = programs.iter().flatten().collect();
+    seen.sort();
+    seen.dedup();
+    seen.len()
 }
 
 /// Builds the session's handler alone, wrapped in `template`, into `kept`.
@@ -116,7 +145,7 @@ pub async fn build_alone(
     compile::compile_handler(session, template, flags, &program).await?;
     let streaming = session.options.supports_response_streaming;
     let key = kept.key(&session.entry.rel, template, streaming);
-    kept.record(&session.entry.rel, &key)
+    kept.record(&session.entry.rel, &key, false)
 }
 
 /// Adds to `members` (the requested handler first) the siblings that can
