@@ -64,11 +64,12 @@ func main() {
  * `files` in <work>/<name>, which must succeed. Resolves to its functions
  * (see readFunctions) and its parsed config.json.
  */
-async function buildProject(name, files) {
+async function buildProject(name, files, env = {}) {
   writeFiles(path.join(work, name), files)
   const res = await vercelBuild({
     projectDir: path.join(work, name),
     builderTarballs: [tarballs.main, tarballs.platform],
+    env,
   })
   assert.equal(res.code, 0, `vercel build failed:\n${res.stdout}\n${res.stderr}`)
   const config = JSON.parse(fs.readFileSync(path.join(res.outputDir, 'config.json'), 'utf8'))
@@ -235,12 +236,17 @@ describe('vercel build with @acme/go-builder', () => {
     const say = (fn, text) => goFile('handler', ['fmt', 'net/http'], [
       `func ${fn}(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, "${text} %s", r.URL.Path) }`,
     ])
-    const { functions, config } = await buildProject('shared-program', {
+    const { functions, config, stdout } = await buildProject('shared-program', {
       'vercel.json': JSON.stringify({ functions: { 'api/*.go': { runtime: `@acme/go-builder@${PACKAGE_VERSION}` } } }),
       'go.mod': GO_MOD,
       'api/hello.go': say('Hello', 'hello'),
       'api/bye.go': say('Bye', 'bye'),
       'api/[id].go': say('ByID', 'id'),
+    }, {
+      // A builder cache of its own: the other tests here build api/hello.go
+      // of the same module, and a function whose own program is kept is
+      // reused as it is rather than joining a pass.
+      GO_BUILDER_CACHE_DIR: path.join(work, 'shared-program-cache'),
     })
     const names = functions.map((f) => f.name).sort()
     assert.deepEqual(names, ['api/[id]', 'api/bye', 'api/hello'])
@@ -253,7 +259,7 @@ describe('vercel build with @acme/go-builder', () => {
       const hit = resolveRoute(config, url, { functions: names })
       const fn = functions.find((f) => f.name === hit.function)
       assert.ok(fn, `${url} → ${JSON.stringify(hit)}`)
-      assert.deepEqual(fn.config.environment, { GO_BUILDER_FUNCTION: entrypoint })
+      assert.deepEqual(fn.config.environment, { GO_BUILDER_FUNCTION: entrypoint }, stdout)
       const dir = await materializeFunction(fn, path.join(work, `shared-${fn.name.replace(/\W/g, '_')}`))
       digests.add(crypto.createHash('sha256').update(fs.readFileSync(path.join(dir, 'bootstrap'))).digest('hex'))
       const res = await invokeLambdaDir(dir, { method: 'GET', path: hit.path }, { env: fn.config.environment })

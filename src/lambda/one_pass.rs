@@ -8,9 +8,8 @@
 //! The functions of one package (directory) share one program: a main
 //! that serves each of their handlers, picked by the function's
 //! environment ([`FUNCTION_ENV`](crate::compile::template::FUNCTION_ENV)).
-//! Go links it once instead of once per function, and the deployment
-//! uploads one file for all of them. Their package, and everything it
-//! imports, is in every one of their programs anyway.
+//! Go links it once instead of once per function. Their package, and
+//! everything it imports, is in every one of their programs anyway.
 //!
 //! A sibling never changes the requested function's outcome: when the pass
 //! does not build the requested one, it is built again on its own, so its
