@@ -34,6 +34,7 @@ pub mod routes;
 pub mod scratch;
 pub mod server;
 pub mod session;
+pub mod signing;
 pub mod target;
 pub mod toolchain;
 
