@@ -31,8 +31,14 @@ pub fn join_all(base: &Path, parts: &[&str]) -> PathBuf {
 
 /// Whether the project's deploy cache is there (restored, or made by an
 /// earlier build of this checkout): then the build keeps everything in it.
+/// Each of its folders must be a real directory: a symlink (to anywhere)
+/// is not a deploy cache.
 pub fn project_cache_in_use(work_path: &Path) -> bool {
-    project_cache_dir(work_path).is_dir()
+    let mut dir = work_path.to_path_buf();
+    PROJECT_CACHE_DIR.iter().all(|part| {
+        dir.push(part);
+        crate::cache_fs::is_real_dir(&dir)
+    })
 }
 
 /// `$GO_BUILDER_CACHE_DIR`; else the project's deploy cache when it is in

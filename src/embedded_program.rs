@@ -12,10 +12,13 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use crate::cache_fs;
 use crate::compile::go_build::{Cgo, GoBuild};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::log::Log;
+use crate::sealed;
+use crate::signing::SigningKey;
 use crate::target::Target;
 use crate::toolchain::GoToolchain;
 
@@ -125,15 +128,17 @@ async fn ensure_compiled(
     env: &Env,
 ) -> Result<PathBuf> {
     let dest = cached_path(program, go, target, cache);
-    if dest.is_file() {
+    // Only a program this builder compiled and sealed there is run.
+    let signing = SigningKey::from_env(env);
+    if sealed::find(&dest, HELPER_KEY, signing.as_ref()).is_some_and(|r| sealed::intact(&dest, &r))
+    {
         return Ok(dest);
     }
-    let bin_dir = dest.parent().unwrap_or(cache);
-    std::fs::create_dir_all(bin_dir).map_err(|e| Error::io_at("create", bin_dir, e))?;
+    let bin_dir = cache_fs::real_dir(cache, &["bin"])?;
     let work = tempfile::Builder::new()
         .prefix(".compile-")
-        .tempdir_in(bin_dir)
-        .map_err(|e| Error::io_at("create a temporary directory in", bin_dir, e))?;
+        .tempdir_in(&bin_dir)
+        .map_err(|e| Error::io_at("create a temporary directory in", &bin_dir, e))?;
     for (name, source) in program.files {
         write(&work.path().join(name), source)?;
     }
@@ -152,6 +157,7 @@ async fn ensure_compiled(
         cgo: Cgo::Off,
         parallelism: None,
         tags: Vec::new(),
+        cache_use: None,
     };
     build.run(go, target, &Log::silent()).await.map_err(|e| {
         Error::Internal(format!(
@@ -162,12 +168,20 @@ async fn ensure_compiled(
     // Atomic: a concurrent compile of the same program renames an identical
     // file. Where renaming over a running program fails (Windows), the one
     // in place is just as good.
+    sealed::discard(&dest);
     match std::fs::rename(&built, &dest) {
         Err(_) if dest.is_file() => Ok(dest),
         Err(e) => Err(Error::io_at("install", &dest, e)),
-        Ok(()) => Ok(dest),
+        Ok(()) => {
+            sealed::seal(&dest, HELPER_KEY, Default::default(), signing.as_ref())?;
+            Ok(dest)
+        }
     }
 }
+
+/// The key a compiled helper is sealed under (its name says which program,
+/// Go and target it is).
+const HELPER_KEY: &str = "helper";
 
 /// The user's env minus everything that would change how our own program is
 /// built: it is always a static binary of our sources alone.

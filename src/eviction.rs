@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::cache_fs;
 use crate::env::Env;
 
 /// The environment variable that sets the budget, in megabytes.
@@ -74,19 +75,11 @@ pub fn grouped_units(dir: &Path, group: impl Fn(&Path) -> Option<PathBuf>) -> Ve
     groups.into_values().filter_map(Unit::of).collect()
 }
 
+/// Every regular file below `dir`, never following a symlink, within the
+/// walk's bounds ([`cache_fs::walk`]).
 fn walk_files(dir: &Path, visit: &mut dyn FnMut(PathBuf)) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let Ok(kind) = entry.file_type() else {
-            continue;
-        };
-        if kind.is_dir() {
-            walk_files(&entry.path(), visit);
-        } else if kind.is_file() {
-            visit(entry.path());
-        }
+    for (path, _) in cache_fs::walk(dir).files {
+        visit(path);
     }
 }
 

@@ -5,7 +5,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::blocking::blocking;
 use crate::cache_dir;
+use crate::cache_fs;
 use crate::embedded_program::Helpers;
 use crate::entry::{self, Entry};
 use crate::env::Env;
@@ -17,6 +19,8 @@ use crate::gomod::{search_boundary, Layout, ModFile};
 use crate::housekeeping::Housekeeping;
 use crate::log::Log;
 use crate::options::BuildOptions;
+use crate::project_index::{self, CacheUse};
+use crate::restored_cache;
 use crate::scratch;
 use crate::server;
 use crate::target::Target;
@@ -137,6 +141,9 @@ impl<'a> Session<'a> {
         if let Some(value) = env.non_empty("GO111MODULE") {
             log.line(&go111module_advisory(value));
         }
+        if cache_dir::project_cache_in_use(work_path) {
+            blocking(|| restored_cache::ensure_checked(work_path, &toolchain.env, &log));
+        }
         let target = purpose.target(options);
         let cache = cache_dir::builder_cache_dir(&toolchain.env, work_path);
         keep_in_bounds(&cache, &toolchain.env);
@@ -169,6 +176,43 @@ impl<'a> Session<'a> {
 
     pub fn work_path(&self) -> &Path {
         &self.options.work_path
+    }
+
+    /// The session's slot, made of real directories below the builder's
+    /// cache (a symlink on the way is replaced, never followed).
+    pub fn slot_dir(&self) -> Result<PathBuf> {
+        let rel = self
+            .slot
+            .strip_prefix(&self.cache)
+            .map_err(|_| Error::Internal("the slot is outside the builder's cache".to_string()))?;
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+        cache_fs::real_dir(&self.cache, &parts)
+    }
+
+    /// Where the session's `go build`s record what they use of Go's build
+    /// cache, for `prepareCache()`: the project's index in the builder's
+    /// shared cache. `None` when the builds use the project's own deploy
+    /// cache, which holds only what its builds used anyway.
+    pub fn cache_use(&self) -> Option<CacheUse> {
+        if self.cache == cache_dir::project_cache_dir(self.work_path()) {
+            return None;
+        }
+        let mut sums = Vec::new();
+        if let Some(go_mod) = self.layout.go_mod() {
+            sums.push(go_mod.with_file_name("go.sum"));
+        }
+        if let Some(go_work) = self.layout.go_work() {
+            sums.push(go_work.with_file_name("go.work.sum"));
+        }
+        Some(CacheUse {
+            index: project_index::index_file(&self.cache, self.work_path()),
+            scratch: self.scratch().to_path_buf(),
+            sums,
+        })
     }
 
     /// A directory this session may write to; removed with the session.

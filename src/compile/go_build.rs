@@ -9,6 +9,7 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::exec;
 use crate::log::Log;
+use crate::project_index::{self, CacheUse};
 use crate::target::Target;
 use crate::toolchain::GoToolchain;
 
@@ -45,6 +46,9 @@ pub struct GoBuild {
     /// Build tags the builder adds, unless the user's flags set `-tags`
     /// themselves (then theirs are the whole set).
     pub tags: Vec<&'static str>,
+    /// Where to record what the build used of Go's build cache (`None`:
+    /// nowhere).
+    pub cache_use: Option<CacheUse>,
 }
 
 impl GoBuild {
@@ -74,6 +78,20 @@ impl GoBuild {
         args
     }
 
+    /// The go.sum of the alternate go.mod (`-modfile`), if the build has one:
+    /// Go reads it in place of the module's.
+    fn modfile_sum(&self) -> Option<PathBuf> {
+        self.module_flags
+            .iter()
+            .find_map(|f| f.strip_prefix("-modfile="))
+            .map(|modfile| {
+                PathBuf::from(format!(
+                    "{}.sum",
+                    modfile.strip_suffix(".mod").unwrap_or(modfile)
+                ))
+            })
+    }
+
     /// The flags that decide which files and packages make the program: the
     /// module flags, `-trimpath`, `-buildvcs=false`, the tags and the user's
     /// build flags (after ours, so theirs win).
@@ -100,14 +118,27 @@ impl GoBuild {
     pub async fn run(&self, go: &GoToolchain, target: &Target, log: &Log) -> Result<()> {
         let groups = self.cgo_groups(go, target).await;
         let deadline = build_deadline(&self.env);
-        for (packages, cgo_users) in groups {
+        for (i, (packages, cgo_users)) in groups.into_iter().enumerate() {
             let mut env = go_env(go, &self.env, target);
             if !cgo_users.is_empty() {
                 log.line(&cgo::note(&cgo_users));
                 env.set("CGO_ENABLED", "1");
             }
-            let args = self.args_for(&packages);
+            let mut args = self.args_for(&packages);
+            let graph = self
+                .cache_use
+                .as_ref()
+                .map(|u| u.scratch.join(format!("actiongraph-{i}.json")));
+            if let Some(graph) = &graph {
+                // Which build-cache entries the build used, for prepareCache().
+                args.insert(1, format!("-debug-actiongraph={}", graph.display()));
+            }
             let out = exec::run_logged(&go.go, &args, &self.cwd, &env, log, deadline).await?;
+            if let (Some(used), Some(graph)) = (&self.cache_use, &graph) {
+                let mut sums = used.sums.clone();
+                sums.extend(self.modfile_sum());
+                project_index::remember_build(&used.index, graph, &sums);
+            }
             if !out.success {
                 return Err(classify(out.combined()));
             }
@@ -269,6 +300,7 @@ mod tests {
             cgo: Cgo::Off,
             parallelism: None,
             tags: Vec::new(),
+            cache_use: None,
         };
         assert_eq!(
             build.args(),
@@ -305,6 +337,7 @@ mod tests {
             cgo: Cgo::FromCode,
             parallelism: None,
             tags: vec!["lambda.norpc"],
+            cache_use: None,
         };
         assert!(build.args().contains(&"-tags=lambda.norpc".to_string()));
         build.build_flags = vec!["-tags".into(), "prod".into()];

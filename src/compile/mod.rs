@@ -304,6 +304,7 @@ async fn handlers_build(
             cgo: Cgo::FromCode,
             parallelism: None,
             tags: template.tags(),
+            cache_use: session.cache_use(),
         },
     })
 }
@@ -370,6 +371,7 @@ pub async fn compile_server(
         cgo: Cgo::FromCode,
         parallelism: None,
         tags: Vec::new(),
+        cache_use: session.cache_use(),
     };
     build.run(&session.go, &session.target, &session.log).await
 }

@@ -32,11 +32,14 @@ pub fn main_name(entrypoint: &str) -> String {
     format!("{slug}_{}", &hash.finish()[..8])
 }
 
+/// How the name of a program serving several handlers begins.
+pub const SHARED_PREFIX: &str = "_package_";
+
 /// The directory name of the generated main serving every handler of the
 /// package in `dir` (relative to the work path): never an entrypoint's
 /// [`main_name`], whose slug never starts with `_`.
 pub fn shared_main_name(dir: &str) -> String {
-    format!("_package_{}", main_name(&format!("{dir}/")))
+    format!("{SHARED_PREFIX}{}", main_name(&format!("{dir}/")))
 }
 
 /// Which generated `main` wraps the handler.

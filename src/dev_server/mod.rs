@@ -22,6 +22,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::assets;
 use crate::blocking::blocking;
+use crate::cache_fs;
 use crate::compile::{self, Template};
 use crate::embedded_program::{self, Program};
 use crate::error::{Error, Result};
@@ -29,7 +30,9 @@ use crate::fingerprint::{self, Fingerprint};
 use crate::fs_lock;
 use crate::log::Log;
 use crate::options::BuildOptions;
+use crate::sealed;
 use crate::session::{Mode, Purpose, Session};
+use crate::signing::SigningKey;
 
 pub use process::OutputSinks;
 
@@ -99,8 +102,10 @@ fn binary_path(session: &Session<'_>, name: &str) -> PathBuf {
 /// whether an existing binary was reused.
 async fn program(session: &Session<'_>) -> Result<(PathBuf, bool)> {
     let (name, flags) = (session.mode.name(), session.build_flags(&[])?);
+    session.slot_dir()?;
     let binary = blocking(|| binary_path(session, name));
-    let reused = ensure_binary(&binary, |output| async move {
+    let signing = SigningKey::from_env(&session.env);
+    let reused = ensure_binary(&binary, signing.as_ref(), |output| async move {
         match session.mode {
             Mode::Handler => {
                 compile::compile_handler(session, Template::Http, flags, &output).await
@@ -316,28 +321,42 @@ async fn rebuild(options: &BuildOptions, log: &Log) -> Result<(PathBuf, bool)> {
 /// Makes sure `binary` exists, compiling it with `compile(temp_output)` if
 /// not. Concurrent starts with the same inputs compile once: the others wait
 /// on a lock and then find the binary. Older binaries of the same slot are
-/// removed. Returns whether an existing binary was reused.
-async fn ensure_binary<F, Fut>(binary: &Path, compile: F) -> Result<bool>
+/// removed. Returns whether an existing binary was reused. A binary is
+/// reused only when it is the one a build sealed there (size and digest,
+/// and the signature when `signing` is set); anything else is replaced.
+async fn ensure_binary<F, Fut>(
+    binary: &Path,
+    signing: Option<&SigningKey>,
+    compile: F,
+) -> Result<bool>
 where
     F: FnOnce(PathBuf) -> Fut,
     Fut: std::future::Future<Output = Result<()>>,
 {
-    if binary.is_file() {
+    let sealed_here =
+        || sealed::find(binary, DEV_KEY, signing).is_some_and(|r| sealed::intact(binary, &r));
+    if blocking(sealed_here) {
         return Ok(true);
     }
     let dir = binary.parent().unwrap_or(Path::new("."));
     let slot = dir.parent().unwrap_or(dir);
     let _lock = fs_lock::lock(&slot.join(".lock"), || {}).await?;
-    if binary.is_file() {
+    if blocking(sealed_here) {
         return Ok(true);
     }
-    std::fs::create_dir_all(dir).map_err(|e| Error::io_at("create", dir, e))?;
+    let name = dir.file_name().unwrap_or_default().to_string_lossy();
+    let dir = cache_fs::real_dir(slot, &[&name])?;
+    sealed::discard(binary);
     let partial = dir.join(".partial");
     compile(partial.clone()).await?;
     std::fs::rename(&partial, binary).map_err(|e| Error::io_at("install", binary, e))?;
-    remove_stale_builds(slot, dir);
+    sealed::seal(binary, DEV_KEY, Default::default(), signing)?;
+    remove_stale_builds(slot, &dir);
     Ok(false)
 }
+
+/// The key a dev binary is sealed under (its folder is its fingerprint).
+const DEV_KEY: &str = "dev";
 
 /// Deletes other fingerprints' binaries of the same entrypoint.
 fn remove_stale_builds(slot: &Path, keep: &Path) {

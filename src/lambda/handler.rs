@@ -8,14 +8,15 @@
 //! `executable` runtime with response streaming.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Instant;
 
 use crate::blocking::blocking;
-use crate::compile::{self, go_build::RELEASE_FLAGS, template::FUNCTION_ENV, Template};
-use crate::error::Result;
+use crate::compile::{self, go_build::RELEASE_FLAGS, Template};
+use crate::error::{Error, Result};
 use crate::session::Session;
 
-use super::kept::Kept;
+use super::kept::{Kept, KeptProgram};
 use super::{one_pass, standalone, BuildOutput, LambdaOptions, OutputFile};
 
 pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
@@ -24,57 +25,34 @@ pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
     let out_dir = super::output_dir(&session.env)?;
     let flags = session.build_flags(RELEASE_FLAGS)?;
     // Hashing the module's sources is file work: off the async workers.
-    let kept = blocking(|| Kept::new(session, &flags));
+    let kept = blocking(|| Kept::new(session, &flags))?;
     let entrypoint = &session.entry.rel;
-    let streaming = session.options.supports_response_streaming;
     let lock = kept.lock(entrypoint).await?;
-    // The sources decide the template; unchanged sources, the same one.
-    let kept_as = [Template::Lambda, Template::Http]
-        .into_iter()
-        .find(|t| kept.matches(entrypoint, &kept.key(entrypoint, *t, streaming)));
-    let template = match kept_as {
-        Some(template) => template,
-        None => {
-            kept.forget(entrypoint);
-            let handler =
-                compile::analyze_handler(session, Template::Lambda, &flags, session.entry.clone())
-                    .await?;
-            let streams = streaming.unwrap_or(handler.analysis.streaming.is_some());
-            if streams {
-                session.log.line(&streaming_note(session, &handler));
-                one_pass::build_alone(session, &kept, flags, Template::Http).await?;
-                Template::Http
-            } else {
-                one_pass::build(session, &kept, handler, flags).await?;
-                Template::Lambda
-            }
-        }
-    };
-    let program = kept.program(entrypoint);
-    let (lambda, files) = match template {
-        Template::Http => {
-            let user_server = out_dir.path().join("user-server");
-            super::copy_output(&program, &user_server)?;
-            standalone::executable_lambda(session, out_dir.path(), user_server).await?
-        }
-        Template::Lambda => {
-            let bootstrap = out_dir.path().join("bootstrap");
-            super::copy_output(&program, &bootstrap)?;
-            (
-                bootstrap_lambda(session, kept.shared(entrypoint)),
-                BTreeMap::from([("bootstrap".to_string(), OutputFile::executable(bootstrap))]),
-            )
-        }
+    let (program, reused) = match blocking(|| reuse(session, &kept, out_dir.path()))? {
+        Some(program) => (program, true),
+        None => (
+            build_new(session, &kept, flags, out_dir.path()).await?,
+            false,
+        ),
     };
     drop(lock);
+    let file = out_dir.path().join(file_name(program.template));
+    let (lambda, files) = match program.template {
+        Template::Http => {
+            standalone::executable_lambda(session, out_dir.path(), file.clone()).await?
+        }
+        Template::Lambda => (
+            bootstrap_lambda(session, program.environment),
+            BTreeMap::from([(
+                "bootstrap".to_string(),
+                OutputFile::executable(file.clone()),
+            )]),
+        ),
+    };
     let _ = out_dir.keep();
-    session.log.line(&super::summary(
-        entrypoint,
-        &lambda,
-        &program,
-        started,
-        kept_as.is_some(),
-    ));
+    session
+        .log
+        .line(&super::summary(entrypoint, &lambda, &file, started, reused));
     Ok(BuildOutput {
         lambda,
         files,
@@ -84,13 +62,77 @@ pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
     })
 }
 
-/// The Lambda of `bootstrap`; `shared`: its program serves several
-/// functions, and the function's environment names the one it is.
-fn bootstrap_lambda(session: &Session<'_>, shared: bool) -> LambdaOptions {
-    let mut environment = BTreeMap::new();
-    if shared {
-        environment.insert(FUNCTION_ENV.to_string(), session.entry.rel.clone());
+/// The name of the program's file in the Lambda.
+fn file_name(template: Template) -> &'static str {
+    match template {
+        Template::Lambda => "bootstrap",
+        Template::Http => "user-server",
     }
+}
+
+/// The kept program of the session's entrypoint, copied into `out_dir`,
+/// when one was built from the same key (the sources decide the template:
+/// unchanged sources, the same one) and it passes verification. One that
+/// fails is discarded and said so; the function is then built.
+fn reuse(session: &Session<'_>, kept: &Kept, out_dir: &Path) -> Result<Option<KeptProgram>> {
+    let entrypoint = &session.entry.rel;
+    for template in [Template::Lambda, Template::Http] {
+        let key = one_pass::key(session, kept, entrypoint, template);
+        let Some(record) = kept.find(entrypoint, &key) else {
+            continue;
+        };
+        let dest = out_dir.join(file_name(template));
+        match kept.take(entrypoint, &record, &dest)? {
+            Some(program) if program.template == template => return Ok(Some(program)),
+            Some(_) => kept.forget(entrypoint),
+            None => {}
+        }
+        session.log.line(&format!(
+            "{entrypoint}: cached program failed verification; rebuilding"
+        ));
+        return Ok(None);
+    }
+    Ok(None)
+}
+
+/// Builds the session's handler (its sources decide the template), keeps
+/// it and copies it into `out_dir`.
+async fn build_new(
+    session: &Session<'_>,
+    kept: &Kept,
+    flags: Vec<String>,
+    out_dir: &Path,
+) -> Result<KeptProgram> {
+    let entrypoint = &session.entry.rel;
+    kept.forget(entrypoint);
+    let handler =
+        compile::analyze_handler(session, Template::Lambda, &flags, session.entry.clone()).await?;
+    let streams = session
+        .options
+        .supports_response_streaming
+        .unwrap_or(handler.analysis.streaming.is_some());
+    let record = if streams {
+        session.log.line(&streaming_note(session, &handler));
+        one_pass::build_alone(session, kept, flags, Template::Http).await?
+    } else {
+        one_pass::build(session, kept, handler, flags).await?
+    };
+    let template = if streams {
+        Template::Http
+    } else {
+        Template::Lambda
+    };
+    let dest = out_dir.join(file_name(template));
+    blocking(|| kept.take(entrypoint, &record, &dest))?.ok_or_else(|| {
+        Error::Internal(format!(
+            "the program just built for {entrypoint} failed verification"
+        ))
+    })
+}
+
+/// The Lambda of `bootstrap`, with the environment its program needs (a
+/// shared program is told which function it is).
+fn bootstrap_lambda(session: &Session<'_>, environment: BTreeMap<String, String>) -> LambdaOptions {
     LambdaOptions {
         handler: "bootstrap".to_string(),
         runtime: "provided.al2023".to_string(),

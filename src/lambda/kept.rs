@@ -4,28 +4,46 @@
 //! target. A later build of an entrypoint whose key matches returns the
 //! kept program without running Go.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::cache_dir::project_cache_dir;
+use crate::cache_fs;
 use crate::compile::template::{main_name, Template};
+use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::fingerprint::{self, Fingerprint};
 use crate::fs_lock::{self, FileLock};
+use crate::project_index;
+use crate::sealed::{self, Record};
 use crate::session::Session;
+use crate::signing::SigningKey;
+
+/// The fact naming the template a kept program was built with.
+const TEMPLATE_FACT: &str = "template";
+/// The facts holding the Lambda's environment: `env:<NAME>`.
+const ENV_FACT: &str = "env:";
 
 /// The folder of kept handler programs for the session's module and
-/// target: `<cache>/lambda/<module + target>/<main name>` (plus `.key` and
-/// `.lock` beside each). One folder per module, so one `go build -o
-/// <folder>/` writes all of a pass's programs where lone builds write them,
-/// and Go finds an unchanged one up to date.
+/// target: `<cache>/lambda/<module + target>/<main name>`, each with its
+/// sealed record (`.record`: key, SHA-256, size, template, the Lambda's
+/// environment; signed when a signing key is set) and `.lock` beside it.
 pub struct Kept {
     pub dir: PathBuf,
     /// What every key of this session shares (everything but the entrypoint).
     common: String,
+    signing: Option<SigningKey>,
+}
+
+/// A kept program as a build may use it.
+pub struct KeptProgram {
+    pub template: Template,
+    /// The Lambda's environment (the function a shared program serves).
+    pub environment: BTreeMap<String, String>,
 }
 
 impl Kept {
-    pub fn new(session: &Session<'_>, flags: &[String]) -> Kept {
+    pub fn new(session: &Session<'_>, flags: &[String]) -> Result<Kept> {
         let mut folder = Fingerprint::new();
         folder
             .value("module", session.module.as_deref().unwrap_or("\u{0}none"))
@@ -39,34 +57,44 @@ impl Kept {
             .value("goos", &session.target.goos)
             .value("goarch", &session.target.goarch);
         for key in fingerprint::BUILD_ENV_KEYS {
-            common.value(key, session.env.get(key).unwrap_or("\u{0}unset"));
+            common.value(key, &key_env_value(&session.env, key));
         }
         for (i, root) in session.source_roots().iter().enumerate() {
             common.contents(&i.to_string(), root);
         }
         let folder = folder.finish();
         if session.cache != project_cache_dir(session.work_path()) {
-            remember_folder(&session.cache, session.work_path(), &folder);
+            let index = project_index::index_file(&session.cache, session.work_path());
+            project_index::remember_folder(&index, &folder);
         }
-        Kept {
-            dir: session.cache.join("lambda").join(folder),
+        Ok(Kept {
+            dir: cache_fs::real_dir(&session.cache, &["lambda", &folder])?,
             common: common.finish(),
-        }
+            signing: SigningKey::from_env(&session.env),
+        })
     }
 
     /// The key of `entrypoint`'s program wrapped in `template`, given the
     /// function's own response-streaming setting (`None`: decided from the
-    /// code).
-    pub fn key(&self, entrypoint: &str, template: Template, streaming: Option<bool>) -> String {
+    /// code) and `shape`: what else decides the program (for a handler in a
+    /// pass, the functions of its package that share it).
+    pub fn key(
+        &self,
+        entrypoint: &str,
+        template: Template,
+        streaming: Option<bool>,
+        shape: &str,
+    ) -> String {
         let mut key = Fingerprint::new();
         key.value("common", &self.common)
             .value("entrypoint", entrypoint)
             .value("template", template.source())
-            .value("streaming", &format!("{streaming:?}"));
+            .value("streaming", &format!("{streaming:?}"))
+            .value("shape", shape);
         key.finish()
     }
 
-    /// Where `entrypoint`'s program is built and kept.
+    /// Where `entrypoint`'s program is kept.
     pub fn program(&self, entrypoint: &str) -> PathBuf {
         self.dir.join(main_name(entrypoint))
     }
@@ -81,79 +109,84 @@ impl Kept {
         fs_lock::try_lock(&self.sidecar(entrypoint, "lock"))
     }
 
-    /// Whether the kept program of `entrypoint` was built from `key`.
-    /// A match counts as a use: the key's time is refreshed, so eviction
-    /// keeps the programs builds reuse.
+    /// The record of `entrypoint`'s kept program if it was built from
+    /// `key` (and, with a signing key, signed by it). A match counts as a
+    /// use: its time is refreshed, so eviction keeps what builds reuse.
+    pub fn find(&self, entrypoint: &str, key: &str) -> Option<Record> {
+        let program = self.program(entrypoint);
+        let record = sealed::find(&program, key, self.signing.as_ref())?;
+        cache_fs::touch(&sealed::record_path(&program));
+        Some(record)
+    }
+
+    /// Whether `entrypoint`'s kept program matches `key`.
     pub fn matches(&self, entrypoint: &str, key: &str) -> bool {
-        let key_file = self.sidecar(entrypoint, "key");
-        let found = self.program(entrypoint).is_file()
-            && std::fs::read_to_string(&key_file).is_ok_and(|k| k == key);
-        if found {
-            let _ = std::fs::File::options()
-                .write(true)
-                .open(&key_file)
-                .and_then(|f| f.set_modified(std::time::SystemTime::now()));
+        self.find(entrypoint, key).is_some()
+    }
+
+    /// Copies `entrypoint`'s kept program (whose record is `record`) to
+    /// `dest`, checking its size and digest on the way. A program that
+    /// fails is discarded; `None` then.
+    pub fn take(
+        &self,
+        entrypoint: &str,
+        record: &Record,
+        dest: &Path,
+    ) -> Result<Option<KeptProgram>> {
+        let program = self.program(entrypoint);
+        let facts = kept_program(record);
+        if facts.is_some() && sealed::copy_verified(&program, record, dest)? {
+            return Ok(facts);
         }
-        found
+        sealed::discard(&program);
+        Ok(None)
     }
 
-    /// Records that the program of `entrypoint` was built from `key`;
-    /// `shared`: it serves several functions, each picking its handler by
-    /// [`FUNCTION_ENV`](crate::compile::template::FUNCTION_ENV).
-    pub fn record(&self, entrypoint: &str, key: &str, shared: bool) -> Result<()> {
-        let marker = self.sidecar(entrypoint, "shared");
-        if shared {
-            std::fs::write(&marker, "").map_err(|e| Error::io_at("write", &marker, e))?;
-        } else {
-            remove_if_present(&marker)?;
-        }
-        let file = self.sidecar(entrypoint, "key");
-        let partial = self.sidecar(entrypoint, "key.partial");
-        std::fs::write(&partial, key)
-            .and_then(|()| std::fs::rename(&partial, &file))
-            .map_err(|e| Error::io_at("write", &file, e))
-    }
-
-    /// Whether the kept program of `entrypoint` serves several functions.
-    pub fn shared(&self, entrypoint: &str) -> bool {
-        self.sidecar(entrypoint, "shared").is_file()
-    }
-
-    /// Makes `program` (built by a pass into this folder) the kept program
-    /// of `entrypoint`: a hard link where the file system allows one, else
-    /// a copy, put in place by a rename.
-    pub fn adopt(&self, entrypoint: &str, program: &Path) -> Result<()> {
+    /// Makes `built` (a program a build just wrote) the kept program of
+    /// `entrypoint`, built from `key` with `template`, serving the Lambda
+    /// `environment`: a hard link where the file system allows one (the
+    /// functions of one package share one program), else a copy, put in
+    /// place by a rename, then sealed.
+    pub fn keep(
+        &self,
+        entrypoint: &str,
+        built: &Path,
+        key: &str,
+        template: Template,
+        environment: &BTreeMap<String, String>,
+    ) -> Result<Record> {
         let target = self.program(entrypoint);
-        if program == target {
-            return Ok(());
-        }
+        self.forget(entrypoint);
         let partial = self.sidecar(entrypoint, "partial");
-        remove_if_present(&partial)?;
-        std::fs::hard_link(program, &partial)
-            .or_else(|_| std::fs::copy(program, &partial).map(|_| ()))
+        let _ = cache_fs::remove_entry(&partial);
+        std::fs::hard_link(built, &partial)
+            .or_else(|_| std::fs::copy(built, &partial).map(|_| ()))
             .and_then(|()| std::fs::rename(&partial, &target))
-            .map_err(|e| Error::io_at("write", &target, e))
+            .map_err(|e| Error::io_at("write", &target, e))?;
+        let mut facts = BTreeMap::from([(TEMPLATE_FACT.to_string(), template_name(template))]);
+        for (name, value) in environment {
+            facts.insert(format!("{ENV_FACT}{name}"), value.clone());
+        }
+        sealed::seal(&target, key, facts, self.signing.as_ref())
     }
 
-    /// Forgets the key of `entrypoint` (before its program is rebuilt). A
-    /// shared program is unlinked, so the rebuild never writes through a
-    /// link into the other functions' program.
+    /// Forgets `entrypoint`'s kept program (before it is rebuilt): its
+    /// record and its file go. The file is unlinked, never written, so a
+    /// rebuild never writes through a link into another function's program.
     pub fn forget(&self, entrypoint: &str) {
-        let _ = std::fs::remove_file(self.sidecar(entrypoint, "key"));
-        if self.shared(entrypoint) {
-            let _ = std::fs::remove_file(self.program(entrypoint));
-        }
+        sealed::discard(&self.program(entrypoint));
     }
 
     /// Records that a pass could not build `entrypoint` from `key`, so later
     /// passes leave it to its own build.
     pub fn record_failure(&self, entrypoint: &str, key: &str) {
-        let _ = std::fs::write(self.sidecar(entrypoint, "failed"), key);
+        let _ = cache_fs::write_atomic(&self.sidecar(entrypoint, "failed"), key.as_bytes());
     }
 
     /// Whether a pass already failed to build `entrypoint` from `key`.
     pub fn failed(&self, entrypoint: &str, key: &str) -> bool {
-        std::fs::read_to_string(self.sidecar(entrypoint, "failed")).is_ok_and(|k| k == key)
+        cache_fs::read_small(&self.sidecar(entrypoint, "failed"), 1024)
+            .is_some_and(|k| k == key.as_bytes())
     }
 
     fn sidecar(&self, entrypoint: &str, ext: &str) -> PathBuf {
@@ -161,72 +194,83 @@ impl Kept {
     }
 }
 
-fn remove_if_present(path: &Path) -> Result<()> {
-    match std::fs::remove_file(path) {
-        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io_at("remove", path, e)),
-        _ => Ok(()),
+/// A build variable's value as the key sees it. `-modcacherw`, which the
+/// builder adds to GOFLAGS when Go's caches are in the deploy cache, never
+/// changes a program: where the caches are must not change the key.
+fn key_env_value(env: &Env, key: &str) -> String {
+    match env.get(key) {
+        None => "\u{0}unset".to_string(),
+        Some(value) if key == "GOFLAGS" => value
+            .split_whitespace()
+            .filter(|flag| *flag != "-modcacherw")
+            .collect::<Vec<_>>()
+            .join(" "),
+        Some(value) => value.to_string(),
     }
 }
 
-/// The file listing the kept-program folders a work path's builds used, in
-/// the builder's shared cache: what `prepareCache()` hands to the next deploy.
-fn index_file(cache: &Path, work_path: &Path) -> PathBuf {
-    let canonical = std::fs::canonicalize(work_path).unwrap_or_else(|_| work_path.to_path_buf());
-    let mut key = Fingerprint::new();
-    key.value("workPath", &canonical.to_string_lossy());
-    cache.join("projects").join(key.finish())
+fn template_name(template: Template) -> String {
+    match template {
+        Template::Lambda => "lambda",
+        Template::Http => "http",
+    }
+    .to_string()
 }
 
-fn remember_folder(cache: &Path, work_path: &Path, folder: &str) {
-    let index = index_file(cache, work_path);
-    let known = std::fs::read_to_string(&index).unwrap_or_default();
-    if known.lines().any(|l| l == folder) {
-        return;
-    }
-    if let Some(dir) = index.parent() {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    use std::io::Write;
-    if let Ok(mut file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&index)
-    {
-        let _ = writeln!(file, "{folder}");
-    }
-}
-
-/// The kept-program folders (under `<cache>/lambda/`) the builds of
-/// `work_path` used.
-pub fn folders_of(cache: &Path, work_path: &Path) -> Vec<String> {
-    std::fs::read_to_string(index_file(cache, work_path))
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_string)
-        .collect()
+/// What a record says about its program; `None` for facts no build of
+/// this builder writes.
+fn kept_program(record: &Record) -> Option<KeptProgram> {
+    let template = match record.facts.get(TEMPLATE_FACT).map(String::as_str) {
+        Some("lambda") => Template::Lambda,
+        Some("http") => Template::Http,
+        _ => return None,
+    };
+    let environment = record
+        .facts
+        .iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix(ENV_FACT)?.to_string(), v.clone())))
+        .collect();
+    Some(KeptProgram {
+        template,
+        environment,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn kept_in(dir: &Path) -> Kept {
+    fn kept_in(dir: &Path, signing: Option<&str>) -> Kept {
         Kept {
             dir: dir.to_path_buf(),
             common: String::new(),
+            signing: signing.map(|k| {
+                SigningKey::from_env(&crate::test_support::env(&[(
+                    crate::signing::SIGNING_KEY_ENV,
+                    k,
+                )]))
+                .unwrap()
+            }),
         }
+    }
+
+    fn env_of(rel: &str) -> BTreeMap<String, String> {
+        BTreeMap::from([(
+            crate::compile::template::FUNCTION_ENV.to_string(),
+            rel.to_string(),
+        )])
     }
 
     #[test]
     fn forgetting_one_function_of_a_shared_program_leaves_the_others_intact() {
         let tmp = tempfile::tempdir().unwrap();
-        let kept = kept_in(tmp.path());
+        let kept = kept_in(tmp.path(), None);
         let shared = tmp.path().join("_package_api");
         std::fs::write(&shared, b"one program").unwrap();
         for rel in ["api/a.go", "api/b.go"] {
-            kept.adopt(rel, &shared).unwrap();
-            kept.record(rel, "k", true).unwrap();
-            assert!(kept.shared(rel) && kept.matches(rel, "k"));
+            kept.keep(rel, &shared, "k", Template::Lambda, &env_of(rel))
+                .unwrap();
+            assert!(kept.matches(rel, "k"));
         }
         kept.forget("api/a.go");
         assert!(
@@ -237,12 +281,47 @@ mod tests {
             std::fs::read(kept.program("api/b.go")).unwrap(),
             b"one program"
         );
-        std::fs::write(kept.program("api/a.go"), b"rebuilt alone").unwrap();
-        kept.record("api/a.go", "k2", false).unwrap();
-        assert!(!kept.shared("api/a.go") && kept.matches("api/a.go", "k2"));
+        let alone = tmp.path().join("alone");
+        std::fs::write(&alone, b"rebuilt alone").unwrap();
+        kept.keep("api/a.go", &alone, "k2", Template::Lambda, &BTreeMap::new())
+            .unwrap();
+        let record = kept.find("api/a.go", "k2").unwrap();
+        let out = tmp.path().join("out");
+        let taken = kept.take("api/a.go", &record, &out).unwrap().unwrap();
+        assert!(taken.environment.is_empty());
+        let record = kept.find("api/b.go", "k").unwrap();
+        let taken = kept
+            .take("api/b.go", &record, &tmp.path().join("out-b"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(taken.environment, env_of("api/b.go"));
         assert_eq!(
             std::fs::read(kept.program("api/b.go")).unwrap(),
             b"one program"
         );
+    }
+
+    #[test]
+    fn a_tampered_program_is_discarded_not_taken() {
+        let tmp = tempfile::tempdir().unwrap();
+        let kept = kept_in(tmp.path(), Some("secret"));
+        let built = tmp.path().join("built");
+        std::fs::write(&built, b"the real program").unwrap();
+        kept.keep("api/x.go", &built, "k", Template::Lambda, &BTreeMap::new())
+            .unwrap();
+        let record = kept.find("api/x.go", "k").unwrap();
+        std::fs::remove_file(kept.program("api/x.go")).unwrap();
+        std::fs::write(kept.program("api/x.go"), b"a foreign program").unwrap();
+        let out = tmp.path().join("out");
+        assert!(kept.take("api/x.go", &record, &out).unwrap().is_none());
+        assert!(!out.exists() && !kept.program("api/x.go").exists());
+        assert!(kept.find("api/x.go", "k").is_none(), "the record went too");
+        // Another key's record is not this one's.
+        kept.keep("api/x.go", &built, "k", Template::Lambda, &BTreeMap::new())
+            .unwrap();
+        assert!(kept_in(tmp.path(), Some("other"))
+            .find("api/x.go", "k")
+            .is_none());
+        assert!(kept_in(tmp.path(), None).find("api/x.go", "k").is_some());
     }
 }

@@ -20,7 +20,9 @@ use crate::fs_lock::{self, FileLock};
 use crate::log::Log;
 use crate::options::BuildOptions;
 use crate::routes::Route;
+use crate::sealed;
 use crate::session::{Mode, Purpose, Session};
+use crate::signing::SigningKey;
 
 /// A file of the Lambda, on disk.
 #[derive(Debug, Serialize)]
@@ -90,11 +92,40 @@ fn output_dir(env: &Env) -> Result<tempfile::TempDir> {
 
 /// Where `go build` writes `name` in the session's slot, locked for this
 /// build: a stable path, so an unchanged program is found up to date and
-/// not linked again (the link is most of a warm build). The Lambda gets a
-/// copy; Go's own up-to-date check decides what is rebuilt.
+/// not linked again (the link is most of a warm build). Go's up-to-date
+/// check trusts the file it finds there, so it finds only what a build
+/// sealed there ([`sealed`]): anything else — a symlink, a foreign or
+/// corrupt program, one whose record is missing or (with a signing key)
+/// not signed — is removed first and Go links anew.
 async fn stable_output(session: &Session<'_>, name: &str) -> Result<(PathBuf, FileLock)> {
-    let lock = fs_lock::lock(&session.slot.join(format!("{name}.lock")), || {}).await?;
-    Ok((session.slot.join(name), lock))
+    let slot = session.slot_dir()?;
+    let lock = fs_lock::lock(&slot.join(format!("{name}.lock")), || {}).await?;
+    let output = slot.join(name);
+    let signing = SigningKey::from_env(&session.env);
+    let intact = sealed::find(&output, SLOT_KEY, signing.as_ref())
+        .is_some_and(|record| sealed::intact(&output, &record));
+    if !intact {
+        sealed::discard(&output);
+    }
+    Ok((output, lock))
+}
+
+/// The key a slot's program is sealed under: the slot's name already says
+/// which program it is; the seal says the builder wrote it.
+const SLOT_KEY: &str = "slot";
+
+/// Seals the program a build just wrote at `stable` and copies it to
+/// `dest` (checked on the way).
+fn seal_and_copy(session: &Session<'_>, stable: &Path, dest: &Path) -> Result<()> {
+    let signing = SigningKey::from_env(&session.env);
+    let record = sealed::seal(stable, SLOT_KEY, Default::default(), signing.as_ref())?;
+    match sealed::copy_verified(stable, &record, dest)? {
+        true => Ok(()),
+        false => Err(Error::Internal(format!(
+            "{} changed while it was copied",
+            stable.display()
+        ))),
+    }
 }
 
 /// The function's line in the build log: what, for which runtime, how big,
@@ -119,11 +150,4 @@ fn summary(
         },
         started.elapsed().as_secs_f64()
     )
-}
-
-/// Copies a built program into the Lambda's directory.
-fn copy_output(built: &Path, dest: &Path) -> Result<()> {
-    std::fs::copy(built, dest)
-        .map(|_| ())
-        .map_err(|e| Error::io_at("copy", built, e))
 }

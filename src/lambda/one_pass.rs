@@ -16,15 +16,17 @@
 //! error is exactly a lone build's. A sibling that fails is not kept; its
 //! own `build()` reports its error.
 
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::compile::{self, Handler, Template};
+use crate::compile::{self, template::FUNCTION_ENV, Handler, Template};
 use crate::entry;
 use crate::env::Env;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fs_lock::FileLock;
 use crate::gomod::Layout;
+use crate::sealed::Record;
 use crate::session::Session;
 use crate::target::Target;
 
@@ -40,74 +42,114 @@ pub const PARALLELISM_ENV: &str = "GO_BUILDER_PARALLELISM";
 /// The streaming setting a candidate's function config gives (`None`: the
 /// code decides).
 fn streaming_of(session: &Session<'_>, entrypoint: &str) -> Option<bool> {
+    if entrypoint == session.entry.rel {
+        return session.options.supports_response_streaming;
+    }
     session
         .options
         .candidates
         .iter()
-        .find(|c| c.entrypoint == entrypoint)
+        .find(|c| c.entrypoint.replace('\\', "/") == entrypoint)
         .and_then(|c| c.supports_response_streaming)
 }
 
-/// The key of a (non-streaming) handler's program in a pass.
-fn lambda_key(session: &Session<'_>, kept: &Kept, entrypoint: &str) -> String {
-    let streaming = if entrypoint == session.entry.rel {
-        session.options.supports_response_streaming
-    } else {
-        streaming_of(session, entrypoint)
-    };
-    kept.key(entrypoint, Template::Lambda, streaming)
+/// The directory of an entrypoint (relative, `/`-separated).
+fn dir_of(entrypoint: &str) -> &str {
+    entrypoint.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
+/// What, besides the sources, decides the program of `entrypoint` (a
+/// handler wrapped in the Lambda loop): whether passes are on, and the
+/// functions of its directory for the same target with their streaming
+/// settings — the functions that may share its program. All of it comes
+/// from the commit and the settings, never from what a cache holds, so a
+/// function's program is the same whatever was built before.
+pub fn shape(session: &Session<'_>, entrypoint: &str) -> String {
+    if !enabled(&session.env) || session.layout.go_mod().is_none() {
+        return "alone".to_string();
+    }
+    let dir = dir_of(entrypoint);
+    let mut functions: Vec<String> = session
+        .options
+        .candidates
+        .iter()
+        .filter(|c| Target::lambda(c.architecture.as_deref()) == session.target)
+        .map(|c| c.entrypoint.replace('\\', "/"))
+        .chain([session.entry.rel.clone(), entrypoint.to_string()])
+        .filter(|rel| dir_of(rel) == dir)
+        .map(|rel| format!("{rel}\u{0}{:?}", streaming_of(session, &rel)))
+        .collect();
+    functions.sort();
+    functions.dedup();
+    functions.join("\n")
+}
+
+/// The key of a (non-streaming) handler's program.
+pub fn lambda_key(session: &Session<'_>, kept: &Kept, entrypoint: &str) -> String {
+    let streaming = streaming_of(session, entrypoint);
+    kept.key(
+        entrypoint,
+        Template::Lambda,
+        streaming,
+        &shape(session, entrypoint),
+    )
+}
+
+/// The key of a handler's program wrapped in `template`.
+pub fn key(session: &Session<'_>, kept: &Kept, entrypoint: &str, template: Template) -> String {
+    match template {
+        Template::Lambda => lambda_key(session, kept, entrypoint),
+        Template::Http => kept.key(entrypoint, template, streaming_of(session, entrypoint), ""),
+    }
 }
 
 /// Builds the session's handler (already analyzed: `handler`) wrapped in
-/// the Lambda runtime loop into `kept`, with its siblings when the pass is
-/// on, recording the key of every program built.
+/// the Lambda runtime loop into `kept`, with the other handlers of its
+/// package (they share one program) and, when the pass is on, the other
+/// packages' handlers that can join; returns the record of the session's
+/// program. The caller holds the lock of the session's entrypoint.
 pub async fn build(
     session: &Session<'_>,
     kept: &Kept,
     handler: Handler,
     flags: Vec<String>,
-) -> Result<()> {
-    let requested = &session.entry.rel;
+) -> Result<Record> {
+    let requested = session.entry.rel.clone();
     if !enabled(&session.env)
         || session.layout.go_mod().is_none()
-        || kept.failed(requested, &lambda_key(session, kept, requested))
+        || kept.failed(&requested, &lambda_key(session, kept, &requested))
     {
         return build_alone(session, kept, flags, Template::Lambda).await;
     }
-    let mut members = vec![handler];
-    let locks = join_siblings(session, kept, &flags, &mut members).await?;
+    let (members, locks) = gather(session, kept, &flags, handler).await?;
     if members.len() == 1 {
         return build_alone(session, kept, flags, Template::Lambda).await;
     }
     let started = Instant::now();
+    let out = session.new_scratch()?;
     let programs = compile::compile_handlers(
         session,
         Template::Lambda,
         flags.clone(),
         &members,
-        &kept.dir,
+        out.path(),
         parallelism(&session.env),
     )
     .await?;
-    let mut shared = Vec::new();
-    for (member, program) in members.iter().zip(&programs) {
+    for ((member, program), lock) in members.iter().zip(&programs).zip(&locks) {
         let rel = &member.entry.rel;
+        if lock.is_none() && *rel != requested {
+            // Built into its package's program, but another build owns it.
+            continue;
+        }
         let key = lambda_key(session, kept, rel);
         match program {
             Some(program) => {
-                let serves_several = *program != kept.program(rel);
-                kept.adopt(rel, program)?;
-                kept.record(rel, &key, serves_several)?;
-                if serves_several {
-                    shared.push(program);
-                }
+                let environment = environment_of(program, rel);
+                kept.keep(rel, program, &key, Template::Lambda, &environment)?;
             }
             None => kept.record_failure(rel, &key),
         }
-    }
-    // Each function keeps its own link to a shared program.
-    for program in shared {
-        let _ = std::fs::remove_file(program);
     }
     drop(locks);
     let built = programs.iter().filter(|p| p.is_some()).count();
@@ -118,11 +160,27 @@ pub async fn build(
         started.elapsed().as_secs_f64(),
         if count == 1 { "" } else { "s" },
     ));
-    if programs[0].is_some() {
-        return Ok(());
+    if programs[0].is_none() {
+        // Exactly what a lone build gives: its program, or its own error.
+        return build_alone(session, kept, flags, Template::Lambda).await;
     }
-    // Exactly what a lone build gives: its program, or its own error.
-    build_alone(session, kept, flags, Template::Lambda).await
+    let key = lambda_key(session, kept, &requested);
+    kept.find(&requested, &key)
+        .ok_or_else(|| Error::Internal(format!("the program kept for {requested} has no record")))
+}
+
+/// The Lambda environment of a function served by `program`: a program
+/// the pass built for one package's functions is told which one it is.
+fn environment_of(program: &Path, entrypoint: &str) -> BTreeMap<String, String> {
+    let shared = program.file_name().is_some_and(|n| {
+        n.to_string_lossy()
+            .starts_with(compile::template::SHARED_PREFIX)
+    });
+    let mut environment = BTreeMap::new();
+    if shared {
+        environment.insert(FUNCTION_ENV.to_string(), entrypoint.to_string());
+    }
+    environment
 }
 
 /// How many distinct programs serve the built functions.
@@ -133,92 +191,130 @@ fn distinct(programs: &[Option<PathBuf>]) -> usize {
     seen.len()
 }
 
-/// Builds the session's handler alone, wrapped in `template`, into `kept`.
+/// Builds the session's handler alone, wrapped in `template`, and keeps it
+/// in `kept`; returns its record.
 pub async fn build_alone(
     session: &Session<'_>,
     kept: &Kept,
     flags: Vec<String>,
     template: Template,
-) -> Result<()> {
-    let program = kept.program(&session.entry.rel);
+) -> Result<Record> {
+    let rel = &session.entry.rel;
+    let out = session.new_scratch()?;
+    let program = out.path().join(compile::template::main_name(rel));
     compile::compile_handler(session, template, flags, &program).await?;
-    let streaming = session.options.supports_response_streaming;
-    let key = kept.key(&session.entry.rel, template, streaming);
-    kept.record(&session.entry.rel, &key, false)
+    let key = key(session, kept, rel, template);
+    kept.keep(rel, &program, &key, template, &BTreeMap::new())
 }
 
-/// Adds to `members` (the requested handler first) the siblings that can
-/// join this pass, each analyzed (all in one run of the analyzer) and
-/// locked (the locks are returned): same module and target as the session,
-/// not kept already, not being built by anyone else, holding a handler, and
-/// never two packages in one directory.
-async fn join_siblings(
+/// The handlers of one pass, the session's first, each with the lock on its
+/// kept program where this build holds one (`None` for the session's own,
+/// which the caller holds, and for a function of its package another build
+/// holds). The session's package comes whole: every handler of its
+/// directory among the candidates (same target, same package, not
+/// streaming), so its program is the same whoever builds it. Another
+/// package joins whole, when none of its programs is kept for its key yet,
+/// none failed in a pass, and this build can lock all of them.
+async fn gather(
     session: &Session<'_>,
     kept: &Kept,
     flags: &[String],
-    members: &mut Vec<Handler>,
-) -> Result<Vec<FileLock>> {
+    handler: Handler,
+) -> Result<(Vec<Handler>, Vec<Option<FileLock>>)> {
     let work_path = session.work_path();
+    let own_dir = dir_of(&session.entry.rel).to_string();
     let mut entries = Vec::new();
-    let mut locks = Vec::new();
     for candidate in &session.options.candidates {
         let rel = candidate.entrypoint.replace('\\', "/");
         if rel == session.entry.rel
+            || entries.iter().any(|e: &entry::Entry| e.rel == rel)
             || Target::lambda(candidate.architecture.as_deref()) != session.target
+            || candidate.supports_response_streaming == Some(true)
         {
             continue;
         }
         let Ok(entry) = entry::locate(work_path, &rel) else {
             continue;
         };
-        let Ok(layout) = Layout::detect(
+        let same_module = Layout::detect(
             work_path,
             &session.repo_root,
             &entry.dir,
             work_path,
             &session.env,
-        ) else {
-            continue;
-        };
-        let key = lambda_key(session, kept, &rel);
-        // A function that asks to stream is built on its own, for the
-        // executable runtime.
-        if candidate.supports_response_streaming == Some(true)
-            || layout != session.layout
-            || kept.matches(&rel, &key)
-            || kept.failed(&rel, &key)
-        {
-            continue;
+        )
+        .is_ok_and(|layout| layout == session.layout);
+        if same_module {
+            entries.push(entry);
         }
-        let Some(lock) = kept.try_lock(&rel)? else {
-            continue;
-        };
-        entries.push(entry);
-        locks.push(Some(lock));
     }
+    let package = handler.analysis.package_name.clone();
+    let mut members = vec![handler];
+    let mut locks: Vec<Option<FileLock>> = vec![None];
     if entries.is_empty() {
-        return Ok(Vec::new());
+        return Ok((members, locks));
     }
     let analyzed = compile::analyze_handlers(session, Template::Lambda, flags, entries).await?;
-    for (handler, lock) in analyzed.into_iter().zip(locks.iter_mut()) {
-        let Ok(handler) = handler else {
-            *lock = None;
-            continue;
-        };
-        let shares_a_directory_with_another_package = members.iter().any(|m| {
-            m.entry.dir == handler.entry.dir
-                && m.analysis.package_name != handler.analysis.package_name
-        });
+    let mut groups: BTreeMap<String, Vec<Handler>> = BTreeMap::new();
+    for handler in analyzed.into_iter().flatten() {
         let streams = handler.analysis.streaming.is_some()
             && streaming_of(session, &handler.entry.rel) != Some(false);
-        if shares_a_directory_with_another_package || streams {
-            *lock = None;
-            continue;
+        if !streams {
+            let dir = dir_of(&handler.entry.rel).to_string();
+            groups.entry(dir).or_default().push(handler);
         }
-        kept.forget(&handler.entry.rel);
-        members.push(handler);
     }
-    Ok(locks.into_iter().flatten().collect())
+    for (dir, group) in groups {
+        if dir == own_dir {
+            // The session's package, whole; never another package of its
+            // directory (one program per directory).
+            for handler in group {
+                if handler.analysis.package_name == package {
+                    locks.push(kept.try_lock(&handler.entry.rel)?);
+                    members.push(handler);
+                }
+            }
+        } else if let Some(group_locks) = joinable(session, kept, &group)? {
+            members.extend(group);
+            locks.extend(group_locks.into_iter().map(Some));
+        }
+    }
+    Ok((members, locks))
+}
+
+/// The locks of another directory's handlers when they can join the pass
+/// together: one package, not all kept already, none failed, all free.
+fn joinable(
+    session: &Session<'_>,
+    kept: &Kept,
+    group: &[Handler],
+) -> Result<Option<Vec<FileLock>>> {
+    let one_package = group
+        .iter()
+        .all(|h| h.analysis.package_name == group[0].analysis.package_name);
+    let keys: Vec<String> = group
+        .iter()
+        .map(|h| lambda_key(session, kept, &h.entry.rel))
+        .collect();
+    let all_kept = group
+        .iter()
+        .zip(&keys)
+        .all(|(h, key)| kept.matches(&h.entry.rel, key));
+    let any_failed = group
+        .iter()
+        .zip(&keys)
+        .any(|(h, key)| kept.failed(&h.entry.rel, key));
+    if !one_package || all_kept || any_failed {
+        return Ok(None);
+    }
+    let mut locks = Vec::with_capacity(group.len());
+    for handler in group {
+        match kept.try_lock(&handler.entry.rel)? {
+            Some(lock) => locks.push(lock),
+            None => return Ok(None),
+        }
+    }
+    Ok(Some(locks))
 }
 
 fn enabled(env: &Env) -> bool {

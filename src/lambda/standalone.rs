@@ -28,7 +28,7 @@ pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
             let (stable, _slot) = super::stable_output(session, "user-server").await?;
             let flags = session.build_flags(RELEASE_FLAGS)?;
             compile::compile_server(session, flags, &stable).await?;
-            super::copy_output(&stable, &user_server)?;
+            super::seal_and_copy(session, &stable, &user_server)?;
         }
     }
     let (lambda, files) = executable_lambda(session, out_dir.path(), user_server).await?;
