@@ -368,13 +368,17 @@ async function prepareCache({ workPath, repoRootPath }) {
   const raw = await native.prepareCache(JSON.stringify({ workPath: String(workPath), env: { ...process.env } }))
   const result = JSON.parse(raw)
   if (result.error) throw buildError(result.error)
-  if (result.ok.length === 0) return {}
+  // Exactly the files the core chose (it checked each one), keyed as a
+  // glob of the work path would key them.
   const root = repoRootPath || workPath
-  const mountpoint = path.relative(root, workPath) || undefined
-  return {
-    ...(await glob('.vercel/cache/golang/**', workPath, mountpoint)),
-    ...(await glob('.vercel/cache/go/**', workPath, mountpoint)),
+  const mountpoint = path.relative(root, workPath)
+  const files = {}
+  for (const rel of result.ok) {
+    const fsPath = path.join(workPath, rel)
+    const stat = fs.lstatSync(fsPath)
+    files[mountpoint ? path.join(mountpoint, rel) : rel] = new FileFsRef({ mode: stat.mode, fsPath })
   }
+  return files
 }
 
 /** Whether `config.framework` makes the entrypoint a whole server (decided by the core). */

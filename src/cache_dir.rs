@@ -54,6 +54,15 @@ pub fn builder_cache_dir(env: &Env, work_path: &Path) -> PathBuf {
     global_builder_cache_dir(env)
 }
 
+/// The builder's cache of this machine: `$GO_BUILDER_CACHE_DIR`, else the
+/// one in the user's cache directory — never a project's (restored) deploy
+/// cache. What the builder trusts about the caches lives here.
+pub fn machine_cache_dir(env: &Env) -> PathBuf {
+    env.non_empty(CACHE_DIR_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| global_builder_cache_dir(env))
+}
+
 /// The builder's cache in the user's cache directory.
 pub fn global_builder_cache_dir(env: &Env) -> PathBuf {
     user_cache_dir(env).join("acme-go-builder")

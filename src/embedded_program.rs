@@ -17,8 +17,7 @@ use crate::compile::go_build::{Cgo, GoBuild};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::log::Log;
-use crate::sealed;
-use crate::signing::SigningKey;
+use crate::sealed::{self, Seals};
 use crate::target::Target;
 use crate::toolchain::GoToolchain;
 
@@ -129,9 +128,8 @@ async fn ensure_compiled(
 ) -> Result<PathBuf> {
     let dest = cached_path(program, go, target, cache);
     // Only a program this builder compiled and sealed there is run.
-    let signing = SigningKey::from_env(env);
-    if sealed::find(&dest, HELPER_KEY, signing.as_ref()).is_some_and(|r| sealed::intact(&dest, &r))
-    {
+    let seals = Seals::new(env);
+    if seals.holds(&dest, HELPER_KEY) {
         return Ok(dest);
     }
     let bin_dir = cache_fs::real_dir(cache, &["bin"])?;
@@ -173,7 +171,7 @@ async fn ensure_compiled(
         Err(_) if dest.is_file() => Ok(dest),
         Err(e) => Err(Error::io_at("install", &dest, e)),
         Ok(()) => {
-            sealed::seal(&dest, HELPER_KEY, Default::default(), signing.as_ref())?;
+            seals.seal(&dest, HELPER_KEY, Default::default())?;
             Ok(dest)
         }
     }

@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+use crate::cache_fs;
 use crate::eviction::{self, Unit};
 use crate::fs_lock;
 
@@ -41,6 +42,7 @@ impl Housekeeping {
         }
         self.trim_cache(now);
         sweep_compile_dirs(&self.cache.join("bin"), now);
+        sweep_partial_files(&self.cache, now);
         sweep_orphan_sdk_locks(&self.sdk_root, now);
         true
     }
@@ -105,6 +107,23 @@ fn is_in_use(unit: &Unit, now: SystemTime) -> bool {
 fn sweep_compile_dirs(bin: &Path, now: SystemTime) {
     for dir in old_entries(bin, now, |name| name.starts_with(".compile-")) {
         let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// Half-written files a killed build left in `lambda/`, `dev/` and `bin/`:
+/// a program or record being put in place (`.partial-*`, `*.partial`).
+fn sweep_partial_files(cache: &Path, now: SystemTime) {
+    for dir in ["lambda", "dev", "bin"] {
+        for (path, meta) in cache_fs::walk(&cache.join(dir)).files {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            let partial = name.starts_with(".partial") || name.ends_with(".partial");
+            let stale = meta
+                .modified()
+                .is_ok_and(|t| now.duration_since(t).unwrap_or_default() > STALE);
+            if partial && stale {
+                let _ = std::fs::remove_file(&path);
+            }
+        }
     }
 }
 
@@ -178,6 +197,9 @@ mod tests {
             100,
             Duration::ZERO,
         );
+        file(&lambda.join(".partial-x1y2"), 100, 2 * HOUR);
+        file(&lambda.join("p.partial"), 100, 2 * HOUR);
+        file(&lambda.join(".partial-new"), 100, Duration::ZERO);
         file(&sdks.join(".1.99.0_linux_amd64.lock"), 0, 2 * HOUR);
         file(&sdks.join(".1.26.8_linux_amd64.lock"), 0, 2 * HOUR);
         std::fs::create_dir_all(sdks.join("1.26.8_linux_amd64")).unwrap();
@@ -197,6 +219,8 @@ mod tests {
             cache.join("bin").join(".compile-y").exists(),
             "a compile in progress"
         );
+        assert!(!lambda.join(".partial-x1y2").exists() && !lambda.join("p.partial").exists());
+        assert!(lambda.join(".partial-new").exists(), "a write in progress");
         assert!(!sdks.join(".1.99.0_linux_amd64.lock").exists());
         assert!(
             sdks.join(".1.26.8_linux_amd64.lock").exists(),

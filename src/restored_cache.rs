@@ -104,10 +104,7 @@ fn marker_file(env: &Env, project: &Path) -> PathBuf {
 /// The machine's own builder cache, and the marker's name in its
 /// `restored/` folder.
 fn marker_place(env: &Env, project: &Path) -> (PathBuf, String) {
-    let machine = env
-        .non_empty(cache_dir::CACHE_DIR_ENV)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| cache_dir::global_builder_cache_dir(env));
+    let machine = cache_dir::machine_cache_dir(env);
     let mut key = Fingerprint::new();
     key.value("deploy cache", &project.to_string_lossy());
     (machine, key.finish())

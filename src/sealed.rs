@@ -10,14 +10,18 @@
 //! are copied out, so what is checked is what is used.
 
 use std::collections::BTreeMap;
+use std::fs::{File, Metadata};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::cache_dir;
 use crate::cache_fs;
+use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::fingerprint::Fingerprint;
 use crate::signing::SigningKey;
 
 /// The record format's version.
@@ -76,89 +80,210 @@ pub fn record_path(artifact: &Path) -> PathBuf {
     artifact.with_file_name(name)
 }
 
-/// The record of `artifact` if it is for `key` and, when `signing` is set,
-/// signed by it. Anything else — missing, unreadable, a symlink, another
-/// key, unsigned, badly signed — is `None`.
-pub fn find(artifact: &Path, key: &str, signing: Option<&SigningKey>) -> Option<Record> {
-    let bytes = cache_fs::read_small(&record_path(artifact), MAX_RECORD_BYTES)?;
-    let record: Record = serde_json::from_slice(&bytes).ok()?;
-    let trusted = record.version == VERSION
-        && record.key == key
-        && signing.is_none_or(|k| record.signed_by(k));
-    trusted.then_some(record)
+/// How a build checks and writes seals: the signing key, if any, and a
+/// memo of checks already done, in the machine's own cache (never in a
+/// restored one). The memo says "this file, unchanged since (same inode,
+/// change time, modification time and size), had this digest", so an
+/// artifact checked once is not hashed again until something writes it.
+pub struct Seals {
+    signing: Option<SigningKey>,
+    memo: Option<PathBuf>,
 }
 
-/// Seals `artifact` (a file the builder just wrote): hashes it and writes
-/// its record atomically.
-pub fn seal(
-    artifact: &Path,
-    key: &str,
-    facts: BTreeMap<String, String>,
-    signing: Option<&SigningKey>,
-) -> Result<Record> {
-    let (sha256, size) = digest_of(artifact).map_err(|e| Error::io_at("read", artifact, e))?;
-    let mut record = Record {
-        version: VERSION,
-        key: key.to_string(),
-        sha256,
-        size,
-        facts,
-        signature: None,
-    };
-    if let Some(signing) = signing {
-        record.sign(signing);
+impl Seals {
+    /// The seals of a build with environment `env`.
+    pub fn new(env: &Env) -> Seals {
+        Seals {
+            signing: SigningKey::from_env(env),
+            memo: Some(cache_dir::machine_cache_dir(env).join("verified")),
+        }
     }
-    let text = serde_json::to_vec(&record)
-        .map_err(|e| Error::Internal(format!("serializing a cache record: {e}")))?;
-    cache_fs::write_atomic(&record_path(artifact), &text)?;
-    Ok(record)
+
+    /// The record of `artifact` if it is for `key` and, when a signing key
+    /// is set, signed by it. Anything else — missing, unreadable, a
+    /// symlink, another key, unsigned, badly signed — is `None`.
+    pub fn find(&self, artifact: &Path, key: &str) -> Option<Record> {
+        let bytes = cache_fs::read_small(&record_path(artifact), MAX_RECORD_BYTES)?;
+        let record: Record = serde_json::from_slice(&bytes).ok()?;
+        let trusted = record.version == VERSION
+            && record.key == key
+            && self.signing.as_ref().is_none_or(|k| record.signed_by(k));
+        trusted.then_some(record)
+    }
+
+    /// Whether `artifact` is sealed under `key` and, as it is now, has the
+    /// recorded size and digest (for artifacts used in place).
+    pub fn holds(&self, artifact: &Path, key: &str) -> bool {
+        self.find(artifact, key)
+            .is_some_and(|record| self.intact(artifact, &record))
+    }
+
+    /// Seals `artifact` (a file the builder just wrote): hashes it and
+    /// writes its record atomically.
+    pub fn seal(
+        &self,
+        artifact: &Path,
+        key: &str,
+        facts: BTreeMap<String, String>,
+    ) -> Result<Record> {
+        let read = |e| Error::io_at("read", artifact, e);
+        let (mut file, meta) = cache_fs::open_regular(artifact).map_err(read)?;
+        let mut hasher = Sha256::new();
+        let size = std::io::copy(&mut file, &mut hasher).map_err(read)?;
+        let mut record = Record {
+            version: VERSION,
+            key: key.to_string(),
+            sha256: hex(&hasher.finalize()),
+            size,
+            facts,
+            signature: None,
+        };
+        if let Some(signing) = &self.signing {
+            record.sign(signing);
+        }
+        let text = serde_json::to_vec(&record)
+            .map_err(|e| Error::Internal(format!("serializing a cache record: {e}")))?;
+        cache_fs::write_atomic(&record_path(artifact), &text)?;
+        self.remember(artifact, &meta, &record);
+        Ok(record)
+    }
+
+    /// Copies `artifact` to `dest` (a new file, executable), checking on
+    /// the way that it is a regular file with the recorded size and digest.
+    /// On a mismatch `dest` is removed and `Ok(false)` returned.
+    pub fn copy_verified(&self, artifact: &Path, record: &Record, dest: &Path) -> Result<bool> {
+        let Ok((mut file, meta)) = cache_fs::open_regular(artifact) else {
+            return Ok(false);
+        };
+        if meta.len() != record.size {
+            return Ok(false);
+        }
+        let checked = self.checked_before(artifact, &meta, record);
+        let mut out = std::fs::File::create(dest).map_err(|e| Error::io_at("create", dest, e))?;
+        let (total, digest) = if checked {
+            let total = std::io::copy(&mut file, &mut out)
+                .map_err(|e| Error::io_at("copy", artifact, e))?;
+            (total, None)
+        } else {
+            let (total, digest) = hash_copy(&mut file, &mut out, artifact, dest)?;
+            (total, Some(digest))
+        };
+        drop(out);
+        let intact = total == record.size && digest.as_ref().is_none_or(|d| *d == record.sha256);
+        if !intact {
+            let _ = std::fs::remove_file(dest);
+            return Ok(false);
+        }
+        if !checked {
+            self.remember(artifact, &meta, record);
+        }
+        set_executable(dest)?;
+        Ok(true)
+    }
+
+    /// Whether `artifact`, as it is now, has the recorded size and digest.
+    pub fn intact(&self, artifact: &Path, record: &Record) -> bool {
+        let Ok((mut file, meta)) = cache_fs::open_regular(artifact) else {
+            return false;
+        };
+        if meta.len() != record.size {
+            return false;
+        }
+        if self.checked_before(artifact, &meta, record) {
+            return true;
+        }
+        let mut hasher = Sha256::new();
+        let same = std::io::copy(&mut file, &mut hasher).is_ok_and(|n| n == record.size)
+            && hex(&hasher.finalize()) == record.sha256;
+        if same {
+            self.remember(artifact, &meta, record);
+        }
+        same
+    }
+
+    fn memo_file(&self, artifact: &Path) -> Option<PathBuf> {
+        let mut key = Fingerprint::new();
+        key.value("artifact", &artifact.to_string_lossy());
+        Some(self.memo.as_ref()?.join(key.finish()))
+    }
+
+    /// Whether the memo says the open file (`meta`) was checked against
+    /// `record`'s digest and has not changed since.
+    fn checked_before(&self, artifact: &Path, meta: &Metadata, record: &Record) -> bool {
+        let Some(memo) = self.memo_file(artifact) else {
+            return false;
+        };
+        cache_fs::read_small(&memo, 1024)
+            .is_some_and(|text| text == memo_line(meta, record).into_bytes())
+    }
+
+    fn remember(&self, artifact: &Path, meta: &Metadata, record: &Record) {
+        let Some(memo) = self.memo_file(artifact) else {
+            return;
+        };
+        let (Some(dir), Some(name)) = (memo.parent(), memo.file_name()) else {
+            return;
+        };
+        let (Some(root), Some(leaf)) = (dir.parent(), dir.file_name()) else {
+            return;
+        };
+        if let Ok(dir) = cache_fs::real_dir(root, &[&leaf.to_string_lossy()]) {
+            let _ = cache_fs::write_atomic(&dir.join(name), memo_line(meta, record).as_bytes());
+        }
+    }
+}
+
+/// The memo of a file checked against `record`: the digest and what
+/// identifies the file as it was.
+fn memo_line(meta: &Metadata, record: &Record) -> String {
+    format!("{} {} {}", record.sha256, record.size, file_identity(meta))
+}
+
+#[cfg(unix)]
+fn file_identity(meta: &Metadata) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!(
+        "{}:{} c{}.{} m{}.{} {}",
+        meta.dev(),
+        meta.ino(),
+        meta.ctime(),
+        meta.ctime_nsec(),
+        meta.mtime(),
+        meta.mtime_nsec(),
+        meta.len()
+    )
+}
+
+#[cfg(not(unix))]
+fn file_identity(_meta: &Metadata) -> String {
+    // No change time to rely on: never a memo hit.
+    format!("{:?}", std::time::SystemTime::now())
+}
+
+/// Copies `from` into `to` while hashing; returns the bytes and the digest.
+fn hash_copy(from: &mut File, to: &mut File, src: &Path, dest: &Path) -> Result<(u64, String)> {
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut total = 0u64;
+    loop {
+        let n = from
+            .read(&mut buf)
+            .map_err(|e| Error::io_at("read", src, e))?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        hasher.update(&buf[..n]);
+        to.write_all(&buf[..n])
+            .map_err(|e| Error::io_at("write", dest, e))?;
+    }
+    Ok((total, hex(&hasher.finalize())))
 }
 
 /// Removes `artifact` and its record (a failed verification, a rebuild).
 pub fn discard(artifact: &Path) {
     let _ = cache_fs::remove_entry(&record_path(artifact));
     let _ = cache_fs::remove_entry(artifact);
-}
-
-/// Copies `artifact` to `dest` (a new file, executable), checking on the
-/// way that it is a regular file with the recorded size and digest. On a
-/// mismatch `dest` is removed and `Ok(false)` returned.
-pub fn copy_verified(artifact: &Path, record: &Record, dest: &Path) -> Result<bool> {
-    let Ok((mut file, meta)) = cache_fs::open_regular(artifact) else {
-        return Ok(false);
-    };
-    if meta.len() != record.size {
-        return Ok(false);
-    }
-    let mut out = std::fs::File::create(dest).map_err(|e| Error::io_at("create", dest, e))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 256 * 1024];
-    let mut total = 0u64;
-    loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(|e| Error::io_at("read", artifact, e))?;
-        if n == 0 {
-            break;
-        }
-        total += n as u64;
-        hasher.update(&buf[..n]);
-        out.write_all(&buf[..n])
-            .map_err(|e| Error::io_at("write", dest, e))?;
-    }
-    drop(out);
-    if total != record.size || hex(&hasher.finalize()) != record.sha256 {
-        let _ = std::fs::remove_file(dest);
-        return Ok(false);
-    }
-    set_executable(dest)?;
-    Ok(true)
-}
-
-/// Whether `artifact`, as it is now, has the recorded size and digest (for
-/// artifacts used in place, such as the builder's compiled helpers).
-pub fn intact(artifact: &Path, record: &Record) -> bool {
-    digest_of(artifact).is_ok_and(|(sha256, size)| size == record.size && sha256 == record.sha256)
 }
 
 /// The SHA-256 (hex) and size of a regular file, read without following a
@@ -192,8 +317,11 @@ mod tests {
     use crate::signing::SIGNING_KEY_ENV;
     use crate::test_support::env;
 
-    fn key(k: &str) -> SigningKey {
-        SigningKey::from_env(&env(&[(SIGNING_KEY_ENV, k)])).unwrap()
+    fn seals(key: Option<&str>, memo: Option<&Path>) -> Seals {
+        Seals {
+            signing: key.map(|k| SigningKey::from_env(&env(&[(SIGNING_KEY_ENV, k)])).unwrap()),
+            memo: memo.map(Path::to_path_buf),
+        }
     }
 
     fn facts() -> BTreeMap<String, String> {
@@ -203,41 +331,50 @@ mod tests {
     #[test]
     fn a_sealed_artifact_is_found_and_copied_only_when_intact() {
         let tmp = tempfile::tempdir().unwrap();
-        let program = tmp.path().join("prog");
-        std::fs::write(&program, b"program bytes").unwrap();
-        let sealed = seal(&program, "k1", facts(), None).unwrap();
-        assert_eq!(find(&program, "k1", None), Some(sealed.clone()));
-        assert!(find(&program, "k2", None).is_none());
-        let dest = tmp.path().join("out");
-        assert!(copy_verified(&program, &sealed, &dest).unwrap());
-        assert_eq!(std::fs::read(&dest).unwrap(), b"program bytes");
+        for memo in [None, Some(tmp.path().join("memo"))] {
+            let seals = seals(None, memo.as_deref());
+            let program = tmp.path().join("prog");
+            std::fs::write(&program, b"program bytes").unwrap();
+            let sealed = seals.seal(&program, "k1", facts()).unwrap();
+            assert_eq!(seals.find(&program, "k1"), Some(sealed.clone()));
+            assert!(seals.find(&program, "k2").is_none());
+            let dest = tmp.path().join("out");
+            let _ = std::fs::remove_file(&dest);
+            assert!(seals.copy_verified(&program, &sealed, &dest).unwrap());
+            assert_eq!(std::fs::read(&dest).unwrap(), b"program bytes");
+            assert!(seals.holds(&program, "k1"));
 
-        // Same size, other bytes: refused, and nothing left at dest.
-        std::fs::write(&program, b"PROGRAM bytes").unwrap();
-        let dest2 = tmp.path().join("out2");
-        assert!(!copy_verified(&program, &sealed, &dest2).unwrap());
-        assert!(!dest2.exists());
-        assert!(!intact(&program, &sealed));
-        // Truncated.
-        std::fs::write(&program, b"prog").unwrap();
-        assert!(!copy_verified(&program, &sealed, &dest2).unwrap());
-        discard(&program);
-        assert!(!program.exists() && !record_path(&program).exists());
+            // Same size, other bytes, written in place: refused (the memo
+            // of the earlier check no longer matches the file).
+            std::fs::write(&program, b"PROGRAM bytes").unwrap();
+            let dest2 = tmp.path().join("out2");
+            assert!(!seals.copy_verified(&program, &sealed, &dest2).unwrap());
+            assert!(!dest2.exists());
+            assert!(!seals.intact(&program, &sealed));
+            // Truncated.
+            std::fs::write(&program, b"prog").unwrap();
+            assert!(!seals.copy_verified(&program, &sealed, &dest2).unwrap());
+            discard(&program);
+            assert!(!program.exists() && !record_path(&program).exists());
+        }
     }
 
     #[cfg(unix)]
     #[test]
     fn a_symlinked_artifact_is_never_used() {
         let tmp = tempfile::tempdir().unwrap();
+        let seals = seals(None, Some(&tmp.path().join("memo")));
         let real = tmp.path().join("real");
         std::fs::write(&real, b"bytes").unwrap();
         let link = tmp.path().join("prog");
         std::fs::copy(&real, &link).unwrap();
-        let sealed = seal(&link, "k", facts(), None).unwrap();
+        let sealed = seals.seal(&link, "k", facts()).unwrap();
         std::fs::remove_file(&link).unwrap();
         std::os::unix::fs::symlink(&real, &link).unwrap();
-        assert!(!copy_verified(&link, &sealed, &tmp.path().join("o")).unwrap());
-        assert!(!intact(&link, &sealed));
+        assert!(!seals
+            .copy_verified(&link, &sealed, &tmp.path().join("o"))
+            .unwrap());
+        assert!(!seals.intact(&link, &sealed));
     }
 
     #[test]
@@ -245,18 +382,27 @@ mod tests {
         let tmp = tempfile::tempdir().unwrap();
         let program = tmp.path().join("prog");
         std::fs::write(&program, b"bytes").unwrap();
-        seal(&program, "k", facts(), None).unwrap();
-        assert!(find(&program, "k", Some(&key("a"))).is_none(), "unsigned");
-        seal(&program, "k", facts(), Some(&key("a"))).unwrap();
-        assert!(find(&program, "k", Some(&key("a"))).is_some());
-        assert!(find(&program, "k", Some(&key("b"))).is_none(), "other key");
-        assert!(find(&program, "k", None).is_some(), "no key: digest only");
+        seals(None, None).seal(&program, "k", facts()).unwrap();
+        assert!(
+            seals(Some("a"), None).find(&program, "k").is_none(),
+            "unsigned"
+        );
+        seals(Some("a"), None).seal(&program, "k", facts()).unwrap();
+        assert!(seals(Some("a"), None).find(&program, "k").is_some());
+        assert!(
+            seals(Some("b"), None).find(&program, "k").is_none(),
+            "other key"
+        );
+        assert!(
+            seals(None, None).find(&program, "k").is_some(),
+            "no key: digest only"
+        );
 
         // A record whose facts were edited no longer verifies.
         let path = record_path(&program);
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(&path, text.replace("lambda", "http")).unwrap();
-        assert!(find(&program, "k", Some(&key("a"))).is_none());
+        assert!(seals(Some("a"), None).find(&program, "k").is_none());
     }
 
     #[test]
@@ -265,8 +411,8 @@ mod tests {
         let program = tmp.path().join("prog");
         std::fs::write(&program, b"bytes").unwrap();
         std::fs::write(record_path(&program), b"\0\xffnot json").unwrap();
-        assert!(find(&program, "k", None).is_none());
+        assert!(seals(None, None).find(&program, "k").is_none());
         std::fs::write(record_path(&program), vec![b' '; 100_000]).unwrap();
-        assert!(find(&program, "k", None).is_none());
+        assert!(seals(None, None).find(&program, "k").is_none());
     }
 }

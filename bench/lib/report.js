@@ -415,6 +415,13 @@ function extras(results, ctx) {
     lines.push(`- Row 11 peak memory of ours' process tree during the install: median ${mb(s.median)} (max ${mb(s.max)}).`)
   }
   const fixed = results.fixed
+  const verify = fixed && fixed.samples && stat(fixed.samples, 'ours-unverified')
+  const reuse = fixed && fixed.samples && stat(fixed.samples, 'ours')
+  if (verify && reuse) {
+    lines.push(
+      `- Verification (row 1, a reuse: no Go run): ours with the machine's verification memo removed before every build, so the kept program's SHA-256 is computed again, ${ms(verify.median)} (${ms(verify.min)}–${ms(verify.max)}) against ${ms(reuse.median)} with the memo: the check costs ${ms(verify.median - reuse.median)} per reuse when nothing vouches for the file (a restored cache, row 3, always pays it).`,
+    )
+  }
   const sizes = fixed && fixed.samples
   if (sizes && sizes.ours && sizes.ours[0] && sizes.ours[0].files && sizes.ref22 && sizes.ref22[0]) {
     const size = (w) => mb(sizes[w][0].files.bootstrap.size)

@@ -30,9 +30,8 @@ use crate::fingerprint::{self, Fingerprint};
 use crate::fs_lock;
 use crate::log::Log;
 use crate::options::BuildOptions;
-use crate::sealed;
+use crate::sealed::{self, Seals};
 use crate::session::{Mode, Purpose, Session};
-use crate::signing::SigningKey;
 
 pub use process::OutputSinks;
 
@@ -104,8 +103,8 @@ async fn program(session: &Session<'_>) -> Result<(PathBuf, bool)> {
     let (name, flags) = (session.mode.name(), session.build_flags(&[])?);
     session.slot_dir()?;
     let binary = blocking(|| binary_path(session, name));
-    let signing = SigningKey::from_env(&session.env);
-    let reused = ensure_binary(&binary, signing.as_ref(), |output| async move {
+    let seals = Seals::new(&session.env);
+    let reused = ensure_binary(&binary, &seals, |output| async move {
         match session.mode {
             Mode::Handler => {
                 compile::compile_handler(session, Template::Http, flags, &output).await
@@ -323,18 +322,13 @@ async fn rebuild(options: &BuildOptions, log: &Log) -> Result<(PathBuf, bool)> {
 /// on a lock and then find the binary. Older binaries of the same slot are
 /// removed. Returns whether an existing binary was reused. A binary is
 /// reused only when it is the one a build sealed there (size and digest,
-/// and the signature when `signing` is set); anything else is replaced.
-async fn ensure_binary<F, Fut>(
-    binary: &Path,
-    signing: Option<&SigningKey>,
-    compile: F,
-) -> Result<bool>
+/// and the signature when a signing key is set); anything else is replaced.
+async fn ensure_binary<F, Fut>(binary: &Path, seals: &Seals, compile: F) -> Result<bool>
 where
     F: FnOnce(PathBuf) -> Fut,
     Fut: std::future::Future<Output = Result<()>>,
 {
-    let sealed_here =
-        || sealed::find(binary, DEV_KEY, signing).is_some_and(|r| sealed::intact(binary, &r));
+    let sealed_here = || seals.holds(binary, DEV_KEY);
     if blocking(sealed_here) {
         return Ok(true);
     }
@@ -350,7 +344,7 @@ where
     let partial = dir.join(".partial");
     compile(partial.clone()).await?;
     std::fs::rename(&partial, binary).map_err(|e| Error::io_at("install", binary, e))?;
-    sealed::seal(binary, DEV_KEY, Default::default(), signing)?;
+    seals.seal(binary, DEV_KEY, Default::default())?;
     remove_stale_builds(slot, &dir);
     Ok(false)
 }

@@ -15,9 +15,8 @@ use crate::error::{Error, Result};
 use crate::fingerprint::{self, Fingerprint};
 use crate::fs_lock::{self, FileLock};
 use crate::project_index;
-use crate::sealed::{self, Record};
+use crate::sealed::{self, Record, Seals};
 use crate::session::Session;
-use crate::signing::SigningKey;
 
 /// The fact naming the template a kept program was built with.
 const TEMPLATE_FACT: &str = "template";
@@ -32,7 +31,7 @@ pub struct Kept {
     pub dir: PathBuf,
     /// What every key of this session shares (everything but the entrypoint).
     common: String,
-    signing: Option<SigningKey>,
+    seals: Seals,
 }
 
 /// A kept program as a build may use it.
@@ -70,7 +69,7 @@ impl Kept {
         Ok(Kept {
             dir: cache_fs::real_dir(&session.cache, &["lambda", &folder])?,
             common: common.finish(),
-            signing: SigningKey::from_env(&session.env),
+            seals: Seals::new(&session.env),
         })
     }
 
@@ -114,7 +113,7 @@ impl Kept {
     /// use: its time is refreshed, so eviction keeps what builds reuse.
     pub fn find(&self, entrypoint: &str, key: &str) -> Option<Record> {
         let program = self.program(entrypoint);
-        let record = sealed::find(&program, key, self.signing.as_ref())?;
+        let record = self.seals.find(&program, key)?;
         cache_fs::touch(&sealed::record_path(&program));
         Some(record)
     }
@@ -135,7 +134,7 @@ impl Kept {
     ) -> Result<Option<KeptProgram>> {
         let program = self.program(entrypoint);
         let facts = kept_program(record);
-        if facts.is_some() && sealed::copy_verified(&program, record, dest)? {
+        if facts.is_some() && self.seals.copy_verified(&program, record, dest)? {
             return Ok(facts);
         }
         sealed::discard(&program);
@@ -167,7 +166,7 @@ impl Kept {
         for (name, value) in environment {
             facts.insert(format!("{ENV_FACT}{name}"), value.clone());
         }
-        sealed::seal(&target, key, facts, self.signing.as_ref())
+        self.seals.seal(&target, key, facts)
     }
 
     /// Forgets `entrypoint`'s kept program (before it is rebuilt): its
@@ -198,14 +197,19 @@ impl Kept {
 /// builder adds to GOFLAGS when Go's caches are in the deploy cache, never
 /// changes a program: where the caches are must not change the key.
 fn key_env_value(env: &Env, key: &str) -> String {
-    match env.get(key) {
-        None => "\u{0}unset".to_string(),
+    let value = match env.get(key) {
         Some(value) if key == "GOFLAGS" => value
             .split_whitespace()
             .filter(|flag| *flag != "-modcacherw")
             .collect::<Vec<_>>()
             .join(" "),
         Some(value) => value.to_string(),
+        None => String::new(),
+    };
+    // An empty value is no value to Go.
+    match value.is_empty() {
+        true => "\u{0}unset".to_string(),
+        false => value,
     }
 }
 
@@ -241,16 +245,15 @@ mod tests {
     use super::*;
 
     fn kept_in(dir: &Path, signing: Option<&str>) -> Kept {
+        let home = dir.join("home").to_string_lossy().into_owned();
+        let mut env = crate::test_support::env(&[("HOME", &home)]);
+        if let Some(key) = signing {
+            env.set(crate::signing::SIGNING_KEY_ENV, key);
+        }
         Kept {
             dir: dir.to_path_buf(),
             common: String::new(),
-            signing: signing.map(|k| {
-                SigningKey::from_env(&crate::test_support::env(&[(
-                    crate::signing::SIGNING_KEY_ENV,
-                    k,
-                )]))
-                .unwrap()
-            }),
+            seals: Seals::new(&env),
         }
     }
 

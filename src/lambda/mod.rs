@@ -20,9 +20,8 @@ use crate::fs_lock::{self, FileLock};
 use crate::log::Log;
 use crate::options::BuildOptions;
 use crate::routes::Route;
-use crate::sealed;
+use crate::sealed::{self, Seals};
 use crate::session::{Mode, Purpose, Session};
-use crate::signing::SigningKey;
 
 /// A file of the Lambda, on disk.
 #[derive(Debug, Serialize)]
@@ -101,10 +100,7 @@ async fn stable_output(session: &Session<'_>, name: &str) -> Result<(PathBuf, Fi
     let slot = session.slot_dir()?;
     let lock = fs_lock::lock(&slot.join(format!("{name}.lock")), || {}).await?;
     let output = slot.join(name);
-    let signing = SigningKey::from_env(&session.env);
-    let intact = sealed::find(&output, SLOT_KEY, signing.as_ref())
-        .is_some_and(|record| sealed::intact(&output, &record));
-    if !intact {
+    if !Seals::new(&session.env).holds(&output, SLOT_KEY) {
         sealed::discard(&output);
     }
     Ok((output, lock))
@@ -117,9 +113,9 @@ const SLOT_KEY: &str = "slot";
 /// Seals the program a build just wrote at `stable` and copies it to
 /// `dest` (checked on the way).
 fn seal_and_copy(session: &Session<'_>, stable: &Path, dest: &Path) -> Result<()> {
-    let signing = SigningKey::from_env(&session.env);
-    let record = sealed::seal(stable, SLOT_KEY, Default::default(), signing.as_ref())?;
-    match sealed::copy_verified(stable, &record, dest)? {
+    let seals = Seals::new(&session.env);
+    let record = seals.seal(stable, SLOT_KEY, Default::default())?;
+    match seals.copy_verified(stable, &record, dest)? {
         true => Ok(()),
         false => Err(Error::Internal(format!(
             "{} changed while it was copied",
