@@ -17,27 +17,27 @@ const crypto = require('node:crypto')
 const fs = require('node:fs')
 const path = require('node:path')
 
-const { ROOT, tempDir, writeFiles, snapshotTree, diffSnapshots, invokeLambdaDir, loadBuilder } = require('./helpers')
+const {
+  ROOT,
+  tempDir,
+  writeFiles,
+  restoreFiles,
+  goFile,
+  snapshotTree,
+  diffSnapshots,
+  invokeLambdaDir,
+  loadBuilder,
+} = require('./helpers')
 
 const KEY = 'deploy-cache-signing-key-of-the-team'
 
 /** A handler answering with `text` and a name-based UUID of the path (github.com/google/uuid). */
 function handler(pkg, fn, text) {
-  return [
-    `package ${pkg}`,
-    '',
-    'import (',
-    '\t"fmt"',
-    '\t"net/http"',
-    '',
-    '\t"github.com/google/uuid"',
-    ')',
-    '',
+  return goFile(pkg, ['fmt', 'net/http', '', 'github.com/google/uuid'], [
     `func ${fn}(w http.ResponseWriter, r *http.Request) {`,
     `\tfmt.Fprintf(w, "%s %s", ${JSON.stringify(text)}, uuid.NewSHA1(uuid.NameSpaceURL, []byte(r.URL.Path)))`,
     '}',
-    '',
-  ].join('\n')
+  ])
 }
 
 const PROJECT = {
@@ -116,16 +116,6 @@ function checkout(files = PROJECT) {
   return workPath
 }
 
-/** The platform's restore: every returned file at its key below the new checkout, with its mode. */
-function restore(cache, workPath) {
-  for (const [key, [fsPath, mode]] of Object.entries(cache)) {
-    const dest = path.join(workPath, key)
-    fs.mkdirSync(path.dirname(dest), { recursive: true })
-    fs.copyFileSync(fsPath, dest)
-    fs.chmodSync(dest, mode & 0o7777)
-  }
-}
-
 const sha256 = (file) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex')
 
 /** Invokes one built function through @vercel/fun with its Lambda environment. */
@@ -197,7 +187,7 @@ before(async () => {
  */
 async function poisoned(tamper, { env = { GO_BUILDER_CACHE_SIGNING_KEY: KEY }, outside = [] } = {}) {
   const workPath = checkout()
-  restore(cache, workPath)
+  restoreFiles(cache, workPath)
   await tamper(workPath)
   const before = outside.map((dir) => snapshotTree(dir))
   const home = tempDir('home-b')

@@ -24,6 +24,7 @@ const {
   snapshotTree,
   diffSnapshots,
   invokeLambdaDir,
+  restoreFiles,
 } = require('./helpers')
 
 before(() => {
@@ -75,16 +76,6 @@ function filesOf(stdout) {
   return JSON.parse(/^FILES (.*)$/m.exec(stdout)[1])
 }
 
-/** The platform's restore: every returned file, at its key below the new checkout, with its mode. */
-function restore(files, workPath) {
-  for (const [key, [fsPath, mode]] of Object.entries(files)) {
-    const dest = path.join(workPath, key)
-    fs.mkdirSync(path.dirname(dest), { recursive: true })
-    fs.copyFileSync(fsPath, dest)
-    fs.chmodSync(dest, mode & 0o7777)
-  }
-}
-
 /** The compile commands `go build -x` printed. */
 function compiles(stdout) {
   return stdout.split('\n').filter((l) => /\/compile\s/.test(l))
@@ -118,7 +109,7 @@ describe('prepareCache round trip', () => {
 
   it('deploy 2: a fresh checkout at a new path, another empty container, the files restored: go build compiles nothing', () => {
     const b = checkout('b')
-    restore(files, b)
+    restoreFiles(files, b)
     const before = sources(b)
     const out = inContainer(tempDir('home-b'), buildScript(b), {
       GO_BUILD_FLAGS: '-x -ldflags "-s -w"',
@@ -139,7 +130,7 @@ describe('prepareCache round trip', () => {
 
   it('the restored build answers', async () => {
     const d = checkout('d')
-    restore(files, d)
+    restoreFiles(files, d)
     const out = inContainer(tempDir('home-d'), buildScript(d))
     const dir = tempDir('deploy-fn')
     fs.copyFileSync(bootstrapOf(out), path.join(dir, 'bootstrap'))

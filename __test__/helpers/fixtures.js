@@ -90,6 +90,20 @@ function goFile(pkg, imports, lines) {
   return [`package ${pkg}`, '', block, '', ...lines, ''].join('\n');
 }
 
+/**
+ * The platform's restore of a deploy cache: every file prepareCache()
+ * returned ({ key: [fsPath, mode] }, keys relative to the work path) at its
+ * key below `workPath`, with its mode.
+ */
+function restoreFiles(files, workPath) {
+  for (const [key, [fsPath, mode]] of Object.entries(files)) {
+    const dest = path.join(workPath, key);
+    fs.mkdirSync(path.dirname(dest), { recursive: true });
+    fs.copyFileSync(fsPath, dest);
+    fs.chmodSync(dest, mode & 0o7777);
+  }
+}
+
 module.exports = {
   ROOT,
   FIXTURES,
@@ -98,6 +112,7 @@ module.exports = {
   removeTempDirs,
   copyFixture,
   writeFiles,
+  restoreFiles,
   editFile,
   goFile,
 };
