@@ -21,6 +21,7 @@ const {
   invokeLambda,
   hashTree,
   recordStdout,
+  restoreFiles,
 } = require('./helpers')
 
 const builder = loadBuilder()
@@ -149,6 +150,31 @@ describe('toolchain manager', () => {
     assert.ok(names.includes('.vercel/cache/golang/bin/go'), `cache files: ${names.slice(0, 5)}`)
     assert.ok(!fs.lstatSync(path.join(workPath, '.vercel/cache/golang')).isSymbolicLink())
     assert.ok(fs.existsSync(path.join(sdk, 'bin', 'go')), 'the global SDK stays in place')
+    assert.ok(names.includes('.vercel/cache/go/sdk-manifest.json'), 'with its manifest')
+
+    // Restored into a new checkout on a machine without that Go, the kept
+    // SDK is used as it was kept: nothing is downloaded.
+    const kept = Object.fromEntries(Object.entries(files).map(([k, f]) => [k, [f.fsPath, f.mode]]))
+    const version = GO_VERSION.replace(/^go/, '')
+    const restored = project('pinned-restored', version)
+    restoreFiles(kept, restored)
+    requests.length = 0
+    const fromCache = await buildAndInvoke(restored, userCacheEnv(path.join(work, 'cache-restored')))
+    assert.equal(fromCache.body, `built with ${GO_VERSION}`)
+    assert.deepEqual(requests, [], 'the restored SDK is used')
+
+    // A restored SDK with a changed file is removed whole, and Go is
+    // downloaded again: the build is as if nothing had been restored.
+    const tampered = project('pinned-tampered', version)
+    restoreFiles(kept, tampered)
+    fs.appendFileSync(path.join(tampered, '.vercel', 'cache', 'golang', 'bin', 'gofmt'), 'x')
+    requests.length = 0
+    const { result: rebuilt, lines: log } = await recordStdout(() =>
+      buildAndInvoke(tampered, userCacheEnv(path.join(work, 'cache-tampered'))),
+    )
+    assert.equal(rebuilt.body, `built with ${GO_VERSION}`)
+    assert.ok(log.some((l) => /^The restored Go SDK in \.vercel\/cache\/golang was removed/.test(l.line)), log.map((l) => l.line).join('\n'))
+    assert.ok(requests.some((u) => u.includes(ARCHIVE)), 'downloaded again')
   })
 
   test('a go line takes the newest installed patch of its line, with no download', async () => {

@@ -16,6 +16,9 @@ use crate::signing::SigningKey;
 
 /// The manifest's name in the deploy cache.
 pub const MANIFEST: &str = "manifest.json";
+/// The name, in the deploy cache, of the manifest of the Go SDK kept beside
+/// it (`.vercel/cache/golang`).
+pub const SDK_MANIFEST: &str = "sdk-manifest.json";
 const VERSION: u32 = 1;
 /// The largest manifest read.
 const MAX_BYTES: u64 = 64 * 1024 * 1024;
@@ -42,10 +45,20 @@ impl Manifest {
     }
 }
 
-/// Hashes `files` (relative to `dir`) and writes the manifest of `dir`;
-/// files that cannot be read as regular files are left out. Returns the
-/// files listed.
+/// Hashes `files` (relative to `dir`) and writes the manifest of `dir`
+/// (`MANIFEST` in it); files that cannot be read as regular files are left
+/// out. Returns the files listed.
 pub fn write(dir: &Path, files: &[PathBuf], signing: Option<&SigningKey>) -> Result<Vec<PathBuf>> {
+    write_to(&dir.join(MANIFEST), dir, files, signing)
+}
+
+/// [`write`] with the manifest at `manifest`.
+pub fn write_to(
+    manifest_path: &Path,
+    dir: &Path,
+    files: &[PathBuf],
+    signing: Option<&SigningKey>,
+) -> Result<Vec<PathBuf>> {
     let digests = crate::parallel::map(files, |rel| {
         sealed::digest_of(&dir.join(rel))
             .ok()
@@ -66,14 +79,22 @@ pub fn write(dir: &Path, files: &[PathBuf], signing: Option<&SigningKey>) -> Res
     }
     let text = serde_json::to_vec(&manifest)
         .map_err(|e| Error::Internal(format!("serializing the deploy cache manifest: {e}")))?;
-    cache_fs::write_atomic(&dir.join(MANIFEST), &text)?;
+    cache_fs::write_atomic(manifest_path, &text)?;
     Ok(listed)
 }
 
 /// The files the manifest of `dir` lists, if it is there, well formed and,
 /// when `signing` is set, signed by it.
 pub fn read(dir: &Path, signing: Option<&SigningKey>) -> Option<BTreeMap<String, Entry>> {
-    let bytes = cache_fs::read_small(&dir.join(MANIFEST), MAX_BYTES)?;
+    read_from(&dir.join(MANIFEST), signing)
+}
+
+/// [`read`] of the manifest at `manifest_path`.
+pub fn read_from(
+    manifest_path: &Path,
+    signing: Option<&SigningKey>,
+) -> Option<BTreeMap<String, Entry>> {
+    let bytes = cache_fs::read_small(manifest_path, MAX_BYTES)?;
     let manifest: Manifest = serde_json::from_slice(&bytes).ok()?;
     if manifest.version != VERSION {
         return None;

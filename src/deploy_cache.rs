@@ -91,19 +91,34 @@ fn prepare_files(
     used: Option<(PathBuf, Used)>,
     caches: Option<GoCaches>,
 ) -> Result<Vec<PathBuf>> {
+    if used.is_none() {
+        // The project cache was in use: first make sure what was restored
+        // into it was checked, so nothing unchecked gets signed below.
+        restored_cache::ensure_checked(work_path, env, &crate::log::Log::silent());
+    }
     let mut files = toolchain::keep_sdk(work_path)?;
     let project = project_cache_dir(work_path);
     let budget = eviction::budget(env);
-    match (&used, caches) {
-        (Some((shared, used)), Some(caches)) => {
-            let project = real_project_dir(work_path)?;
-            copy_used(&project, shared, used, &caches, budget)?;
-        }
-        // The project's builds used nothing: nothing to keep.
-        (Some(_), None) => {}
-        // The project cache was in use: first make sure what was restored
-        // into it was checked, so nothing unchecked gets signed below.
-        (None, _) => restored_cache::ensure_checked(work_path, env, &crate::log::Log::silent()),
+    let signing = SigningKey::from_env(env);
+    if !files.is_empty() {
+        let sdk = toolchain::local_cache_dir(work_path);
+        let rels: Vec<PathBuf> = files
+            .iter()
+            .filter_map(|f| {
+                work_path
+                    .join(f)
+                    .strip_prefix(&sdk)
+                    .ok()
+                    .map(Path::to_path_buf)
+            })
+            .collect();
+        let manifest = real_project_dir(work_path)?.join(cache_manifest::SDK_MANIFEST);
+        cache_manifest::write_to(&manifest, &sdk, &rels, signing.as_ref())?;
+    }
+    // Without a record of use, the project's builds used nothing to keep.
+    if let (Some((shared, used)), Some(caches)) = (&used, caches) {
+        let project = real_project_dir(work_path)?;
+        copy_used(&project, shared, used, &caches, budget)?;
     }
     if !cache_fs::is_real_dir(&project) {
         files.sort();
@@ -114,7 +129,6 @@ fn prepare_files(
     let reserve = 128 * units.iter().map(|u| u.paths.len() as u64).sum::<u64>();
     eviction::trim(units, budget.saturating_sub(reserve));
     let kept = keepable_files(&project);
-    let signing = SigningKey::from_env(env);
     let listed = cache_manifest::write(&project, &kept, signing.as_ref())?;
     restored_cache::remember_checked(env, &project);
     let prefix = project
@@ -123,6 +137,7 @@ fn prepare_files(
         .to_path_buf();
     files.extend(listed.iter().map(|rel| prefix.join(rel)));
     files.push(prefix.join(cache_manifest::MANIFEST));
+    files.push(prefix.join(cache_manifest::SDK_MANIFEST));
     // Only what is there as the call returns.
     files.retain(|rel| std::fs::symlink_metadata(work_path.join(rel)).is_ok_and(|m| m.is_file()));
     files.sort();

@@ -15,6 +15,11 @@
 //!   against go.sum when it extracts it;
 //! - symlinks, FIFOs and the like go wherever they are.
 //!
+//! - a Go SDK kept beside it (`.vercel/cache/golang`) is used only when
+//!   every file of it is listed, unchanged, in its own manifest
+//!   (`sdk-manifest.json`); otherwise it is removed whole, and the build
+//!   finds or downloads Go as if it were not there.
+//!
 //! Kept programs, compiled helpers and dev binaries carry sealed records
 //! ([`crate::sealed`]) checked whenever one is used.
 //!
@@ -27,12 +32,13 @@ use std::time::Instant;
 
 use crate::cache_dir::{self, project_cache_dir};
 use crate::cache_fs;
-use crate::cache_manifest::{self, MANIFEST};
+use crate::cache_manifest::{self, MANIFEST, SDK_MANIFEST};
 use crate::env::Env;
 use crate::fingerprint::Fingerprint;
 use crate::log::Log;
 use crate::sealed;
 use crate::signing::SigningKey;
+use crate::toolchain;
 
 /// What a check found.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -49,30 +55,85 @@ pub struct Checked {
 /// already checked it as it is; logs a line when it removed anything.
 pub fn ensure_checked(work_path: &Path, env: &Env, log: &Log) {
     let project = project_cache_dir(work_path);
-    if !cache_fs::is_real_dir(&project) {
+    let sdk = toolchain::local_cache_dir(work_path);
+    let present = |p: &Path| std::fs::symlink_metadata(p).is_ok();
+    if !present(&project) && !present(&sdk) {
         return;
     }
     let marker = marker_file(env, &project);
-    let identity = manifest_identity(&project);
     let known = cache_fs::read_small(&marker, 4096);
-    if identity.is_some() && known == identity.map(String::into_bytes) {
+    if known == Some(identity(&project).into_bytes()) {
         return;
     }
     let started = Instant::now();
     let signing = SigningKey::from_env(env);
-    let checked = check(&project, signing.as_ref());
-    if checked.removed > 0 || !checked.manifest {
-        log.line(&note(&checked, signing.is_some(), started));
+    if cache_fs::is_real_dir(&project) {
+        let checked = check(&project, signing.as_ref());
+        if checked.removed > 0 || !checked.manifest {
+            log.line(&note(&checked, signing.is_some(), started));
+        }
+    }
+    if let Some(why) = check_sdk(&sdk, &project, signing.as_ref()) {
+        log.line(&format!(
+            "The restored Go SDK in .vercel/cache/golang was removed ({why}): Go is found or downloaded again"
+        ));
     }
     remember_checked(env, &project);
+}
+
+/// Checks the Go SDK kept beside the deploy cache `project` against its
+/// manifest; removes it whole and says why when it fails (`None`: it
+/// passed, or there is none).
+pub fn check_sdk(sdk: &Path, project: &Path, signing: Option<&SigningKey>) -> Option<String> {
+    let meta = std::fs::symlink_metadata(sdk).ok()?;
+    let why = match meta.is_dir() {
+        false => Some("it is not a directory".to_string()),
+        true => sdk_fault(sdk, project, signing),
+    };
+    if why.is_some() {
+        let _ = cache_fs::remove_entry(sdk);
+    }
+    why
+}
+
+/// What is wrong with the SDK folder `sdk`, if anything.
+fn sdk_fault(sdk: &Path, project: &Path, signing: Option<&SigningKey>) -> Option<String> {
+    let Some(manifest) = cache_manifest::read_from(&project.join(SDK_MANIFEST), signing) else {
+        return Some(match signing {
+            Some(_) => "no manifest signed with GO_BUILDER_CACHE_SIGNING_KEY".to_string(),
+            None => "no usable manifest".to_string(),
+        });
+    };
+    let walk = cache_fs::walk(sdk);
+    if !walk.complete || !walk.odd.is_empty() {
+        return Some("it holds a symlink or too many files".to_string());
+    }
+    if walk.files.len() != manifest.len() {
+        return Some("files were added or removed".to_string());
+    }
+    let mut listed = Vec::with_capacity(walk.files.len());
+    for (path, meta) in &walk.files {
+        let rel = path.strip_prefix(sdk).ok()?;
+        match manifest.get(&cache_manifest::slash(rel)) {
+            Some(entry) if entry.size == meta.len() => {
+                listed.push((path.clone(), entry.sha256.clone()))
+            }
+            _ => return Some(format!("{} is not as it was kept", rel.display())),
+        }
+    }
+    let intact = crate::parallel::map(&listed, |(path, sha256)| {
+        sealed::digest_of(path).is_ok_and(|(actual, _)| actual == *sha256)
+    });
+    match intact.iter().all(|ok| *ok) {
+        true => None,
+        false => Some("a file's digest does not match".to_string()),
+    }
 }
 
 /// Records that the deploy cache `project` is checked as it is now (its
 /// manifest just written by this machine, or just checked).
 pub fn remember_checked(env: &Env, project: &Path) {
-    let Some(identity) = manifest_identity(project) else {
-        return;
-    };
+    let identity = identity(project);
     let (machine, name) = marker_place(env, project);
     if let Ok(dir) = cache_fs::real_dir(&machine, &["restored"]) {
         let _ = cache_fs::write_atomic(&dir.join(name), identity.as_bytes());
@@ -110,10 +171,20 @@ fn marker_place(env: &Env, project: &Path) -> (PathBuf, String) {
     (machine, key.finish())
 }
 
-/// What identifies the manifest file as it is: its digest and where and
+/// What identifies the deploy cache `project` as restored: its manifests
+/// as they are.
+fn identity(project: &Path) -> String {
+    [MANIFEST, SDK_MANIFEST]
+        .iter()
+        .map(|name| manifest_identity(&project.join(name)).unwrap_or_else(|| "none".to_string()))
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// What identifies a manifest file as it is: its digest and where and
 /// when it was written (a new restore writes a new file).
-fn manifest_identity(project: &Path) -> Option<String> {
-    let path = project.join(MANIFEST);
+fn manifest_identity(path: &Path) -> Option<String> {
+    let path = path.to_path_buf();
     let (file, meta) = cache_fs::open_regular(&path).ok()?;
     drop(file);
     let (sha256, size) = sealed::digest_of(&path).ok()?;
@@ -318,6 +389,47 @@ mod tests {
         .unwrap();
         assert!(!check(p, Some(&key)).manifest);
         assert!(!p.join(A).exists());
+    }
+
+    #[test]
+    fn a_restored_sdk_is_used_only_as_its_manifest_lists_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("go");
+        let sdk = dir.path().join("golang");
+        std::fs::create_dir_all(&project).unwrap();
+        let files = ["VERSION", "bin/go", "pkg/tool/linux_amd64/compile"];
+        for (i, rel) in files.iter().enumerate() {
+            file(&sdk, rel, format!("sdk file {i}").as_bytes());
+        }
+        let listed: Vec<PathBuf> = files.iter().map(PathBuf::from).collect();
+        let write = || {
+            cache_manifest::write_to(&project.join(SDK_MANIFEST), &sdk, &listed, None).unwrap();
+        };
+        write();
+        assert_eq!(check_sdk(&sdk, &project, None), None);
+        assert!(sdk.join("bin/go").exists());
+        // A compiler swapped for another of the same size: the SDK goes whole.
+        file(&sdk, "pkg/tool/linux_amd64/compile", b"SDK FILE 2");
+        assert!(check_sdk(&sdk, &project, None).is_some());
+        assert!(!sdk.exists());
+        // An extra file, and no manifest at all.
+        for (i, rel) in files.iter().enumerate() {
+            file(&sdk, rel, format!("sdk file {i}").as_bytes());
+        }
+        write();
+        file(&sdk, "bin/gofmt", b"extra");
+        assert!(check_sdk(&sdk, &project, None).is_some());
+        file(&sdk, "VERSION", b"go1.26.8");
+        std::fs::remove_file(project.join(SDK_MANIFEST)).unwrap();
+        assert!(check_sdk(&sdk, &project, None).is_some());
+        assert!(!sdk.exists());
+        #[cfg(unix)]
+        {
+            let outside = tempfile::tempdir().unwrap();
+            std::os::unix::fs::symlink(outside.path(), &sdk).unwrap();
+            assert!(check_sdk(&sdk, &project, None).is_some());
+            assert!(std::fs::symlink_metadata(&sdk).is_err() && outside.path().exists());
+        }
     }
 
     #[test]

@@ -123,6 +123,8 @@ impl<'a> Session<'a> {
         let mut env = options.build_env();
         let (mode, entry, layout) = locate(options, &env)?;
         let scratch = scratch::create(&env)?;
+        // Before anything uses what a deploy restored, the Go SDK among it.
+        blocking(|| restored_cache::ensure_checked(work_path, &env, &log));
         git_credentials::scope_to_build(&mut env, &options.node());
         if let Some(netrc) = project_netrc(work_path, &env) {
             env.set("NETRC", netrc.to_string_lossy());
@@ -140,9 +142,6 @@ impl<'a> Session<'a> {
         }
         if let Some(value) = env.non_empty("GO111MODULE") {
             log.line(&go111module_advisory(value));
-        }
-        if cache_dir::project_cache_in_use(work_path) {
-            blocking(|| restored_cache::ensure_checked(work_path, &toolchain.env, &log));
         }
         let target = purpose.target(options);
         let cache = cache_dir::builder_cache_dir(&toolchain.env, work_path);
