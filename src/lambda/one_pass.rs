@@ -126,13 +126,13 @@ pub async fn build(
         return build_alone(session, kept, flags, Template::Lambda).await;
     }
     let started = Instant::now();
-    let out = session.new_scratch()?;
+    let out = output_dir(session, "pass")?;
     let programs = compile::compile_handlers(
         session,
         Template::Lambda,
         flags.clone(),
         &members,
-        out.path(),
+        &out,
         parallelism(&session.env),
     )
     .await?;
@@ -200,11 +200,18 @@ pub async fn build_alone(
     template: Template,
 ) -> Result<Record> {
     let rel = &session.entry.rel;
-    let out = session.new_scratch()?;
-    let program = out.path().join(compile::template::main_name(rel));
+    let program = output_dir(session, "alone")?.join(compile::template::main_name(rel));
     compile::compile_handler(session, template, flags, &program).await?;
     let key = key(session, kept, rel, template);
     kept.keep(rel, &program, &key, template, &BTreeMap::new())
+}
+
+/// A folder of the session's scratch for programs a build writes before
+/// they are kept: never in a cache, so nothing there can be taken for them.
+fn output_dir(session: &Session<'_>, name: &str) -> Result<PathBuf> {
+    let dir = session.scratch().join(name);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io_at("create", &dir, e))?;
+    Ok(dir)
 }
 
 /// The handlers of one pass, the session's first, each with the lock on its
