@@ -25,6 +25,7 @@ pub mod exec;
 pub mod fingerprint;
 pub mod fs_lock;
 pub mod git_credentials;
+pub mod go_buildinfo;
 pub mod gomod;
 pub mod handler_name;
 pub mod housekeeping;
@@ -43,6 +44,7 @@ pub mod session;
 pub mod signing;
 pub mod target;
 pub mod toolchain;
+pub mod vulncheck;
 
 /// Helpers shared by the unit tests of several modules.
 #[cfg(test)]
