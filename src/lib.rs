@@ -37,6 +37,7 @@ pub mod parallel;
 pub mod project_index;
 pub mod restored_cache;
 pub mod routes;
+pub mod sbom;
 pub mod scratch;
 pub mod sealed;
 pub mod server;
