@@ -57,14 +57,14 @@ function sha256(file) {
 }
 
 /** build() of `entrypoint` with `env`, its log lines, and diagnostics() with the same options. */
-async function buildWithDiagnostics(ws, entrypoint, { env = {}, files = {}, mustFail = false } = {}) {
-  const opts = { entrypoint, env: { TMPDIR: ws.tmp, ...env }, files }
+async function buildWithDiagnostics(ws, entrypoint, { env = {}, files = {}, config = {}, mustFail = false } = {}) {
+  const opts = { entrypoint, env: { TMPDIR: ws.tmp, ...env }, files, config }
   const { result, lines } = await recordStdout(() => (mustFail ? buildFails(ws, opts) : buildOk(ws, opts)))
   const diagnostics = await builder.diagnostics({
     files,
     entrypoint,
     workPath: ws.workPath,
-    config: {},
+    config,
     meta: { skipDownload: true, env: opts.env },
   })
   return { result, log: lines.map((l) => l.line), diagnostics }
@@ -200,6 +200,33 @@ describe('the SBOM of a function', () => {
       assert.ok(names.includes('github.com/go-chi/chi/v5') && names.includes('github.com/google/uuid'),
         `the shared program links both functions' modules: ${names}`)
     }
+  })
+
+  it('a standalone server: both programs of its Lambda, the server and the platform proxy, under the CLI\'s function name', async () => {
+    const ws = copyFixture('standalone/chi-api')
+    const env = { GO_BUILDER_CACHE_DIR: tempDir('sbom-standalone-cache') }
+    const { result: lambda, diagnostics } = await buildWithDiagnostics(ws, 'index.go', { env, config: { framework: 'go' } })
+    const text = sbomOf(diagnostics, 'go/sbom/index.cdx.json')
+    assert.equal(await new CDX.Validation.JsonStrictValidator(CDX.Spec.Version.v1dot6).validate(text), null)
+    const bom = JSON.parse(text)
+    assert.equal(bom.metadata.component.name, 'index')
+    const fnProps = Object.fromEntries(bom.metadata.component.properties.map((p) => [p.name, p.value]))
+    assert.equal(fnProps['vercel:function:entrypoint'], 'cmd/api/main.go', 'the file the sentinel resolved to')
+    assert.equal(fnProps['vercel:function:runtime'], 'executable')
+    const programs = bom.components.filter((c) => c.type === 'application')
+    assert.deepEqual(programs.map((p) => p.name), ['executable', 'user-server'])
+    for (const program of programs) {
+      const file = lambda.files[program.name].fsPath
+      assert.equal(program.hashes[0].content, sha256(file), program.name)
+      const { modules } = goModules(file)
+      const dependsOn = bom.dependencies.find((d) => d.ref === program['bom-ref']).dependsOn
+      const listed = bom.components.filter((c) => dependsOn.includes(c['bom-ref']))
+        .map((c) => ({ name: c.name, version: c.version, sha256: c.hashes && c.hashes[0].content }))
+        .sort((a, b) => a.name.localeCompare(b.name))
+      assert.deepEqual(listed, modules, `${program.name}: the modules Go linked into it`)
+    }
+    const server = bom.dependencies.find((d) => d.ref === 'program:user-server').dependsOn
+    assert.ok(server.includes('pkg:golang/github.com/go-chi/chi/v5@v5.5.0?type=module'), server)
   })
 
   it('a failed build reports no earlier build\'s SBOM', async () => {
