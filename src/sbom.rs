@@ -681,19 +681,7 @@ mod tests {
     #[test]
     fn findings_become_vulnerabilities_of_their_module() {
         let env = BTreeMap::new();
-        let finding = Finding {
-            id: "GO-2099-0001".into(),
-            module: "github.com/google/uuid".into(),
-            version: "v1.6.0".into(),
-            fixed: Some("v1.6.1".into()),
-            symbols: vec!["uuid.NewMD5".into()],
-            advisory: crate::vulncheck::findings::Advisory {
-                summary: "NewMD5 is bad".into(),
-                aliases: vec!["CVE-2099-0001".into()],
-                urls: vec!["https://pkg.go.dev/vuln/GO-2099-0001".into()],
-                ..Default::default()
-            },
-        };
+        let finding = crate::vulncheck::findings::example();
         let std_finding = Finding {
             id: "GO-2099-0002".into(),
             module: "stdlib".into(),

@@ -50,9 +50,12 @@ pub async fn diagnostics(
     let scan = vulncheck::Scan {
         mode,
         function: &name,
+        // A program Go recorded nothing in (a build command's own) has no
+        // modules to check.
         programs: programs
             .iter()
             .zip(&paths)
+            .filter(|(program, _)| program.build_info.is_some())
             .map(|(program, (file, path))| vulncheck::Program {
                 name: file,
                 path,

@@ -40,6 +40,25 @@ pub struct Advisory {
     pub urls: Vec<String>,
 }
 
+/// A finding as the tests of several modules use it: GO-2099-0001 in
+/// github.com/google/uuid v1.6.0's `NewMD5`, fixed in v1.6.1.
+#[cfg(test)]
+pub fn example() -> Finding {
+    Finding {
+        id: "GO-2099-0001".into(),
+        module: "github.com/google/uuid".into(),
+        version: "v1.6.0".into(),
+        fixed: Some("v1.6.1".into()),
+        symbols: vec!["uuid.NewMD5".into()],
+        advisory: Advisory {
+            summary: "NewMD5 is bad".into(),
+            aliases: vec!["CVE-2099-0001".into()],
+            urls: vec!["https://pkg.go.dev/vuln/GO-2099-0001".into()],
+            ..Default::default()
+        },
+    }
+}
+
 #[derive(Deserialize)]
 struct Message {
     osv: Option<Osv>,

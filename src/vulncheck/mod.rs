@@ -299,14 +299,7 @@ mod tests {
 
     #[test]
     fn describes_findings() {
-        let mut finding = Finding {
-            id: "GO-2099-0001".into(),
-            module: "github.com/google/uuid".into(),
-            version: "v1.6.0".into(),
-            fixed: Some("v1.6.1".into()),
-            symbols: vec!["uuid.NewMD5".into()],
-            advisory: Default::default(),
-        };
+        let mut finding = findings::example();
         assert_eq!(
             describe(&finding, true),
             "github.com/google/uuid@v1.6.0 (fixed in v1.6.1), calls uuid.NewMD5"

@@ -10,13 +10,12 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::assets::{GOVULNCHECK_GO_MOD, GOVULNCHECK_GO_SUM};
 use crate::compile::go_build::{Cgo, GoBuild};
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::fingerprint::file_sha256;
+use crate::fingerprint::{file_sha256, Fingerprint};
 use crate::fs_lock;
 use crate::log::Log;
 use crate::signing::SigningKey;
@@ -98,24 +97,13 @@ async fn go_for_tool(install: &Install<'_>) -> Result<GoToolchain> {
 /// platform.
 fn folder_key(go: &GoToolchain) -> String {
     let host = Target::host();
-    let mut hasher = Sha256::new();
-    for part in [
-        GOVULNCHECK_GO_MOD,
-        GOVULNCHECK_GO_SUM,
-        go.version.as_str(),
-        host.goos.as_str(),
-        host.goarch.as_str(),
-    ] {
-        hasher.update((part.len() as u64).to_be_bytes());
-        hasher.update(part.as_bytes());
-    }
-    let digest: String = hasher
-        .finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("{VERSION}-{digest}")
+    let mut key = Fingerprint::new();
+    key.value("go.mod", GOVULNCHECK_GO_MOD)
+        .value("go.sum", GOVULNCHECK_GO_SUM)
+        .value("go", &go.version)
+        .value("goos", &host.goos)
+        .value("goarch", &host.goarch);
+    format!("{VERSION}-{}", key.finish())
 }
 
 /// Whether `program` is a regular file (not a symlink) whose size and
@@ -241,6 +229,11 @@ fn tool_env(env: &Env) -> Env {
 mod tests {
     use super::*;
 
+    fn key(secret: &str) -> SigningKey {
+        let env = crate::test_support::env(&[(crate::signing::SIGNING_KEY_ENV, secret)]);
+        SigningKey::from_env(&env).unwrap()
+    }
+
     #[test]
     fn only_a_recorded_regular_file_verifies() {
         let tmp = tempfile::tempdir().unwrap();
@@ -256,12 +249,7 @@ mod tests {
         place(&dir, &built, &program, &record).unwrap();
         assert!(verified(&dir, &program, None));
         // A key set later: an unsigned record is not the builder's own.
-        let key = SigningKey::from_env(&crate::test_support::env(&[(
-            crate::signing::SIGNING_KEY_ENV,
-            "k",
-        )]))
-        .unwrap();
-        assert!(!verified(&dir, &program, Some(&key)));
+        assert!(!verified(&dir, &program, Some(&key("k"))));
         std::fs::write(&program, b"program bytez").unwrap();
         assert!(!verified(&dir, &program, None), "same size, other bytes");
         #[cfg(unix)]
@@ -281,24 +269,14 @@ mod tests {
         let built = tmp.path().join("built");
         std::fs::write(&built, b"x").unwrap();
         let program = dir.join("govulncheck");
-        let key = SigningKey::from_env(&crate::test_support::env(&[(
-            crate::signing::SIGNING_KEY_ENV,
-            "k",
-        )]))
-        .unwrap();
         let mut record = Record {
             sha256: file_sha256(&built).unwrap(),
             size: 1,
             signature: None,
         };
-        record.signature = Some(key.sign(&signed_parts(&record)));
+        record.signature = Some(key("k").sign(&signed_parts(&record)));
         place(&dir, &built, &program, &record).unwrap();
-        assert!(verified(&dir, &program, Some(&key)));
-        let other = SigningKey::from_env(&crate::test_support::env(&[(
-            crate::signing::SIGNING_KEY_ENV,
-            "other",
-        )]))
-        .unwrap();
-        assert!(!verified(&dir, &program, Some(&other)));
+        assert!(verified(&dir, &program, Some(&key("k"))));
+        assert!(!verified(&dir, &program, Some(&key("other"))));
     }
 }
