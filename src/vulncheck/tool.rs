@@ -131,6 +131,21 @@ fn verified(dir: &Path, program: &Path, key: Option<&SigningKey>) -> bool {
     signed && file_sha256(program).is_ok_and(|digest| digest == record.sha256)
 }
 
+impl Record {
+    /// The record of the file at `program`, signed under `key` when one is set.
+    fn of(program: &Path, key: Option<&SigningKey>) -> Result<Record> {
+        let mut record = Record {
+            sha256: file_sha256(program).map_err(|e| Error::io_at("read", program, e))?,
+            size: std::fs::metadata(program)
+                .map_err(|e| Error::io_at("read", program, e))?
+                .len(),
+            signature: None,
+        };
+        record.signature = key.map(|k| k.sign(&signed_parts(&record)));
+        Ok(record)
+    }
+}
+
 fn signed_parts(record: &Record) -> [&[u8]; 3] {
     [b"govulncheck", VERSION.as_bytes(), record.sha256.as_bytes()]
 }
@@ -182,14 +197,7 @@ async fn build(
             go.version
         ))
     })?;
-    let mut record = Record {
-        sha256: file_sha256(&built).map_err(|e| Error::io_at("read", &built, e))?,
-        size: std::fs::metadata(&built)
-            .map_err(|e| Error::io_at("read", &built, e))?
-            .len(),
-        signature: None,
-    };
-    record.signature = key.map(|k| k.sign(&signed_parts(&record)));
+    let record = Record::of(&built, key)?;
     place(dir, &built, program, &record)?;
     install.log.line(&format!(
         "Installed govulncheck {VERSION} in {:.1} s",
@@ -234,19 +242,22 @@ mod tests {
         SigningKey::from_env(&env).unwrap()
     }
 
-    #[test]
-    fn only_a_recorded_regular_file_verifies() {
+    /// `bytes` installed as the tool in a temporary folder, recorded (and
+    /// signed under `key`): the folder, the tool's folder and the tool.
+    fn installed(bytes: &[u8], key: Option<&SigningKey>) -> (tempfile::TempDir, PathBuf, PathBuf) {
         let tmp = tempfile::tempdir().unwrap();
         let dir = tmp.path().join("v");
         let built = tmp.path().join("built");
-        std::fs::write(&built, b"program bytes").unwrap();
+        std::fs::write(&built, bytes).unwrap();
         let program = dir.join("govulncheck");
-        let record = Record {
-            sha256: file_sha256(&built).unwrap(),
-            size: 13,
-            signature: None,
-        };
+        let record = Record::of(&built, key).unwrap();
         place(&dir, &built, &program, &record).unwrap();
+        (tmp, dir, program)
+    }
+
+    #[test]
+    fn only_a_recorded_regular_file_verifies() {
+        let (tmp, dir, program) = installed(b"program bytes", None);
         assert!(verified(&dir, &program, None));
         // A key set later: an unsigned record is not the builder's own.
         assert!(!verified(&dir, &program, Some(&key("k"))));
@@ -264,18 +275,7 @@ mod tests {
 
     #[test]
     fn signed_records_verify_under_their_key() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("v");
-        let built = tmp.path().join("built");
-        std::fs::write(&built, b"x").unwrap();
-        let program = dir.join("govulncheck");
-        let mut record = Record {
-            sha256: file_sha256(&built).unwrap(),
-            size: 1,
-            signature: None,
-        };
-        record.signature = Some(key("k").sign(&signed_parts(&record)));
-        place(&dir, &built, &program, &record).unwrap();
+        let (_tmp, dir, program) = installed(b"x", Some(&key("k")));
         assert!(verified(&dir, &program, Some(&key("k"))));
         assert!(!verified(&dir, &program, Some(&key("other"))));
     }
