@@ -65,7 +65,9 @@ pub async fn diagnostics(
         env: &session.env,
         log: &session.log,
     };
-    let tools = tool_cache(session);
+    // The machine's own cache, never a restored deploy cache: no restored
+    // cache supplies a program the build runs.
+    let tools = cache_dir::machine_cache_dir(&session.env);
     let install = vulncheck::tool::Install {
         cache: &tools,
         go: &session.go,
@@ -88,17 +90,6 @@ pub async fn diagnostics(
         format!("go/sbom/{name}.cdx.json"),
         document,
     )]))
-}
-
-/// Where the scanner is installed: the builder's cache on this machine
-/// (`GO_BUILDER_CACHE_DIR`, else the user cache directory), never the
-/// project's deploy cache, so no restored cache supplies a program the
-/// build runs.
-fn tool_cache(session: &Session<'_>) -> PathBuf {
-    match session.env.non_empty(cache_dir::CACHE_DIR_ENV) {
-        Some(dir) => PathBuf::from(dir),
-        None => cache_dir::global_builder_cache_dir(&session.env),
-    }
 }
 
 /// A program's digest and build information, from one read of its bytes;

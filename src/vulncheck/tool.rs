@@ -17,8 +17,7 @@ use crate::error::{Error, Result};
 use crate::fingerprint::Fingerprint;
 use crate::fs_lock;
 use crate::log::Log;
-use crate::sealed;
-use crate::signing::SigningKey;
+use crate::sealed::{self, Seals};
 use crate::target::Target;
 use crate::toolchain::{self, GoToolchain, GoVersion, ResolveRequest, VersionRequest, Want};
 
@@ -46,8 +45,8 @@ pub async fn ensure(install: &Install<'_>) -> Result<PathBuf> {
     let key = content_key(&go);
     let dir = cache_fs::real_dir(install.cache, &["tools"])?;
     let program = dir.join(format!("govulncheck-{key}{}", std::env::consts::EXE_SUFFIX));
-    let signing = SigningKey::from_env(install.env);
-    if usable(&program, &key, signing.as_ref()) {
+    let seals = Seals::new(install.env);
+    if seals.holds(&program, &key) {
         return Ok(program);
     }
     let _lock = fs_lock::lock(&dir.join(format!("govulncheck-{key}.lock")), || {
@@ -56,17 +55,12 @@ pub async fn ensure(install: &Install<'_>) -> Result<PathBuf> {
             .line("Waiting for another build installing govulncheck…")
     })
     .await?;
-    if usable(&program, &key, signing.as_ref()) {
+    if seals.holds(&program, &key) {
         return Ok(program);
     }
     build(install, &go, &dir, &program).await?;
-    sealed::seal(&program, &key, Default::default(), signing.as_ref())?;
+    seals.seal(&program, &key, Default::default())?;
     Ok(program)
-}
-
-/// Whether `program` is the one this builder installed under `key`.
-fn usable(program: &Path, key: &str, signing: Option<&SigningKey>) -> bool {
-    sealed::find(program, key, signing).is_some_and(|r| sealed::intact(program, &r))
 }
 
 /// The build's Go when it can build the tool, else the newest installed
@@ -165,18 +159,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_the_sealed_program_for_this_key_is_usable() {
+    fn only_the_sealed_program_for_this_key_is_held() {
         let tmp = tempfile::tempdir().unwrap();
+        let env = crate::test_support::env(&[(
+            crate::cache_dir::CACHE_DIR_ENV,
+            &tmp.path().join("cache").to_string_lossy(),
+        )]);
+        let seals = Seals::new(&env);
         let program = tmp.path().join("govulncheck-k");
         std::fs::write(&program, b"program bytes").unwrap();
-        assert!(!usable(&program, "k", None), "not sealed");
-        sealed::seal(&program, "k", Default::default(), None).unwrap();
-        assert!(usable(&program, "k", None));
+        assert!(!seals.holds(&program, "k"), "not sealed");
+        seals.seal(&program, "k", Default::default()).unwrap();
+        assert!(seals.holds(&program, "k"));
         assert!(
-            !usable(&program, "other key", None),
+            !seals.holds(&program, "other key"),
             "built from something else"
         );
         std::fs::write(&program, b"program bytez").unwrap();
-        assert!(!usable(&program, "k", None), "same size, other bytes");
+        assert!(!seals.holds(&program, "k"), "same size, other bytes");
     }
 }
