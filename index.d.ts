@@ -25,8 +25,9 @@ export declare const startDevServer: StartDevServer
 export declare const prepareCache: PrepareCache
 
 /**
- * The package manifest the CLI collects after a build (`package-manifest.json`):
- * the Go version asked for and used, and the modules the function is built from.
+ * What the CLI collects after a build: the package manifest (`package-manifest.json`:
+ * the Go version asked for and used, and the modules the function is built from) and
+ * the function's CycloneDX SBOM from that build (`go/sbom/<function>.cdx.json`).
  */
 export declare const diagnostics: Diagnostics
 

@@ -195,7 +195,11 @@ async function build(opts) {
   options.architecture = functionOptions.architecture || null
   options.supportsResponseStreaming = streaming
   options.candidates = standalone ? [] : await handlerCandidates(files, config, options.entrypoint)
+  // A failed build reports no earlier build's diagnostics.
+  const key = diagnosticsKey(options)
+  lastDiagnostics.delete(key)
   const out = await callNative((json) => native.build(json, logLine), options)
+  lastDiagnostics.set(key, out.diagnostics || {})
   const outputFiles = {}
   for (const [name, file] of Object.entries(out.files)) {
     outputFiles[name] = new FileFsRef({ mode: file.mode, fsPath: file.fsPath })
@@ -411,29 +415,58 @@ function getNewHandlerFunctionName(originalFunctionName, entrypoint) {
 }
 
 /**
- * The package manifest the CLI collects after a build: the Go version asked
- * for and used, and the modules the function is built from. Computed from
- * the project when asked (nothing written into it); `{}` when it cannot be.
+ * The diagnostics files of each function's last successful build(), by
+ * work path and entrypoint (the function's SBOM, `go/sbom/<function>.cdx.json`):
+ * the CLI calls diagnostics() right after build(), with the same options, in
+ * the same process.
+ */
+const lastDiagnostics = new Map()
+
+function diagnosticsKey(options) {
+  return `${options.workPath}\0${options.entrypoint}`
+}
+
+/**
+ * What the CLI collects after a build: the package manifest (the Go version
+ * asked for and used, and the modules the function is built from, computed
+ * from the project when asked, nothing written into it) and the function's
+ * SBOM from its build. `{}` when there is neither.
  */
 async function diagnostics(opts) {
+  let options
   try {
-    const options = nativeOptions(opts || {})
-    const raw = JSON.parse(native.goModuleManifest(JSON.stringify(options)))
-    if (raw.error || !raw.ok) return {}
-    const { requested, resolved, dependencies } = raw.ok
-    const config = (opts && opts.config) || {}
-    const serviceType = opts && opts.service ? getReportedServiceType(opts.service) : undefined
-    const manifest = {
-      version: MANIFEST_VERSION,
-      runtime: 'go',
-      ...(typeof config.framework === 'string' ? { framework: config.framework } : {}),
-      ...(serviceType ? { serviceType } : {}),
-      runtimeVersion: { ...(requested ? { requested } : {}), resolved },
-      dependencies,
-    }
-    return { 'package-manifest.json': new FileBlob({ data: JSON.stringify(manifest, null, 2) }) }
+    options = nativeOptions(opts || {})
   } catch {
     return {}
+  }
+  const files = {}
+  const manifest = packageManifest(opts, options)
+  if (manifest) files['package-manifest.json'] = new FileBlob({ data: JSON.stringify(manifest, null, 2) })
+  for (const [name, data] of Object.entries(lastDiagnostics.get(diagnosticsKey(options)) || {})) {
+    files[name] = new FileBlob({ data })
+  }
+  return files
+}
+
+/** The package manifest of the options' entrypoint; null when it cannot be made. */
+function packageManifest(opts, options) {
+  let raw
+  try {
+    raw = JSON.parse(native.goModuleManifest(JSON.stringify(options)))
+  } catch {
+    return null
+  }
+  if (raw.error || !raw.ok) return null
+  const { requested, resolved, dependencies } = raw.ok
+  const config = (opts && opts.config) || {}
+  const serviceType = opts && opts.service ? getReportedServiceType(opts.service) : undefined
+  return {
+    version: MANIFEST_VERSION,
+    runtime: 'go',
+    ...(typeof config.framework === 'string' ? { framework: config.framework } : {}),
+    ...(serviceType ? { serviceType } : {}),
+    runtimeVersion: { ...(requested ? { requested } : {}), resolved },
+    dependencies,
   }
 }
 

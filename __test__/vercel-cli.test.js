@@ -236,7 +236,7 @@ describe('vercel build with @acme/go-builder', () => {
     const say = (fn, text) => goFile('handler', ['fmt', 'net/http'], [
       `func ${fn}(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, "${text} %s", r.URL.Path) }`,
     ])
-    const { functions, config, stdout } = await buildProject('shared-program', {
+    const { functions, config, stdout, outputDir } = await buildProject('shared-program', {
       'vercel.json': JSON.stringify({ functions: { 'api/*.go': { runtime: `@acme/go-builder@${PACKAGE_VERSION}` } } }),
       'go.mod': GO_MOD,
       'api/hello.go': say('Hello', 'hello'),
@@ -266,6 +266,13 @@ describe('vercel build with @acme/go-builder', () => {
       assert.equal(res.body, expected, url)
     }
     assert.equal(digests.size, 1, 'one program')
+    // The CLI keeps each function's SBOM with the build's diagnostics.
+    for (const name of names) {
+      const file = path.join(outputDir, 'diagnostics', 'go', 'sbom', `${name}.cdx.json`)
+      const bom = JSON.parse(fs.readFileSync(file, 'utf8'))
+      assert.equal(bom.metadata.component.name, name)
+      assert.deepEqual(bom.components[0].hashes, [{ alg: 'SHA-256', content: [...digests][0] }], name)
+    }
   })
 
   test('framework "go" project: every path reaches the server through the routes, path and query intact', async () => {

@@ -7,7 +7,7 @@
 // cold machine (a first deploy). Prints a table and writes bench/RESULTS.md.
 //
 // Environment:
-//   BENCH_ONLY        comma-separated rows to run (1…12; default all). Row 7
+//   BENCH_ONLY        comma-separated rows to run (1…12, 2v; default all). Row 7
 //                     (the go build floor) is measured inside rows 1 and 2,
 //                     row 9 reuses row 4's builds when row 4 runs.
 //   BENCH_REPS        repetitions for every row (default: per row, see REPS)
@@ -35,6 +35,8 @@ const { ms } = require('./lib/stats')
 const { now, firstResponse } = require('./lib/timing')
 const machineInfo = require('./lib/machine')
 const report = require('./lib/report')
+// The test suite's vulnerability database writer and loopback server (row 2v).
+const { osvEntry, writeVulnDb, serveVulnDb } = require('../__test__/helpers/vulndb')
 
 const BENCH = __dirname
 const ROOT = path.join(BENCH, '..')
@@ -48,7 +50,7 @@ const LAMBDA_ENV = { GOOS: 'linux', GOARCH: 'amd64', CGO_ENABLED: '0', GOWORK: '
 const FLOOR_FLAGS = ['-trimpath', '-ldflags', '-s -w']
 
 /** Repetitions per row; BENCH_REPS overrides them all. */
-const DEFAULT_REPS = { 1: 5, 2: 5, 3: 2, 4: 3, '5a': 2, '5b': 2, 6: 2, 8: 5, 10: 5, 11: 2, 12: 2 }
+const DEFAULT_REPS = { 1: 5, 2: 5, '2v': 5, 3: 2, 4: 3, '5a': 2, '5b': 2, 6: 2, 8: 5, 10: 5, 11: 2, 12: 2 }
 function reps(row) {
   const forced = parseInt(process.env.BENCH_REPS || '', 10)
   return forced > 0 ? forced : DEFAULT_REPS[row]
@@ -354,6 +356,37 @@ async function rowFresh(go, who, { edited = false } = {}) {
     }
   }
   return { samples: await loop(edited ? 'fresh path, edited' : 'fresh path', who, reps(2), once, { warmup: 1 }) }
+}
+
+/**
+ * Row 2v: row 2e's build by ours with `GO_BUILDER_VULNCHECK=warn` against a
+ * vulnerability database served from 127.0.0.1 ("ours-scan"), interleaved
+ * with the same build without the scan ("ours"). The warm-up installs
+ * govulncheck into the warm HOME's builder cache.
+ */
+async function rowScan(go) {
+  const dbDir = path.join(WORK, 'vulndb')
+  writeVulnDb(dbDir, [
+    osvEntry({ id: 'GO-2099-0001', module: 'github.com/aws/aws-lambda-go', pkg: 'github.com/aws/aws-lambda-go/lambda', symbols: ['Start'] }),
+  ])
+  const db = await serveVulnDb(dbDir)
+  const once = async (w) => {
+    const dir = checkout('handler', fresh('checkouts', w), 'ours', go)
+    changeSource(dir, 'api/index.go')
+    const env = warmEnv()
+    if (w === 'ours-scan') Object.assign(env, { GO_BUILDER_VULNCHECK: 'warn', GOVULNDB: db.url })
+    try {
+      return await buildHandler('ours', dir, env)
+    } finally {
+      discardEnv(env)
+      envs.remove(dir)
+    }
+  }
+  try {
+    return { samples: await loop('fresh path, edited, scanned', ['ours', 'ours-scan'], reps('2v'), once, { warmup: 1 }) }
+  } finally {
+    await db.close()
+  }
 }
 
 /** Copies a stash (prepareCache's files, keys relative to workPath) into a checkout. */
@@ -790,7 +823,7 @@ async function main() {
   // The floor runs in rows 1 and 2's loops whenever they run (row 7 shows it).
   const withFloor = (row) => [...(selected(row) ? builders : []), 'floor']
 
-  if ([1, 2, 3, 5, 6, 7, 8, 10, 12].some(selected)) {
+  if ([1, 2, '2v', 3, 5, 6, 7, 8, 10, 12].some(selected)) {
     log('warm HOME: one untimed build by each builder and the floor')
     const t = now()
     await prime(go)
@@ -799,6 +832,7 @@ async function main() {
   await attempt('fixed', [1, 7], () => rowFixed(go, withFloor(1)))
   await attempt('fresh', [2, 7], () => rowFresh(go, withFloor(2)))
   await attempt('freshEdited', [2], () => rowFresh(go, withFloor(2), { edited: true }))
+  await attempt('scan', ['2v'], () => rowScan(go))
   await attempt('cold', [4], () => rowCold(go))
   await attempt('restored', [3], () => rowRestored(go))
   await attempt('project', [5], async () => ({ warm: await rowProject(go, 'warm'), cold: await rowProject(go, 'cold') }))

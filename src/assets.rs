@@ -60,3 +60,12 @@ pub const BRIDGE_VENDOR: &[VendoredModule] = &[GO_BRIDGE, AWS_LAMBDA_GO];
 
 /// go.sum lines for [`BRIDGE_REQUIREMENTS`] and their module graph.
 pub const BRIDGE_GO_SUM: &str = include_str!("../go/templates/bridge.go.sum");
+
+/// The module that pins govulncheck (`golang.org/x/vuln`) and its module
+/// graph, built into the builder's cache when a build asks for a
+/// vulnerability scan.
+pub const GOVULNCHECK_GO_MOD: &str = include_str!("../go/tools/govulncheck/go.mod");
+
+/// go.sum of [`GOVULNCHECK_GO_MOD`]: Go checks every module it downloads
+/// against it.
+pub const GOVULNCHECK_GO_SUM: &str = include_str!("../go/tools/govulncheck/go.sum");

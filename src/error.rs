@@ -89,6 +89,17 @@ pub enum Error {
         what: String,
         after: std::time::Duration,
     },
+    /// Known vulnerabilities are in a function's program and
+    /// `GO_BUILDER_VULNCHECK=error` (one line per finding).
+    VulnerabilitiesFound {
+        function: String,
+        findings: Vec<String>,
+    },
+    /// The vulnerability scan could not run and `GO_BUILDER_VULNCHECK=error`.
+    VulncheckFailed {
+        function: String,
+        reason: String,
+    },
     /// A helper program of the builder itself (analyzer, proxy) failed to compile or run.
     Internal(String),
     Io {
@@ -125,6 +136,8 @@ impl Error {
             Error::ToolchainArchive { .. } => "GO_TOOLCHAIN_ARCHIVE_INVALID",
             Error::DevServerFailed { .. } => "GO_DEV_SERVER_FAILED",
             Error::Timeout { .. } => "GO_BUILDER_TIMEOUT",
+            Error::VulnerabilitiesFound { .. } => "GO_VULNERABILITIES_FOUND",
+            Error::VulncheckFailed { .. } => "GO_VULNCHECK_FAILED",
             Error::Internal { .. } => "GO_BUILDER_INTERNAL",
             Error::Io { .. } => "GO_BUILDER_IO",
         }
@@ -265,6 +278,16 @@ impl fmt::Display for Error {
                  FIFO or on a hung network drive? (GO_BUILDER_BUILD_TIMEOUT sets the limit \
                  of `go build`, in seconds.)",
                 after.as_secs()
+            ),
+            Error::VulnerabilitiesFound { function, findings } => write!(
+                f,
+                "Known vulnerabilities are in function {function} (GO_BUILDER_VULNCHECK=error):\n  {}",
+                findings.join("\n  ")
+            ),
+            Error::VulncheckFailed { function, reason } => write!(
+                f,
+                "The vulnerability scan of function {function} could not run \
+                 (GO_BUILDER_VULNCHECK=error): {reason}"
             ),
             Error::Internal(msg) => write!(f, "Internal builder error: {msg}"),
             Error::Io { context, source } => write!(f, "Failed to {context}: {source}"),

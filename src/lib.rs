@@ -25,6 +25,7 @@ pub mod exec;
 pub mod fingerprint;
 pub mod fs_lock;
 pub mod git_credentials;
+pub mod go_buildinfo;
 pub mod gomod;
 pub mod handler_name;
 pub mod housekeeping;
@@ -36,6 +37,7 @@ pub mod parallel;
 pub mod project_index;
 pub mod restored_cache;
 pub mod routes;
+pub mod sbom;
 pub mod scratch;
 pub mod sealed;
 pub mod server;
@@ -43,6 +45,7 @@ pub mod session;
 pub mod signing;
 pub mod target;
 pub mod toolchain;
+pub mod vulncheck;
 
 /// Helpers shared by the unit tests of several modules.
 #[cfg(test)]

@@ -20,6 +20,7 @@ const modules = {
   vercelCli: require('./vercel-cli'), // the real `vercel build`
   routes: require('./routes'), // resolving a request through Build Output API routes
   output: require('./output'), // the build log as the CLI captures it
+  vulndb: require('./vulndb'), // a vulnerability database in the GOVULNDB layout, on disk or served
 };
 
 const helpers = {};

@@ -129,6 +129,23 @@ function rows(results, ctx) {
       out.push({ id, scenario: 'fresh path', name, ...errorRow(result.error) })
     }
   }
+  const scan = results.scan
+  const scanName = 'as 2e, with `GO_BUILDER_VULNCHECK=warn` (govulncheck installed; a database of one entry served from 127.0.0.1)'
+  if (scan && scan.samples && scan.samples['ours-scan']) {
+    const withScan = scan.samples['ours-scan']
+    const without = scan.samples.ours
+    const added = median(withScan.map((s, i) => s.ms - without[i].ms))
+    out.push({
+      id: '2v',
+      scenario: 'fresh path',
+      name: scanName,
+      ...errorRow(''),
+      ours: spread(stat(scan.samples, 'ours-scan')),
+      target: `the scan: ${added < 0 ? '−' : '+'}${ms(Math.abs(added))} over the same build without it (${spread(stat(scan.samples, 'ours'))}; median of per-repetition differences)`,
+    })
+  } else if (scan && scan.error) {
+    out.push({ id: '2v', scenario: 'fresh path', name: scanName, ...errorRow(scan.error) })
+  }
   const restored = results.restored
   if (restored) {
     const samples = restored.samples || {}
@@ -455,6 +472,7 @@ function explanation(ctx) {
     `- **1 — fixed path, warm.** \`build()\` of \`api/index.go\` (package \`handler\`, imports a package of its module), copied every time to the **same path** per builder. Warm caches; one untimed warm-up build per builder at that path. Repetitions: ${reps(1)}. The targets are the earlier ones for this row.`,
     `- **2 — fresh path, warm.** The same build, but every build gets a **new checkout path** (as every deploy does). Warm module and build caches; the builders' own caches warm. Repetitions: ${reps(2)}.`,
     `- **2e — fresh path, source changed, warm.** As 2, but api/index.go gets a new function of a unique name before every build (a commit that changed this function's code; a comment alone would let Go skip the link): no builder can reuse an earlier program, Go's build cache still holds everything else. Repetitions: ${reps(2)}.`,
+    `- **2v — vulnerability scan.** As 2e, by ours only: each repetition builds once with \`GO_BUILDER_VULNCHECK=warn\` and \`GOVULNDB\` naming a database (one entry, for aws-lambda-go) served from 127.0.0.1, and once without; the row shows the scanned builds and the median of the per-repetition differences. The warm-up installs govulncheck into the warm HOME's builder cache. Repetitions: ${reps('2v')}.`,
     `- **3 — restored cache (second deploy), fresh path, cold HOME.** Container A (untimed, once per builder): a new checkout, an empty HOME, \`build()\`, then \`prepareCache({ workPath, repoRootPath })\`; the files it returns (FileFsRefs, keys relative to workPath) are copied aside. Container B (timed): a **new checkout path**, those files copied into it, a **new empty HOME** and TMPDIR (GOCACHE, GOMODCACHE, XDG_CACHE_HOME unset: Go falls back to HOME, so modules are downloaded again unless the restored files provide them), \`build()\`. "ours-warm" is ours on the same kind of restored checkout but with the warm machine's HOME. Repetitions: ${reps(3)}.`,
     `- **4 — cold (first deploy), fresh path.** Go is installed, everything else is empty and new for every build: HOME, GOCACHE, GOMODCACHE, GO_BUILDER_CACHE_DIR and TMPDIR each point at an empty directory. Modules are downloaded from the module proxy; the standard library is compiled. The floor runs under the same conditions in the same loop. Repetitions: ${reps(4)}.`,
     `- **5a — 20 handlers, fresh path, warm.** bench/fixtures/project20: api/h01.go … api/h20.go in one package, each with its own handler, all importing the module's lib/greet; a **new checkout path** per repetition, whose lib/greet/greet.go gets a new function of a unique name (a commit that changed the code of the package every handler imports, so all 20 must be built: no program can be reused); the 20 \`build()\` calls run one after another in one process in the CLI's (sorted) order, as \`vercel build\` does. Time = all 20. Warm caches. Repetitions: ${reps('5a')}.`,

@@ -59,6 +59,7 @@ pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
         include_files_base: session.entry.dir.clone(),
         routes: None,
         goroot: Default::default(),
+        diagnostics: Default::default(),
     })
 }
 

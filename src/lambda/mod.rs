@@ -7,6 +7,7 @@ mod build_command;
 mod handler;
 pub mod kept;
 mod one_pass;
+mod sbom;
 pub mod standalone;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ use crate::options::BuildOptions;
 use crate::routes::Route;
 use crate::sealed::{self, Seals};
 use crate::session::{Mode, Purpose, Session};
+use crate::vulncheck;
 
 /// A file of the Lambda, on disk.
 #[derive(Debug, Serialize)]
@@ -69,17 +71,42 @@ pub struct BuildOutput {
     /// The GOROOT of the Go the build used (what a pre-deploy command
     /// gets on PATH).
     pub goroot: PathBuf,
+    /// What `diagnostics()` returns for this build besides the package
+    /// manifest, by name: the function's SBOM.
+    pub diagnostics: BTreeMap<String, String>,
 }
 
 /// Builds the options' entrypoint as its mode says, logging to `log`.
 pub async fn build(options: &BuildOptions, log: Log) -> Result<BuildOutput> {
     let session = Session::open(options, Purpose::Lambda, log).await?;
+    let scan = vulncheck::Mode::from_env(&session.env)?;
     let mut output = match session.mode {
         Mode::Handler => handler::build(&session).await?,
         Mode::Server => standalone::build(&session).await?,
     };
     output.goroot = session.go.goroot.clone();
+    match sbom::diagnostics(&session, scan, &output).await {
+        Ok(diagnostics) => output.diagnostics = diagnostics,
+        Err(err) => {
+            discard(&output);
+            return Err(err);
+        }
+    }
     Ok(output)
+}
+
+/// Removes the Lambda's folder of a build that fails after assembling it.
+fn discard(output: &BuildOutput) {
+    let ours = |dir: &&Path| {
+        dir.file_name().is_some_and(|n| {
+            n.to_string_lossy()
+                .starts_with(crate::scratch::OUTPUT_PREFIX)
+        })
+    };
+    let dirs = output.files.values().filter_map(|f| f.fs_path.parent());
+    for dir in dirs.filter(ours) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 /// A fresh directory for the Lambda's files. Removed when dropped; a

@@ -39,6 +39,7 @@ pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
         include_files_base: session.work_path().to_path_buf(),
         routes: routes::standalone_routes(session.options),
         goroot: Default::default(),
+        diagnostics: Default::default(),
     })
 }
 
