@@ -21,6 +21,7 @@ const path = require('node:path');
 
 const {
   copyFixture,
+  tempDir,
   buildOk,
   buildAndServe,
   invokeLambda,
@@ -149,6 +150,16 @@ describe('handler mode: module layouts', () => {
       title: 'vendored module (go.mod + vendor/ from `go mod vendor`) builds and serves',
       fixture: 'vendored',
       checks: [{ body: `vendored uuid ${nameUUID('md5', NS.DNS, 'vendored')} version 3` }],
+    },
+    {
+      // go.mod and vendor/modules.txt both say `=> ./greeting`; Go checks
+      // that they agree, so the build must see them alike.
+      title: 'vendored module with a directory `replace` of a module inside the project builds and serves',
+      fixture: 'vendored-replace',
+      // A builder cache of its own: a program kept by an earlier build of
+      // the same sources would be reused without running Go.
+      opts: { env: { GO_BUILDER_CACHE_DIR: tempDir('vendored-replace-cache') } },
+      checks: [{ request: { path: '/api?name=gopher' }, body: 'hello, gopher, from the vendored greeting module' }],
     },
   ]);
 

@@ -46,10 +46,11 @@ pub async fn shadow_module(
     mirror(module_dir, dest, true)?;
     let requirements: Vec<(&str, &str)> = extra.iter().map(|m| (m.path, m.version)).collect();
     let mod_text = read(&module_dir.join("go.mod"))?;
+    let rebase = |target: &Path| rebases(target, module_dir);
     write(
         &dest.join("go.mod"),
         &gomod::with_requirements(
-            &gomod::rebase_replaces(&mod_text, module_dir),
+            &gomod::rebase_replaces_where(&mod_text, module_dir, &rebase),
             &requirements,
         ),
     )?;
@@ -57,7 +58,11 @@ pub async fn shadow_module(
         &dest.join("go.sum"),
         &gomod::merged_go_sum(module_dir, go_sum_extra),
     )?;
-    let mut modules_txt = read(&module_dir.join("vendor").join("modules.txt"))?;
+    let mut modules_txt = rebase_modules_txt(
+        &read(&module_dir.join("vendor").join("modules.txt"))?,
+        module_dir,
+        &rebase,
+    );
     // A module the user vendors already is theirs, at their version.
     let vendored = |path: &str| {
         modules_txt
@@ -72,6 +77,64 @@ pub async fn shadow_module(
     }
     write(&dest.join("vendor").join("modules.txt"), &modules_txt)?;
     Ok(dest.to_path_buf())
+}
+
+/// Whether the shadow names the relative `replace` target `target` (made
+/// absolute against `module_dir`) by its absolute path: only when it lies
+/// outside what the shadow mirrors — a target inside the module resolves in
+/// the shadow as in the user's tree, so it stays as written. go.mod and
+/// modules.txt are rewritten alike (Go checks that they agree). A path with
+/// whitespace cannot be written into modules.txt, so it stays as written
+/// too: a vendored build never reads a replacement directory.
+fn rebases(target: &Path, module_dir: &Path) -> bool {
+    let inside = lexically_inside(target, module_dir).is_some_and(|rel| {
+        !rel.iter()
+            .any(|part| SKIPPED.contains(&&*part.to_string_lossy()))
+    });
+    !inside && !target.to_string_lossy().chars().any(char::is_whitespace)
+}
+
+/// `path` relative to `root` when, with its `.` and `..` resolved
+/// lexically, it lies inside `root`.
+fn lexically_inside(path: &Path, root: &Path) -> Option<PathBuf> {
+    use std::path::Component;
+    let rel = path.strip_prefix(root).ok()?;
+    let mut parts: Vec<&std::ffi::OsStr> = Vec::new();
+    for component in rel.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                parts.pop()?;
+            }
+            Component::Normal(part) => parts.push(part),
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(parts.iter().collect())
+}
+
+/// modules.txt with the relative `replace` targets its `# module … => dir`
+/// lines name rewritten as the shadow's go.mod has them (see [`rebases`]).
+fn rebase_modules_txt(text: &str, module_dir: &Path, rebase: &dyn Fn(&Path) -> bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let rewritten = body
+            .strip_prefix("# ")
+            .and_then(|entry| entry.split_once(" => "))
+            .and_then(|(module, new)| {
+                let target = module_dir.join(gomod::edit::relative_target(new)?);
+                rebase(&target).then(|| format!("# {module} => {}", target.to_string_lossy()))
+            });
+        match rewritten {
+            Some(rewritten) => {
+                out.push_str(&rewritten);
+                out.push_str(&line[body.len()..]);
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// The lines `go mod vendor` writes for a module.
@@ -243,6 +306,27 @@ mod tests {
             modules_txt_entry(&m),
             "# github.com/a/b v1.0.0\n## explicit\ngithub.com/a/b\ngithub.com/a/b/c\n"
         );
+    }
+
+    #[test]
+    fn replace_targets_outside_the_module_are_rebased_alike_in_go_mod_and_modules_txt() {
+        let module = Path::new("/w/app");
+        let rebase = |target: &Path| rebases(target, module);
+        let go_mod = "module x\n\nreplace example.com/greeting => ./greeting\nreplace (\n\texample.com/lib => ../lib\n\texample.com/nm => ./node_modules/nm\n)\n";
+        assert_eq!(
+            gomod::rebase_replaces_where(go_mod, module, &rebase),
+            "module x\n\nreplace example.com/greeting => ./greeting\nreplace (\n\texample.com/lib => \"/w/app/../lib\"\n\texample.com/nm => \"/w/app/./node_modules/nm\"\n)\n"
+        );
+        let modules_txt = "# example.com/greeting v0.0.0 => ./greeting\n## explicit; go 1.22\nexample.com/greeting\n# example.com/lib v0.0.0 => ../lib\r\n## explicit\nexample.com/lib\n# example.com/greeting => ./greeting\n# example.com/lib => ../lib\n# golang.org/x/text v0.3.0 => golang.org/x/text v0.4.0\n";
+        assert_eq!(
+            rebase_modules_txt(modules_txt, module, &rebase),
+            "# example.com/greeting v0.0.0 => ./greeting\n## explicit; go 1.22\nexample.com/greeting\n# example.com/lib v0.0.0 => /w/app/../lib\r\n## explicit\nexample.com/lib\n# example.com/greeting => ./greeting\n# example.com/lib => /w/app/../lib\n# golang.org/x/text v0.3.0 => golang.org/x/text v0.4.0\n"
+        );
+        // A path modules.txt cannot hold stays as written, in both files.
+        let spaced = Path::new("/w/my app");
+        assert!(!rebases(&spaced.join("../lib"), spaced));
+        assert!(!rebases(&module.join("./a/../b"), module));
+        assert!(rebases(&module.join("./a/../../b"), module));
     }
 
     #[test]

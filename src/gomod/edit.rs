@@ -9,9 +9,13 @@ use super::{split_verb, strip_comment, ModFile};
 /// A replace directive (`old [version] => new [version]`) with a relative
 /// file-path target made absolute against `base`.
 pub fn absolute_replace(directive: &str, base: &Path) -> String {
-    let Some((old, new)) = directive.split_once("=>") else {
-        return directive.to_string();
-    };
+    absolute_replace_where(directive, base, &|_| true)
+}
+
+/// The file-path target of a replace directive's right side (`./x`,
+/// `../x`), when it is relative; a module path or an absolute directory is
+/// `None`.
+pub fn relative_target(new: &str) -> Option<&str> {
     let new = new.trim();
     let is_relative_path = new == "."
         || new == ".."
@@ -19,16 +23,33 @@ pub fn absolute_replace(directive: &str, base: &Path) -> String {
         || new.starts_with("../")
         || new.starts_with(".\\")
         || new.starts_with("..\\");
-    if !is_relative_path {
+    is_relative_path.then(|| new.split_whitespace().next().unwrap_or(new))
+}
+
+/// [`absolute_replace`] for the targets `rebase` accepts (given the
+/// absolute path); the others stay as written.
+fn absolute_replace_where(directive: &str, base: &Path, rebase: &dyn Fn(&Path) -> bool) -> String {
+    let Some((old, new)) = directive.split_once("=>") else {
+        return directive.to_string();
+    };
+    let Some(target) = relative_target(new).map(|t| base.join(t)) else {
+        return directive.to_string();
+    };
+    if !rebase(&target) {
         return directive.to_string();
     }
-    let target = base.join(new.split_whitespace().next().unwrap_or(new));
     format!("{} => {}", old.trim(), quote(&target.to_string_lossy()))
 }
 
 /// `text` with every relative file-path `replace` target made absolute
 /// against `base` (for a copy of the go.mod that lives elsewhere).
 pub fn rebase_replaces(text: &str, base: &Path) -> String {
+    rebase_replaces_where(text, base, &|_| true)
+}
+
+/// [`rebase_replaces`] for the targets `rebase` accepts (given the absolute
+/// path); the others stay as written.
+pub fn rebase_replaces_where(text: &str, base: &Path, rebase: &dyn Fn(&Path) -> bool) -> String {
     let mut out = String::with_capacity(text.len());
     let mut in_block = false;
     for line in text.lines() {
@@ -51,7 +72,7 @@ pub fn rebase_replaces(text: &str, base: &Path) -> String {
             Some(d) => {
                 let prefix = if in_block { "\t" } else { "replace " };
                 out.push_str(prefix);
-                out.push_str(&absolute_replace(d, base));
+                out.push_str(&absolute_replace_where(d, base, rebase));
             }
             None => out.push_str(line),
         }

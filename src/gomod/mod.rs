@@ -10,7 +10,8 @@ pub mod layout;
 pub mod workspace;
 
 pub use edit::{
-    absolute_replace, generated_go_mod, merged_go_sum, quote, rebase_replaces, with_requirements,
+    absolute_replace, generated_go_mod, merged_go_sum, quote, rebase_replaces,
+    rebase_replaces_where, with_requirements,
 };
 pub use layout::{find_upwards, search_boundary, Layout};
 
