@@ -22,6 +22,8 @@ const path = require('node:path');
 const {
   copyFixture,
   tempDir,
+  writeFiles,
+  goFile,
   buildOk,
   buildAndServe,
   invokeLambda,
@@ -299,6 +301,28 @@ describe('handler mode: [param].go entrypoints', () => {
       ],
     },
   ]);
+});
+
+describe('handler mode: long paths', () => {
+  it('an entrypoint 276 characters long, 45 directories deep, builds and serves', async () => {
+    const dirs = ['api', ...Array.from({ length: 44 }, (_, i) => `seg${String(i + 1).padStart(2, '0')}`)];
+    const entrypoint = `${dirs.join('/')}/index.go`;
+    assert.equal(entrypoint.length, 276);
+    const base = tempDir('long-paths');
+    const ws = { name: 'deep', base, root: path.join(base, 'ws'), workPath: path.join(base, 'ws', 'deep') };
+    writeFiles(ws.workPath, {
+      'go.mod': 'module example.com/deep\n\ngo 1.22\n',
+      [entrypoint]: goFile('handler', ['fmt', 'net/http'], [
+        'func Handler(w http.ResponseWriter, r *http.Request) {',
+        '\tw.Header().Set("X-Handler", "deep/" + "index.go#Handler")',
+        '\tfmt.Fprintf(w, "deep handler at %s", r.URL.Path)',
+        '}',
+      ]),
+    });
+    await buildAndServe(ws, { entrypoint }, [
+      { request: { path: '/deep' }, handler: 'deep/index.go#Handler', body: 'deep handler at /deep' },
+    ]);
+  });
 });
 
 describe('handler mode: includeFiles', () => {

@@ -19,13 +19,22 @@ pub const DETACHED_MODULE: &str = "vc-go-handler";
 /// entrypoint of the function it runs as.
 pub const FUNCTION_ENV: &str = "GO_BUILDER_FUNCTION";
 
+/// The most characters of an entrypoint's slug a [`main_name`] keeps:
+/// with the hash, the `_package_` prefix of a shared main and the longest
+/// suffix of a kept program's side files (`.key.partial`), a name stays
+/// well under the 255 bytes file systems allow in one name.
+const MAIN_NAME_SLUG_MAX: usize = 96;
+
 /// The directory name of an entrypoint's generated main: its slug (Go
-/// identifier characters only) and a short hash of the entrypoint, so two
-/// entrypoints never share one. `go build -o <dir>/` names the program so.
+/// identifier characters only, at most [`MAIN_NAME_SLUG_MAX`] of them: a
+/// readable prefix) and a short hash of the whole entrypoint, so two
+/// entrypoints never share one, however deep. `go build -o <dir>/` names
+/// the program so, and a kept program's side files add a suffix.
 pub fn main_name(entrypoint: &str) -> String {
     let slug: String = crate::handler_name::entrypoint_slug(entrypoint)
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .take(MAIN_NAME_SLUG_MAX)
         .collect();
     let mut hash = crate::fingerprint::Fingerprint::new();
     hash.value("entrypoint", entrypoint);
@@ -165,6 +174,19 @@ mod tests {
         assert!(main_name("api/[id] é.go")
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    }
+
+    #[test]
+    fn main_names_of_deep_entrypoints_are_bounded_and_distinct() {
+        let deep = |leaf: &str| format!("{}{leaf}", "abcde/".repeat(45));
+        let (a, b) = (main_name(&deep("a.go")), main_name(&deep("b.go")));
+        assert_ne!(a, b);
+        assert_eq!(a.len(), MAIN_NAME_SLUG_MAX + 9);
+        assert!(a.starts_with("abcde_abcde_"));
+        let longest = format!("{}.key.partial", shared_main_name(&deep("x")));
+        assert!(longest.len() < 255, "{} bytes", longest.len());
+        // Short entrypoints keep their whole slug.
+        assert!(main_name("api/index.go").starts_with("api_index_go_"));
     }
 
     #[test]
