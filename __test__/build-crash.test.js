@@ -14,6 +14,11 @@
 // byte-identical, and the next build() on the same workPath must succeed and
 // serve.
 //
+// Nothing left running: a child Node is SIGKILLed while Go downloads a
+// module, while the analyzer runs, while `go build` compiles and while the
+// linker runs (the process doing that step frozen, so it would never end on
+// its own); within two seconds no process the build started may be left.
+//
 // Concurrency: two build() calls at once on one workPath (two entrypoints of
 // one package; the same entrypoint twice) must both produce correct functions.
 
@@ -21,6 +26,7 @@ const { describe, it, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
+const http = require('node:http');
 const { spawn } = require('node:child_process');
 
 const {
@@ -110,16 +116,16 @@ describe('crash during build', () => {
     assert.equal(exit.signal, 'SIGKILL');
     assert.doesNotMatch(output, /BUILD DONE/);
 
-    // Right after the crash (the orphaned go processes may still run).
+    // Right after the crash (the build's processes may still be dying).
     assertSameTree(before, snapshotTree(ws.root), 'right after SIGKILL');
-    // Stop the orphans we caused (by pid), then check again.
+    // Make sure every process of the killed build is gone (by pid), then check again.
     for (const pid of tree) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {}
     }
     await sleep(200);
-    assertSameTree(before, snapshotTree(ws.root), 'after the orphaned go processes stopped');
+    assertSameTree(before, snapshotTree(ws.root), 'after every process of the killed build stopped');
 
     // The next build on the same workPath (shared, warm GOCACHE) succeeds and serves.
     await buildAndServe(ws, { entrypoint: 'api/index.go' }, [
@@ -141,6 +147,140 @@ describe('crash during build', () => {
     });
     assert.deepEqual(scratchOf(child.pid), [], 'stale scratch dir swept');
     assert.deepEqual(scratchOf(process.pid), [], 'this build removed its own');
+  });
+});
+
+describe('SIGKILL of Node at any point of a build leaves nothing running', { skip: process.platform !== 'linux' && 'reads /proc (Linux)' }, () => {
+  // A child Node runs build() with a marker in its environment, which every
+  // process the build starts inherits. At a chosen point the process doing
+  // that step is frozen (SIGSTOP: left alone, it would never finish), the
+  // child is SIGKILLed, and within GRACE_MS no process with the marker may
+  // be left: not `go`, not the compilers and linker `go` started, not the
+  // analyzer. The user's tree is unchanged throughout.
+  const GRACE_MS = 2000;
+
+  /** Processes whose environment holds `marker` and that still run (zombies are gone). */
+  function markedProcesses(marker) {
+    const found = [];
+    for (const [pid, info] of processTable()) {
+      if (info.state === 'Z') continue;
+      try {
+        if (fs.readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes(marker)) {
+          found.push({ pid, state: info.state, argv: info.argv.slice(0, 4).join(' ') });
+        }
+      } catch {}
+    }
+    return found;
+  }
+
+  /** The first process under `root` whose program's base name is `name` (or matches it). */
+  const running = (name) => (table, root) =>
+    descendants(table, root).find((pid) => {
+      const base = path.basename(table.get(pid).argv[0] || '');
+      return name instanceof RegExp ? name.test(base) : base === name;
+    });
+
+  /**
+   * Builds `entrypoint` of `ws` in a child Node with `env`; once `point`
+   * (table, childPid) names a process, freezes it and SIGKILLs the child,
+   * then checks that nothing with the marker runs GRACE_MS later.
+   */
+  async function killDuring(ws, { entrypoint = 'api/index.go', env = {}, point }) {
+    const before = snapshotTree(ws.root);
+    const marker = `GO_BUILDER_KILL_TEST=${process.pid}-${Math.random().toString(36).slice(2)}`;
+    const script = `
+      const builder = require(${JSON.stringify(ROOT)});
+      const [workPath, entrypoint, env] = process.argv.slice(1);
+      builder.build({ files: {}, entrypoint, workPath, config: {},
+        meta: { skipDownload: true, env: JSON.parse(env) } })
+        .then(() => console.log('BUILD DONE'), (e) => console.log('BUILD FAILED', e.code, e.message));
+    `;
+    const builderCache = tempDir('kill-builder-cache');
+    const childEnv = { ...process.env, [marker.split('=')[0]]: marker.split('=')[1] };
+    const buildEnv = JSON.stringify({ GO_BUILDER_CACHE_DIR: builderCache, TMPDIR: ws.tmp, ...env });
+    const child = spawn(process.execPath, ['-e', script, ws.workPath, entrypoint, buildEnv], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: childEnv,
+    });
+    pendingKills.add(child.pid);
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    child.stderr.on('data', (d) => (output += d));
+    const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    let childExit = null;
+    exited.then((e) => (childExit = e));
+    try {
+      let target;
+      const deadline = Date.now() + 120000;
+      while (!target && Date.now() < deadline && childExit === null) {
+        target = point(processTable(), child.pid);
+        if (!target) await sleep(5);
+      }
+      assert.ok(target, `the point was not reached (exit: ${JSON.stringify(childExit)}; output: ${output})`);
+      process.kill(target, 'SIGSTOP');
+      child.kill('SIGKILL');
+      assert.equal((await exited).signal, 'SIGKILL');
+      pendingKills.delete(child.pid);
+      assert.doesNotMatch(output, /BUILD DONE/);
+      const deadlineGone = Date.now() + GRACE_MS;
+      let left = markedProcesses(marker);
+      while (left.length && Date.now() < deadlineGone) {
+        await sleep(25);
+        left = markedProcesses(marker);
+      }
+      assert.deepEqual(left, [], `still running ${GRACE_MS} ms after the SIGKILL`);
+      assertSameTree(before, snapshotTree(ws.root), 'after the SIGKILL');
+    } finally {
+      child.kill('SIGKILL');
+      for (const { pid } of markedProcesses(marker)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {}
+      }
+    }
+  }
+
+  it('while Go downloads a module', async () => {
+    // A module proxy on loopback that takes each request and never answers:
+    // Go stays in the download until it is killed.
+    const requests = [];
+    const sockets = new Set();
+    const proxy = http.createServer((req) => requests.push(req.url));
+    proxy.on('connection', (socket) => sockets.add(socket));
+    await new Promise((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    try {
+      await killDuring(copyFixture('handler/basic'), {
+        env: {
+          GOPROXY: `http://127.0.0.1:${proxy.address().port}`,
+          GOSUMDB: 'off',
+          GOMODCACHE: tempDir('kill-empty-gomodcache'),
+          GOFLAGS: '-modcacherw',
+        },
+        point: (table, root) => requests.length > 0 && running('go')(table, root),
+      });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
+  it('while the analyzer reads the handler', async () => {
+    // A handler file large enough that the analyzer is seen at work.
+    const ws = copyFixture('handler/basic');
+    const filler = Array.from({ length: 60000 }, (_, i) => `func filler${i}(a int) int { return a*2 + ${i} }`);
+    fs.appendFileSync(path.join(ws.workPath, 'api/index.go'), `\n${filler.join('\n')}\n`);
+    await killDuring(ws, { point: running(/^analyze/) });
+  });
+
+  it('while `go build` compiles (cold build cache)', async () => {
+    await killDuring(copyFixture('handler/basic'), {
+      env: { GOCACHE: tempDir('kill-cold-gocache') },
+      point: running('compile'),
+    });
+  });
+
+  it('while the linker runs', async () => {
+    await killDuring(copyFixture('handler/basic'), { point: running('link') });
   });
 });
 
