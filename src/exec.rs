@@ -277,14 +277,27 @@ mod tests {
     #[tokio::test]
     async fn output_and_status_pass_through_the_tether() {
         let dir = tempfile::tempdir().unwrap();
-        let out = run(sh(), &args(["-c", "echo out; echo err >&2; exit 3"]), dir.path(), &env())
-            .await
-            .unwrap();
+        let out = run(
+            sh(),
+            &args(["-c", "echo out; echo err >&2; exit 3"]),
+            dir.path(),
+            &env(),
+        )
+        .await
+        .unwrap();
         assert_eq!((out.success, out.code), (false, Some(3)));
-        assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("out\n", "err\n"));
-        let out = run(sh(), &args(["-c", "pwd; read x || echo no-stdin"]), dir.path(), &env())
-            .await
-            .unwrap();
+        assert_eq!(
+            (out.stdout.as_str(), out.stderr.as_str()),
+            ("out\n", "err\n")
+        );
+        let out = run(
+            sh(),
+            &args(["-c", "pwd; read x || echo no-stdin"]),
+            dir.path(),
+            &env(),
+        )
+        .await
+        .unwrap();
         let cwd = std::fs::canonicalize(dir.path()).unwrap();
         assert_eq!(out.stdout, format!("{}\nno-stdin\n", cwd.display()));
         assert!(out.success);
@@ -319,7 +332,10 @@ mod tests {
     /// The pid a grandchild wrote into `file`.
     async fn pid_in(file: &Path) -> i32 {
         for _ in 0..200 {
-            if let Some(pid) = std::fs::read_to_string(file).ok().and_then(|t| t.trim().parse().ok()) {
+            if let Some(pid) = std::fs::read_to_string(file)
+                .ok()
+                .and_then(|t| t.trim().parse().ok())
+            {
                 return pid;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -354,7 +370,9 @@ mod tests {
              while [ ! -s {0} ]; do sleep 0.05; done; exit 0",
             pid_file.display()
         );
-        let out = run(sh(), &args(["-c", &line]), dir.path(), &env()).await.unwrap();
+        let out = run(sh(), &args(["-c", &line]), dir.path(), &env())
+            .await
+            .unwrap();
         assert!(out.success);
         assert!(gone_within(pid_in(&pid_file).await, Duration::from_secs(2)).await);
     }
