@@ -239,6 +239,53 @@ describe('toolchain manager', () => {
     assert.equal(ok.body, `built with ${GO_VERSION}`)
   })
 
+  /**
+   * A Go SDK laid out as `@vercel/go` installs it in the shared cache:
+   * `<cache>/com.vercel.cli/golang/<version>_<platform>_<arch>` (Node's
+   * names), the SDK root (here this machine's GOROOT, each entry linked)
+   * with its completion marker, whose text is the version.
+   */
+  function vercelGoSdk(cacheHome, goBinary) {
+    const version = GO_VERSION.replace(/^go/, '')
+    const sdk = path.join(cacheHome, 'com.vercel.cli', 'golang', `${version}_${process.platform}_${process.arch}`)
+    fs.mkdirSync(sdk, { recursive: true })
+    for (const name of fs.readdirSync(GOROOT)) {
+      if (goBinary && name === 'bin') continue
+      fs.symlinkSync(path.join(GOROOT, name), path.join(sdk, name))
+    }
+    if (goBinary) writeFiles(sdk, { 'bin/go': goBinary })
+    if (goBinary) fs.chmodSync(path.join(sdk, 'bin', 'go'), 0o755)
+    fs.writeFileSync(path.join(sdk, '.vercel-go-install-complete'), version)
+    return sdk
+  }
+
+  test('a Go SDK that @vercel/go installed in the shared cache is used: nothing is downloaded', async () => {
+    const cacheHome = path.join(work, 'cache-vercel-go')
+    const sdk = vercelGoSdk(cacheHome)
+    const workPath = project('vercel-go-sdk', GO_VERSION.replace(/^go/, ''))
+    const before = hashTree(workPath)
+    requests.length = 0
+    const { result: response, lines } = await recordStdout(() => buildAndInvoke(workPath, userCacheEnv(cacheHome)))
+    assert.equal(response.body, `built with ${GO_VERSION}`)
+    assert.deepEqual(requests, [], 'nothing downloaded')
+    const using = lines.map((l) => l.line).find((l) => l.startsWith('Using Go'))
+    assert.ok(using.includes(`from the global cache (${sdk}, installed by @vercel/go)`), using)
+    assert.equal(hashTree(workPath), before, 'the project is untouched')
+  })
+
+  test('an @vercel/go install whose own `go version` says otherwise is not used', async () => {
+    // Marker and VERSION say this machine's Go, the binary another release.
+    const cacheHome = path.join(work, 'cache-vercel-go-wrong')
+    const sdk = vercelGoSdk(cacheHome, `#!/bin/sh\necho "go version go1.21.0 ${process.platform}/${GOARCH}"\n`)
+    requests.length = 0
+    const { result: response, lines } = await recordStdout(() =>
+      buildAndInvoke(project('vercel-go-sdk-wrong', GO_VERSION.replace(/^go/, '')), userCacheEnv(cacheHome)),
+    )
+    assert.equal(response.body, `built with ${GO_VERSION}`)
+    assert.ok(lines.some((l) => l.line.startsWith(`Not using the Go SDK in ${sdk}`)), 'says why it is not used')
+    assert.ok(requests.includes(`/${ARCHIVE}`), 'the release is downloaded (and verified) instead')
+  })
+
   test('unsupported versions are rejected with ERR_UNSUPPORTED_GO_VERSION', async () => {
     const workPath = project('ancient', '1.12')
     await assert.rejects(

@@ -16,6 +16,7 @@ pub mod install;
 mod lock;
 pub mod platform;
 mod resolve;
+pub mod vercel_go;
 pub mod version;
 
 use std::path::{Path, PathBuf};

@@ -53,7 +53,7 @@ impl Platform {
 
     /// The architecture to download for `version`: macOS on arm64 has
     /// official builds only from Go 1.16 on, older ones run under Rosetta.
-    fn download_arch(&self, version: &GoVersion) -> &str {
+    pub fn download_arch(&self, version: &GoVersion) -> &str {
         if self.os == "darwin" && self.arch == "arm64" && (version.major, version.minor) < (1, 16) {
             "amd64"
         } else {

@@ -6,7 +6,10 @@
 //!   each an SDK root (`bin/go`, `VERSION`, …) with the completion marker;
 //! - local cache: `<workPath>/.vercel/cache/golang`, an SDK root too — a
 //!   symlink to the global folder in use (what `prepareCache` turns into a
-//!   copy), or such a copy restored by the platform's build cache.
+//!   copy), or such a copy restored by the platform's build cache;
+//! - `@vercel/go`'s installs, in the same global cache under its own names
+//!   and marker ([`vercel_go`]), are used too, once their `go version`
+//!   confirms them.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,7 +19,7 @@ use super::install::{self, InstallRequest};
 use super::lock;
 use super::platform::Platform;
 use super::version::{GoVersion, VersionRequest, Want};
-use super::{find_on_path, fsutil, GoToolchain};
+use super::{find_on_path, fsutil, vercel_go, GoToolchain};
 use crate::cache_dir::{join_all, user_cache_dir};
 use crate::env::Env;
 use crate::error::{Error, Result};
@@ -48,6 +51,8 @@ pub struct ResolveRequest<'a> {
     pub work_path: &'a Path,
     /// See [`global_cache_root`].
     pub global_cache_root: PathBuf,
+    /// Where `@vercel/go` installs SDKs (see [`vercel_go::cache_root`]).
+    pub vercel_go_cache_root: PathBuf,
     pub platform: Platform,
     pub download: DownloadOptions,
     /// Point the local cache at the global SDK in use (so `prepareCache`
@@ -71,6 +76,7 @@ impl<'a> ResolveRequest<'a> {
             env,
             work_path,
             global_cache_root: global_cache_root(env),
+            vercel_go_cache_root: vercel_go::cache_root(env),
             platform: Platform::current(),
             download: DownloadOptions::from_env(env),
             link_local_cache: true,
@@ -118,6 +124,8 @@ struct Candidate {
     toolchain: GoToolchain,
     version: GoVersion,
     source: Source,
+    /// Installed by `@vercel/go`: run only once its `go version` confirms it.
+    by_vercel_go: bool,
 }
 
 /// Finds (or downloads) the SDK `req.version` asks for.
@@ -131,23 +139,25 @@ struct Candidate {
 /// global cache.
 pub async fn resolve(req: &ResolveRequest<'_>) -> Result<Resolved> {
     let mut notes = req.version.warnings.clone();
-    let candidates = installed(req);
-    let (toolchain, source) = match pick(&req.version, candidates) {
-        Some(found) => (found.toolchain, found.source),
+    let candidates = confirmed(req, installed(req), &mut notes).await;
+    let (toolchain, source, by_vercel_go) = match pick(&req.version, candidates) {
+        Some(found) => (found.toolchain, found.source, found.by_vercel_go),
         None if req.version.want == Want::Local => {
             return Err(find_on_path(req.env)
                 .err()
                 .unwrap_or_else(|| nothing_installed(req)))
         }
         None if !req.version.may_download => return Err(nothing_installed(req)),
-        None => (download(req).await?, Source::Downloaded),
+        None => (download(req).await?, Source::Downloaded, false),
     };
-    notes.push(selection_note(req, &toolchain, source));
+    notes.push(selection_note(req, &toolchain, source, by_vercel_go));
     let cache_root = match source {
         Source::Path => None,
         Source::LocalCache => Some(toolchain.goroot.clone()),
         Source::GlobalCache | Source::Downloaded => {
-            if req.link_local_cache {
+            // Not to an SDK of `@vercel/go`'s: it keeps its module and build
+            // caches inside, which `prepareCache` would copy.
+            if req.link_local_cache && !by_vercel_go {
                 if let Err(e) = link_local_cache(req, &toolchain.goroot).await {
                     notes.push(format!("Could not link the local Go cache: {e}"));
                 }
@@ -163,6 +173,31 @@ pub async fn resolve(req: &ResolveRequest<'_>) -> Result<Resolved> {
     })
 }
 
+/// `candidates` without the `@vercel/go` installs that the request would
+/// pick but whose own `go version` does not confirm them (each said in
+/// `notes`): the pick is made again until it is one of ours, from PATH, or
+/// confirmed.
+async fn confirmed(
+    req: &ResolveRequest<'_>,
+    mut candidates: Vec<Candidate>,
+    notes: &mut Vec<String>,
+) -> Vec<Candidate> {
+    while let Some(found) = pick(&req.version, candidates.clone()).filter(|c| c.by_vercel_go) {
+        if vercel_go::confirm(&found.toolchain, &req.platform, req.env).await {
+            break;
+        }
+        notes.push(format!(
+            "Not using the Go SDK in {}: its `go version` does not say {} for {}/{}.",
+            found.toolchain.goroot.display(),
+            found.toolchain.version,
+            req.platform.os,
+            req.platform.arch
+        ));
+        candidates.retain(|c| c.toolchain.goroot != found.toolchain.goroot);
+    }
+    candidates
+}
+
 /// The error when only an installed Go may be used and none fits.
 fn nothing_installed(req: &ResolveRequest<'_>) -> Error {
     Error::GoNotFound(format!(
@@ -173,7 +208,12 @@ fn nothing_installed(req: &ResolveRequest<'_>) -> Error {
     ))
 }
 
-fn selection_note(req: &ResolveRequest<'_>, toolchain: &GoToolchain, source: Source) -> String {
+fn selection_note(
+    req: &ResolveRequest<'_>,
+    toolchain: &GoToolchain,
+    source: Source,
+    by_vercel_go: bool,
+) -> String {
     let wanted = match &req.version.want {
         Want::Any | Want::AtLeast(_) => {
             format!("no Go version is pinned ({})", req.version.origin)
@@ -181,8 +221,13 @@ fn selection_note(req: &ResolveRequest<'_>, toolchain: &GoToolchain, source: Sou
         Want::Local => req.version.origin.clone(),
         _ => format!("wanted by the {}", req.version.origin),
     };
+    let by_vercel_go = if by_vercel_go {
+        ", installed by @vercel/go"
+    } else {
+        ""
+    };
     format!(
-        "Using Go {} from {} ({}), {wanted}",
+        "Using Go {} from {} ({}{by_vercel_go}), {wanted}",
         toolchain.version.trim_start_matches("go"),
         source.describe(),
         toolchain.goroot.display()
@@ -202,29 +247,57 @@ fn installed(req: &ResolveRequest<'_>) -> Vec<Candidate> {
     // version cannot swap the SDK under this one.
     let local = local_cache_dir(req.work_path);
     let local = fs::canonicalize(&local).unwrap_or(local);
-    found.extend(candidate(
-        install::installed_at(&local, None),
-        Source::LocalCache,
-    ));
+    match install::installed_at(&local, None) {
+        Some(ours) => found.extend(candidate(Some(ours), Source::LocalCache, false)),
+        None => found.extend(candidate(
+            vercel_go::installed_at(&local, None),
+            Source::LocalCache,
+            true,
+        )),
+    }
     let exact = match &req.version.want {
         Want::Exact(v) => Some(v),
         _ => None,
     };
     for toolchain in global_sdks(req, exact) {
-        found.extend(candidate(Some(toolchain), Source::GlobalCache));
+        found.extend(candidate(Some(toolchain), Source::GlobalCache, false));
     }
-    found.extend(candidate(find_on_path(req.env).ok(), Source::Path));
+    for toolchain in vercel_go_sdks(req, exact) {
+        found.extend(candidate(Some(toolchain), Source::GlobalCache, true));
+    }
+    found.extend(candidate(find_on_path(req.env).ok(), Source::Path, false));
     found
 }
 
-fn candidate(toolchain: Option<GoToolchain>, source: Source) -> Option<Candidate> {
+fn candidate(
+    toolchain: Option<GoToolchain>,
+    source: Source,
+    by_vercel_go: bool,
+) -> Option<Candidate> {
     let toolchain = toolchain?;
     let version = toolchain.parsed_version()?;
     Some(Candidate {
         toolchain,
         version,
         source,
+        by_vercel_go,
     })
+}
+
+/// Complete SDKs of this platform that `@vercel/go` installed, newest
+/// first (only `exact`'s folder when given).
+fn vercel_go_sdks(req: &ResolveRequest<'_>, exact: Option<&GoVersion>) -> Vec<GoToolchain> {
+    let root = &req.vercel_go_cache_root;
+    if let Some(version) = exact {
+        return vercel_go::sdk_dir_name(version, &req.platform)
+            .and_then(|name| vercel_go::installed_at(&root.join(name), Some(version)))
+            .into_iter()
+            .collect();
+    }
+    let Some(suffix) = vercel_go::sdk_dir_suffix(&req.platform) else {
+        return Vec::new();
+    };
+    newest_first(root, &suffix, vercel_go::installed_at)
 }
 
 /// Complete SDKs of this platform in the global cache, newest first (only
@@ -237,7 +310,20 @@ fn global_sdks(req: &ResolveRequest<'_>, exact: Option<&GoVersion>) -> Vec<GoToo
             .into_iter()
             .collect();
     }
-    let suffix = req.platform.cache_dir_suffix();
+    newest_first(
+        root,
+        &req.platform.cache_dir_suffix(),
+        install::installed_at,
+    )
+}
+
+/// The SDKs in the folders of `root` named `<version><suffix>` that
+/// `installed_at` accepts, newest first.
+fn newest_first(
+    root: &Path,
+    suffix: &str,
+    installed_at: fn(&Path, Option<&GoVersion>) -> Option<GoToolchain>,
+) -> Vec<GoToolchain> {
     let Ok(entries) = fs::read_dir(root) else {
         return Vec::new();
     };
@@ -245,8 +331,8 @@ fn global_sdks(req: &ResolveRequest<'_>, exact: Option<&GoVersion>) -> Vec<GoToo
         .flatten()
         .filter_map(|entry| {
             let name = entry.file_name().to_string_lossy().into_owned();
-            let version = GoVersion::parse_release(name.strip_suffix(&suffix)?)?;
-            let toolchain = install::installed_at(&entry.path(), Some(&version))?;
+            let version = GoVersion::parse_release(name.strip_suffix(suffix)?)?;
+            let toolchain = installed_at(&entry.path(), Some(&version))?;
             Some((version, toolchain))
         })
         .collect();
@@ -348,6 +434,7 @@ mod tests {
             },
             version,
             source,
+            by_vercel_go: false,
         }
     }
 
