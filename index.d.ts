@@ -4,6 +4,7 @@ import type {
   BuildV3,
   DetectEntrypointFn,
   Diagnostics,
+  GetDevManifest,
   PrepareCache,
   ShouldServe,
   StartDevServer,
@@ -33,6 +34,15 @@ export declare const diagnostics: Diagnostics
 
 /** The services layout's Go entrypoint in `workPath`: `main.go`, `cmd/api/main.go` or `cmd/server/main.go`. */
 export declare const detectEntrypoint: DetectEntrypointFn
+
+/**
+ * `vercel dev`'s discovery of this builder entry's Go functions (each
+ * invoked through its entrypoint, with its `functions` entry's
+ * `experimentalTriggers`, e.g. a queue consumer) and the `functions`
+ * patterns they matched. A standalone server is served through
+ * `startDevServer` and lists no function.
+ */
+export declare const getDevManifest: GetDevManifest
 
 /** `true` for `framework` `go`/`services`, else the build-utils default. */
 export declare const shouldServe: ShouldServe

@@ -113,19 +113,62 @@ function invalidOptions(what) {
 }
 
 /**
- * Checks what build() reads from `files` and `config.includeFiles` before
- * any work: a bad value is a coded error, and nothing is left behind.
+ * Checks what build() reads from `files`, `config.includeFiles` and
+ * `config.excludeFiles` before any work: a bad value is a coded error, and
+ * nothing is left behind.
  */
 function checkBuildInput(files, config) {
   for (const [name, file] of Object.entries(files || {})) {
     if (!file || typeof file !== 'object') throw invalidOptions(`files[${JSON.stringify(name)}] is not a file`)
   }
-  const patterns = config && config.includeFiles
-  if (patterns === undefined || patterns === null) return
-  const list = Array.isArray(patterns) ? patterns : [patterns]
+  patternList('config.includeFiles', config && config.includeFiles)
+  patternList('config.excludeFiles', config && config.excludeFiles)
+}
+
+/**
+ * The glob patterns of an `includeFiles` / `excludeFiles` value (a pattern
+ * or an array of them; none when absent), each checked: a pattern is
+ * relative to the function's files and never leaves them (no absolute
+ * path, no `..` part), and a NUL byte is never a file name.
+ */
+function patternList(what, value) {
+  if (value === undefined || value === null) return []
+  const list = Array.isArray(value) ? value : [value]
   if (!list.every((p) => typeof p === 'string')) {
-    throw invalidOptions('`config.includeFiles` must be a glob pattern or an array of them')
+    throw invalidOptions(`\`${what}\` must be a glob pattern or an array of them`)
   }
+  for (const pattern of list) {
+    const shown = JSON.stringify(pattern)
+    if (pattern.includes('\0')) throw invalidOptions(`\`${what}\` pattern ${shown} contains a NUL byte`)
+    if (path.posix.isAbsolute(pattern) || path.win32.isAbsolute(pattern) || pattern.split(/[\\/]/).includes('..')) {
+      throw invalidOptions(`\`${what}\` pattern ${shown} must stay inside the project (relative, no \`..\`)`)
+    }
+  }
+  return list
+}
+
+/** How a value the caller passed looks, for an error message. */
+function describeValue(value) {
+  if (value === null) return 'null'
+  if (Array.isArray(value)) return 'an array'
+  if (typeof value === 'string') return value ? `the string ${JSON.stringify(value)}` : 'an empty string'
+  return typeof value === 'object' ? 'an object' : `${typeof value === 'undefined' ? 'nothing' : `${typeof value} ${String(value)}`}`
+}
+
+/** The options object a hook was called with, or a coded error naming the hook. */
+function hookOptions(hook, opts) {
+  if (!opts || typeof opts !== 'object' || Array.isArray(opts)) {
+    throw invalidOptions(`${hook}() takes an options object (got ${describeValue(opts)})`)
+  }
+  return opts
+}
+
+/** `value` when it is a non-empty string, else a coded error naming `name`. */
+function stringArgument(hook, name, value) {
+  if (typeof value !== 'string' || value === '') {
+    throw invalidOptions(`${hook}(): \`${name}\` must be a non-empty string (got ${describeValue(value)})`)
+  }
+  return value
 }
 
 /** The `service` build option's fields the core reads (strings only). */
@@ -166,13 +209,16 @@ function logLine(line) {
   if (!progressBarOpen) process.stdout.write('\n')
 }
 
-/** `config.includeFiles` (string or array), globbed relative to `base`. */
-async function includedFiles(config, base) {
-  const patterns = config && config.includeFiles
-  if (!patterns) return {}
+/**
+ * `config.includeFiles` (string or array), globbed relative to `base`,
+ * without what `excludes` matches (relative to the same base, as the glob's
+ * `ignore`: `@vercel/python` and `@vercel/node` leave excluded files out
+ * the same way).
+ */
+async function includedFiles(config, base, excludes) {
   const files = {}
-  for (const pattern of Array.isArray(patterns) ? patterns : [patterns]) {
-    Object.assign(files, await glob(pattern, base))
+  for (const pattern of patternList('config.includeFiles', config && config.includeFiles)) {
+    Object.assign(files, await glob(pattern, excludes.length ? { cwd: base, ignore: excludes } : base))
   }
   return files
 }
@@ -191,7 +237,11 @@ async function build(opts) {
   const sourceFile = standalone
     ? (await detectGoEntrypoint(options.workPath, options.entrypoint)) || options.entrypoint
     : options.entrypoint
-  const { functionOptions, streaming } = await functionSettings(sourceFile, config)
+  const { functionOptions, streaming, excludeFiles } = await functionSettings(sourceFile, config)
+  // `excludeFiles` of the project's config and of the matching `functions`
+  // entry, as `@vercel/node` merges them; checked before any work.
+  const excludes = [...patternList('config.excludeFiles', config.excludeFiles), ...excludeFiles]
+  const lambdaOptions = withConfigLimits(functionOptions, config, meta)
   options.architecture = functionOptions.architecture || null
   options.supportsResponseStreaming = streaming
   options.candidates = standalone ? [] : await handlerCandidates(files, config, options.entrypoint)
@@ -204,11 +254,11 @@ async function build(opts) {
   for (const [name, file] of Object.entries(out.files)) {
     outputFiles[name] = new FileFsRef({ mode: file.mode, fsPath: file.fsPath })
   }
-  const extra = await includedFiles(config, out.includeFilesBase)
+  const extra = await includedFiles(config, out.includeFilesBase, excludes)
   // The function's own options (memory, maxDuration, regions, …) as every
   // official builder applies them; the core's fields describe the program.
   const lambda = new Lambda({
-    ...functionOptions,
+    ...lambdaOptions,
     ...out.lambda,
     files: { ...extra, ...outputFiles },
   })
@@ -258,20 +308,54 @@ function registerPreDeploy(opts, config, meta, goroot, architecture) {
 
 /**
  * The matching `functions` entry of `sourceFile`, found by build-utils' own
- * matching (as the CLI does): the Lambda options it sets, and its
- * `supportsResponseStreaming` (null when it says nothing: the code decides).
+ * matching (as the CLI does): the Lambda options it sets, its
+ * `supportsResponseStreaming` (null when it says nothing: the code decides)
+ * and its `excludeFiles` patterns (checked).
  */
 async function functionSettings(sourceFile, config) {
   const functionOptions = await getLambdaOptionsFromFunction({ sourceFile, config })
   const match = findMatchingFunction(config && config.functions, [sourceFile])
-  const value = match && match.functionConfig && match.functionConfig.supportsResponseStreaming
-  return { functionOptions, streaming: typeof value === 'boolean' ? value : null }
+  const functionConfig = (match && match.functionConfig) || {}
+  const value = functionConfig.supportsResponseStreaming
+  const excludeFiles = patternList(`functions[${JSON.stringify(match && match.pattern)}].excludeFiles`, functionConfig.excludeFiles)
+  return { functionOptions, streaming: typeof value === 'boolean' ? value : null, excludeFiles }
+}
+
+/** The limits a Lambda may carry that `vercel dev` sets itself (and refuses from a builder). */
+const DEV_OWNED_OPTIONS = ['memory', 'maxDuration', 'affinity', 'maxConcurrency']
+
+/**
+ * The Lambda options of a function: its `functions` entry's, else the
+ * builder config's own `memory` / `maxDuration` (a `number` or `"max"`:
+ * the CLI puts a service's there). `vercel dev` applies these limits itself
+ * and refuses a build result that carries them, so a dev build has none.
+ */
+function withConfigLimits(functionOptions, config, meta) {
+  const options = { ...functionOptions }
+  const valid = { memory: (v) => typeof v === 'number', maxDuration: (v) => typeof v === 'number' || v === 'max' }
+  for (const [key, ok] of Object.entries(valid)) {
+    const value = config && config[key]
+    if (options[key] !== undefined || value === undefined || value === null) continue
+    if (!ok(value)) throw invalidOptions(`\`config.${key}\` must be a number${key === 'maxDuration' ? ' or "max"' : ''} (got ${describeValue(value)})`)
+    options[key] = value
+  }
+  if (meta && meta.isDev) for (const key of DEV_OWNED_OPTIONS) delete options[key]
+  return options
+}
+
+/**
+ * Whether `rel` (relative, `/`-separated) names a file the CLI would take
+ * for a Go function: a `.go` file, not `_test.go`, with no `_`- or
+ * `.`-prefixed part (what the CLI's zero-config detection takes for Go).
+ */
+function isGoFunctionFile(rel) {
+  return rel.endsWith('.go') && !rel.endsWith('_test.go') && !rel.split('/').some((p) => p.startsWith('_') || p.startsWith('.'))
 }
 
 /**
  * The project's other handler entrypoints, as the CLI's zero-config routes
- * them (`.go` files under `api/`, not `_test.go`, no `_`- or `.`-prefixed
- * part), with their functions' architectures: what one pass may build too.
+ * them (such files under `api/`), with their functions' architectures:
+ * what one pass may build too.
  */
 async function handlerCandidates(files, config, entrypoint) {
   const candidates = []
@@ -279,8 +363,7 @@ async function handlerCandidates(files, config, entrypoint) {
     const rel = name.replace(/\\/g, '/')
     const parts = rel.split('/')
     if (parts[0] !== 'api' || parts.length < 2 || rel === entrypoint) continue
-    if (!rel.endsWith('.go') || rel.endsWith('_test.go')) continue
-    if (parts.some((p) => p.startsWith('_') || p.startsWith('.'))) continue
+    if (!isGoFunctionFile(rel)) continue
     const { functionOptions, streaming } = await functionSettings(rel, config)
     candidates.push({
       entrypoint: rel,
@@ -368,7 +451,9 @@ async function startDevServer(opts) {
  * (`.vercel/cache/go`: Go's build and module caches, compiled helpers, kept
  * programs), within a size budget.
  */
-async function prepareCache({ workPath, repoRootPath }) {
+async function prepareCache(opts) {
+  const { workPath, repoRootPath } = hookOptions('prepareCache', opts)
+  stringArgument('prepareCache', 'workPath', workPath)
   const raw = await native.prepareCache(JSON.stringify({ workPath: String(workPath), env: { ...process.env } }))
   const result = JSON.parse(raw)
   if (result.error) throw buildError(result.error)
@@ -392,25 +477,37 @@ function isStandalone(config) {
 }
 
 function shouldServe(opts) {
-  if (isStandalone(opts && opts.config)) return true
+  hookOptions('shouldServe', opts)
+  if (isStandalone(opts.config)) return true
+  stringArgument('shouldServe', 'entrypoint', opts.entrypoint)
+  if (typeof opts.requestPath !== 'string') {
+    throw invalidOptions(`shouldServe(): \`requestPath\` must be a string (got ${describeValue(opts.requestPath)})`)
+  }
+  if (!opts.files || typeof opts.files !== 'object') {
+    throw invalidOptions(`shouldServe(): \`files\` must be an object (got ${describeValue(opts.files)})`)
+  }
   return defaultShouldServe(opts)
 }
 
 /** Standalone entrypoint: the configured one if it exists, else the first candidate found. */
 async function detectGoEntrypoint(workPath, configuredEntrypoint) {
+  stringArgument('detectGoEntrypoint', 'workPath', workPath)
   return native.detectGoEntrypoint(
-    String(workPath),
+    workPath,
     typeof configuredEntrypoint === 'string' ? configuredEntrypoint : null,
   ) ?? null
 }
 
+/** `Handler` in `api/index.go` → `Handler_api_index_go`; the reference's messages for empty names. */
 function getNewHandlerFunctionName(originalFunctionName, entrypoint) {
-  if (!originalFunctionName) {
-    throw new Error('Handler function renaming failed because original function name was empty.')
+  const check = (name, value, empty) => {
+    if (value === '' || value === undefined || value === null) {
+      throw new NowBuildError({ code: 'GO_INVALID_OPTIONS', message: `Handler function renaming failed because ${empty} was empty.` })
+    }
+    stringArgument('getNewHandlerFunctionName', name, value)
   }
-  if (!entrypoint) {
-    throw new Error('Handler function renaming failed because entrypoint was empty.')
-  }
+  check('originalFunctionName', originalFunctionName, 'original function name')
+  check('entrypoint', entrypoint, 'entrypoint')
   return native.newHandlerFunctionName(originalFunctionName, entrypoint)
 }
 
@@ -478,9 +575,87 @@ const MANIFEST_VERSION = '20260304'
  * directory whose framework is Go): the first of `main.go`, `cmd/api/main.go`,
  * `cmd/server/main.go` there.
  */
-async function detectEntrypoint({ workPath }) {
+async function detectEntrypoint(opts) {
+  const { workPath } = hookOptions('detectEntrypoint', opts)
+  stringArgument('detectEntrypoint', 'workPath', workPath)
   const entrypoint = await detectGoEntrypoint(workPath)
   return entrypoint ? { kind: 'file', entrypoint } : null
+}
+
+/**
+ * `vercel dev`'s discovery of the functions this builder entry owns (CLI
+ * 64, build-utils' `GetDevManifest`), without starting anything: every Go
+ * function file among `files` that the entry's `src` matches (see
+ * isGoFunctionFile), invoked through its entrypoint (the CLI starts it with
+ * startDevServer), under the output path `vercel build` gives it (without
+ * `.go` for a zero-config entry), with the `experimentalTriggers` of its
+ * `functions` entry as build-utils resolves them (a queue consumer named as
+ * in a deploy); and the `functions` patterns those files matched. A
+ * standalone server (`framework`) is no function here: the CLI serves it
+ * through startDevServer.
+ */
+async function getDevManifest(opts) {
+  const { workPath, build, files, config } = hookOptions('getDevManifest', opts)
+  stringArgument('getDevManifest', 'workPath', workPath)
+  if (!build || typeof build !== 'object') {
+    throw invalidOptions(`getDevManifest(): \`build\` must be the builder entry (got ${describeValue(build)})`)
+  }
+  if (!Array.isArray(files) || !files.every((f) => typeof f === 'string')) {
+    throw invalidOptions(`getDevManifest(): \`files\` must be an array of paths (got ${describeValue(files)})`)
+  }
+  const scoped = config && typeof config === 'object' ? config : {}
+  const entryConfig = (build.config && typeof build.config === 'object' && build.config) || {}
+  const manifest = { functions: [], matchedFunctionPatterns: [] }
+  if (isStandalone(scoped) || isStandalone(entryConfig) || typeof build.src !== 'string') return manifest
+  const src = build.src.replace(/^\//, '')
+  const zeroConfig = Boolean(scoped.zeroConfig || entryConfig.zeroConfig)
+  for (const name of files) {
+    const sourceFile = name.replace(/\\/g, '/')
+    if (!isGoFunctionFile(sourceFile)) continue
+    if (sourceFile !== src && !findMatchingFunction({ [src]: {} }, [sourceFile])) continue
+    const outputPath = zeroConfig ? sourceFile.slice(0, -'.go'.length) : sourceFile
+    if (!devPathAccepted(outputPath) || !devPathAccepted(sourceFile)) {
+      debug(`getDevManifest: ${sourceFile} has a path vercel dev cannot register; left out`)
+      continue
+    }
+    const { experimentalTriggers } = await getLambdaOptionsFromFunction({ sourceFile, config: scoped })
+    manifest.functions.push({
+      outputPath,
+      sourceFile,
+      invocation: { type: 'entrypoint', entrypoint: sourceFile },
+      ...(experimentalTriggers ? { experimentalTriggers } : {}),
+    })
+    const match = findMatchingFunction(scoped.functions, [sourceFile])
+    if (match && !manifest.matchedFunctionPatterns.includes(match.pattern)) {
+      manifest.matchedFunctionPatterns.push(match.pattern)
+    }
+  }
+  return manifest
+}
+
+/**
+ * Whether CLI 64's dev server accepts `value` as a function's output or
+ * source path (its check of a manifest, which refuses the whole manifest
+ * over one bad path): a relative URL path without query, fragment,
+ * whitespace, control characters, encoded `/`, empty or dot segments.
+ */
+function devPathAccepted(value) {
+  try {
+    const pathname = `/${value}`
+    const decoded = decodeURIComponent(pathname)
+    return (
+      !pathname.startsWith('//') &&
+      !/[\\?#\s]/.test(pathname) &&
+      new URL(pathname, 'http://localhost').pathname === pathname &&
+      !/[\\?#\x00-\x1f\x7f]/.test(decoded) &&
+      !/%2f/i.test(pathname) &&
+      !decoded.split('/').some((segment) => segment === '.' || segment === '..') &&
+      !value.endsWith('/') &&
+      !value.includes('//')
+    )
+  } catch {
+    return false
+  }
 }
 
 module.exports = {
@@ -493,4 +668,5 @@ module.exports = {
   shouldServe,
   detectGoEntrypoint,
   getNewHandlerFunctionName,
+  getDevManifest,
 }

@@ -175,6 +175,30 @@ describe('build() errors', () => {
     assert.match(err.message, /includeFiles/);
   });
 
+  const badPatterns = [
+    ['a NUL byte', 'data/\0x', /NUL byte/],
+    ['a `..` part', '../outside/**', /inside the project/],
+    ['an absolute path', '/etc/*', /inside the project/],
+  ];
+  for (const [title, pattern, reason] of badPatterns) {
+    it(`config.includeFiles / excludeFiles with ${title} → GO_INVALID_OPTIONS naming it, before any work`, async () => {
+      for (const [key, config] of [
+        ['config.includeFiles', { includeFiles: ['api/*.go', pattern] }],
+        ['config.excludeFiles', { includeFiles: 'api/*.go', excludeFiles: pattern }],
+        ['functions["api/*.go"].excludeFiles', { includeFiles: 'api/*.go', functions: { 'api/*.go': { excludeFiles: pattern } } }],
+      ]) {
+        const err = await expectBuildError('basic', 'api/index.go', 'GO_INVALID_OPTIONS', { config });
+        assert.ok(err.message.includes(`\`${key}\``), err.message);
+        assert.match(err.message, reason);
+      }
+    });
+  }
+
+  it('a builder config maxDuration that is neither a number nor "max" → GO_INVALID_OPTIONS', async () => {
+    const err = await expectBuildError('basic', 'api/index.go', 'GO_INVALID_OPTIONS', { config: { maxDuration: 'forever' } });
+    assert.match(err.message, /config\.maxDuration/);
+  });
+
   it('a relative workPath is resolved against the current directory', async () => {
     const ws = copyFixture('handler/basic');
     const before = snapshotTree(ws.root);

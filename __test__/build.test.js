@@ -26,6 +26,7 @@ const {
   goFile,
   buildOk,
   buildAndServe,
+  assertServes,
   invokeLambda,
   nameUUID,
   UUID_NAMESPACE: NS,
@@ -330,11 +331,14 @@ describe('handler mode: includeFiles', () => {
   const included = (name, content) => ({ request: { path: `/api?f=${name}` }, body: `file ${name}: ${content}` });
   const CONFIG_JSON = included('data/config.json', '{"greeting":"hello from data/config.json"}\n');
 
-  /** Builds include-files with `includeFiles`; resolves to the Lambda after checking the responses. */
-  async function buildIncluding(includeFiles, checks) {
+  /**
+   * Builds include-files with `includeFiles` (and the rest of `config`);
+   * resolves to the Lambda after checking the responses.
+   */
+  async function buildIncluding(includeFiles, checks, config = {}) {
     const ws = copyFixture('handler/include-files');
     const handler = 'include-files/api/index.go#Handler';
-    const opts = { entrypoint: 'api/index.go', config: { includeFiles } };
+    const opts = { entrypoint: 'api/index.go', config: { ...config, includeFiles } };
     const { lambda } = await buildAndServe(ws, opts, checks.map((c) => ({ handler, ...c })));
     return lambda;
   }
@@ -361,5 +365,45 @@ describe('handler mode: includeFiles', () => {
     ]);
     assert.ok(lambda.files['data/tool.sh'].mode & 0o111, 'tool.sh keeps its executable mode');
     assert.equal(lambda.files['data/config.json'].mode & 0o111, 0, 'config.json is not executable');
+  });
+
+  it('excludeFiles (the config\'s and the matching functions entry\'s) leaves out what it matches of includeFiles', async () => {
+    const missing = (name) => ({ request: { path: `/api?f=${name}` }, status: 404, body: `missing ${name}` });
+    const lambda = await buildIncluding(['data/**', 'templates/*.txt'], [
+      CONFIG_JSON,
+      missing('data/tool.sh'),
+      missing('templates/page.txt'),
+    ], {
+      excludeFiles: 'data/*.sh',
+      functions: { 'api/*.go': { excludeFiles: 'templates/**' } },
+    });
+    assert.deepEqual(Object.keys(lambda.files).sort(), ['bootstrap', 'data/config.json']);
+  });
+});
+
+describe('handler mode: function limits', () => {
+  /** Builds handler/basic with `config` (meta.isDev when `dev`); resolves to the Lambda. */
+  async function lambdaWith(config, { dev = false } = {}) {
+    const ws = copyFixture('handler/basic');
+    return buildOk(ws, { entrypoint: 'api/index.go', config, meta: dev ? { isDev: true } : {} });
+  }
+
+  it('maxDuration "max" from the functions entry, and from the builder config (a service\'s) when no entry sets it', async () => {
+    const fromEntry = await lambdaWith({ functions: { 'api/*.go': { maxDuration: 'max', memory: 1769 } } });
+    assert.equal(fromEntry.maxDuration, 'max');
+    assert.equal(fromEntry.memory, 1769);
+    const fromConfig = await lambdaWith({ maxDuration: 'max', memory: 512 });
+    assert.equal(fromConfig.maxDuration, 'max');
+    assert.equal(fromConfig.memory, 512);
+    const entryWins = await lambdaWith({ maxDuration: 'max', functions: { 'api/*.go': { maxDuration: 30 } } });
+    assert.equal(entryWins.maxDuration, 30);
+    await assertServes(entryWins, [{ handler: 'basic/api/index.go#Handler', body: /^basic linux amd64/ }]);
+  });
+
+  it('a dev build carries no memory, maxDuration, affinity or maxConcurrency (vercel dev sets them and refuses them from a builder)', async () => {
+    const lambda = await lambdaWith({ maxDuration: 'max', functions: { 'api/*.go': { memory: 1769, maxDuration: 30 } } }, { dev: true });
+    for (const key of ['memory', 'maxDuration', 'affinity', 'maxConcurrency']) {
+      assert.equal(lambda[key], undefined, key);
+    }
   });
 });

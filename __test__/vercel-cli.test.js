@@ -138,6 +138,7 @@ describe('npm package', () => {
       'detectEntrypoint',
       'detectGoEntrypoint',
       'diagnostics',
+      'getDevManifest',
       'getNewHandlerFunctionName',
       'prepareCache',
       'shouldServe',
@@ -301,6 +302,33 @@ describe('vercel build with @acme/go-builder', () => {
       ['/api', 'standalone GET / '],
       ['/api/users/7?expand=1', 'standalone GET /users/7 expand=1'],
     ], fn.config.environment)
+  })
+
+  test('a service with maxDuration "max", includeFiles and excludeFiles: the function keeps "max" and only the files not excluded', async () => {
+    const { functions, config } = await buildProject('service-options', {
+      'vercel.json': JSON.stringify({
+        experimentalServices: {
+          api: {
+            entrypoint: 'main.go',
+            builder: '@acme/go-builder',
+            framework: 'go',
+            routePrefix: '/api',
+            maxDuration: 'max',
+            includeFiles: 'static/**',
+            excludeFiles: 'static/secret*',
+          },
+        },
+      }),
+      'go.mod': 'module example.com/options\n\ngo 1.22\n',
+      'main.go': STANDALONE_SERVER,
+      'static/page.txt': 'a page\n',
+      'static/secret.txt': 'not for the function\n',
+    })
+    assert.equal(functions.length, 1, `functions: ${functions.map((f) => f.name)}`)
+    const [fn] = functions
+    assert.equal(fn.config.maxDuration, 'max')
+    assert.deepEqual(Object.keys(fn.files).filter((name) => name.startsWith('static/')), ['static/page.txt'])
+    await answersThroughRoutes(config, fn, path.join(work, 'service-options-func'), [['/api/x', 'standalone GET /x ']], fn.config.environment)
   })
 
   test('a streaming and a plain handler: one executable function with streaming, one provided function, both answer', async () => {
