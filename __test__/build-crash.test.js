@@ -72,6 +72,23 @@ after(() => {
   }
 });
 
+/**
+ * Runs `node -e script ...args` (with `env`), collecting what it prints.
+ * Returns { child, exited (a promise of { code, signal }), output(),
+ * exit() (null while it runs) }.
+ */
+function startNode(script, args, env = process.env) {
+  const child = spawn(process.execPath, ['-e', script, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  pendingKills.add(child.pid);
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  let exit = null;
+  const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  exited.then((e) => (exit = e));
+  return { child, exited, output: () => output, exit: () => exit };
+}
+
 describe('crash during build', () => {
   it('SIGKILL of the building process during `go build` leaves the tree identical; the next build works', async () => {
     const ws = copyFixture('handler/no-go-mod-third-party');
@@ -87,25 +104,16 @@ describe('crash during build', () => {
           GO_BUILDER_CACHE_DIR: process.argv[2] + '-builder' } },
       }).then(() => console.log('BUILD DONE'), (e) => console.log('BUILD FAILED', e.code, e.message));
     `;
-    const child = spawn(process.execPath, ['-e', script, ws.workPath, gocache, tmp], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    pendingKills.add(child.pid);
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-    let childExit = null;
-    exited.then((e) => (childExit = e));
+    const { child, exited, output, exit: childExit } = startNode(script, [ws.workPath, gocache, tmp]);
 
     // Wait for `go build` (of the bootstrap) under the child.
     let goPid;
     const deadline = Date.now() + 120000;
-    while (!goPid && Date.now() < deadline && childExit === null) {
+    while (!goPid && Date.now() < deadline && childExit() === null) {
       goPid = findGoBuild(processTable(), child.pid);
       if (!goPid) await sleep(25);
     }
-    assert.ok(goPid, `no \`go build\` seen under the child (exit: ${JSON.stringify(childExit)}; output: ${output})`);
+    assert.ok(goPid, `no \`go build\` seen under the child (exit: ${JSON.stringify(childExit())}; output: ${output()})`);
     // Give the compiler a moment to be well into its work, then crash.
     await sleep(500);
     const table = processTable();
@@ -114,7 +122,7 @@ describe('crash during build', () => {
     const exit = await exited;
     pendingKills.delete(child.pid);
     assert.equal(exit.signal, 'SIGKILL');
-    assert.doesNotMatch(output, /BUILD DONE/);
+    assert.doesNotMatch(output(), /BUILD DONE/);
 
     // Right after the crash (the build's processes may still be dying).
     assertSameTree(before, snapshotTree(ws.root), 'right after SIGKILL');
@@ -198,30 +206,20 @@ describe('SIGKILL of Node at any point of a build leaves nothing running', { ski
     const builderCache = tempDir('kill-builder-cache');
     const childEnv = { ...process.env, [marker.split('=')[0]]: marker.split('=')[1] };
     const buildEnv = JSON.stringify({ GO_BUILDER_CACHE_DIR: builderCache, TMPDIR: ws.tmp, ...env });
-    const child = spawn(process.execPath, ['-e', script, ws.workPath, entrypoint, buildEnv], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: childEnv,
-    });
-    pendingKills.add(child.pid);
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    child.stderr.on('data', (d) => (output += d));
-    const exited = new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
-    let childExit = null;
-    exited.then((e) => (childExit = e));
+    const { child, exited, output, exit: childExit } = startNode(script, [ws.workPath, entrypoint, buildEnv], childEnv);
     try {
       let target;
       const deadline = Date.now() + 120000;
-      while (!target && Date.now() < deadline && childExit === null) {
+      while (!target && Date.now() < deadline && childExit() === null) {
         target = point(processTable(), child.pid);
         if (!target) await sleep(5);
       }
-      assert.ok(target, `the point was not reached (exit: ${JSON.stringify(childExit)}; output: ${output})`);
+      assert.ok(target, `the point was not reached (exit: ${JSON.stringify(childExit())}; output: ${output()})`);
       process.kill(target, 'SIGSTOP');
       child.kill('SIGKILL');
       assert.equal((await exited).signal, 'SIGKILL');
       pendingKills.delete(child.pid);
-      assert.doesNotMatch(output, /BUILD DONE/);
+      assert.doesNotMatch(output(), /BUILD DONE/);
       const deadlineGone = Date.now() + GRACE_MS;
       let left = markedProcesses(marker);
       while (left.length && Date.now() < deadlineGone) {
