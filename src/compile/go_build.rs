@@ -124,6 +124,7 @@ impl GoBuild {
                 log.line(&cgo::note(&cgo_users));
                 env.set("CGO_ENABLED", "1");
             }
+            let _work = go_work_dir(&mut env)?;
             let mut args = self.args_for(&packages);
             let graph = self
                 .cache_use
@@ -251,6 +252,19 @@ fn is_tags_flag(flag: &str) -> bool {
 /// The environment a `go` command (or the project's build command) runs
 /// with to build for `target`: `go`'s own settings, GOOS/GOARCH and cgo
 /// off (a [`GoBuild`] turns it on for the programs that use it).
+/// A scratch directory for Go's own temporary work directory (`GOTMPDIR`,
+/// unless the user chose one), removed when dropped: when the build is
+/// killed with everything it started, Go cannot remove its `go-build…`
+/// directory, and in a scratch directory the next build sweeps it.
+fn go_work_dir(env: &mut Env) -> Result<Option<tempfile::TempDir>> {
+    if env.non_empty("GOTMPDIR").is_some() {
+        return Ok(None);
+    }
+    let dir = crate::scratch::create(env)?;
+    env.set("GOTMPDIR", dir.path().to_string_lossy());
+    Ok(Some(dir))
+}
+
 pub fn go_env(go: &GoToolchain, base: &Env, target: &Target) -> Env {
     let mut env = go.target_env(base, target);
     env.set("CGO_ENABLED", "0");
