@@ -243,6 +243,26 @@ describe('one pass', () => {
     await assertAnswers(again.output, 'api/alpha.go')
   })
 
+  it('a workspace whose go.work replaces a module with a folder gives the same bytes at two checkout paths', async () => {
+    // Go records a replacement's folder in the program: written as the
+    // user wrote it (relative), not as an absolute path of one checkout.
+    const files = {
+      'go.work': 'go 1.22\n\nuse .\n\nreplace example.com/libx => ./libx\n',
+      'libx/go.mod': 'module example.com/libx\n\ngo 1.22\n',
+      'libx/x.go': 'package libx\n\nfunc Name() string { return "libx" }\n',
+      'go.mod': 'module example.com/app\n\ngo 1.22\n\nrequire example.com/libx v0.0.0\n',
+      'api/one.go': 'package api\n\nimport (\n\t"fmt"\n\t"net/http"\n\n\t"example.com/libx"\n)\n\nfunc One(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "one ", libx.Name()) }\n',
+    }
+    const outputs = []
+    for (const ws of [writeProject(files), writeProject(files)]) {
+      const r = await build(ws, 'api/one.go')
+      assert.ifError(r.error)
+      outputs.push(r.output)
+    }
+    assert.equal(sha256(outputs[0].files.bootstrap.fsPath), sha256(outputs[1].files.bootstrap.fsPath))
+    assert.equal((await invokeLambda(outputs[1], { method: 'GET', path: '/' })).body, 'one libx')
+  })
+
   it('handlers of a go.work workspace module build in one pass too', async () => {
     const ws = writeProject({
       'go.work': 'go 1.22\n\nuse (\n\t.\n\t./shared\n)\n',

@@ -220,10 +220,11 @@ fn workspace(
         ),
     )?;
     write(&main_module.join("go.sum"), template.go_sum())?;
+    let link = workspace_link(scratch, &workspace.dir);
     let scratch_work = write_scratch(
         scratch,
         "go.work",
-        &workspace.with_modules(module_dir, &main_module),
+        &workspace.with_modules(module_dir, &main_module, link),
     )?;
     if let Ok(sum) = std::fs::read_to_string(workspace.dir.join("go.work.sum")) {
         write_scratch(scratch, "go.work.sum", &sum)?;
@@ -342,6 +343,17 @@ fn read(path: &Path) -> Result<String> {
 
 pub(super) fn write(path: &Path, contents: &str) -> Result<()> {
     std::fs::write(path, contents).map_err(|e| Error::io_at("write", path, e))
+}
+
+/// A symlink in the scratch folder to the user's workspace folder, as the
+/// scratch go.work reaches it (`./workspace`); `None` where none can be made.
+fn workspace_link(scratch: &Path, workspace_dir: &Path) -> Option<&'static str> {
+    let link = scratch.join("workspace");
+    #[cfg(unix)]
+    let made = std::os::unix::fs::symlink(workspace_dir, &link);
+    #[cfg(not(unix))]
+    let made = std::os::windows::fs::symlink_dir(workspace_dir, &link);
+    made.is_ok().then_some("./workspace")
 }
 
 fn write_scratch(scratch: &Path, name: &str, contents: &str) -> Result<PathBuf> {

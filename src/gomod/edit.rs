@@ -12,6 +12,22 @@ pub fn absolute_replace(directive: &str, base: &Path) -> String {
     absolute_replace_where(directive, base, &|_| true)
 }
 
+/// A replace directive with a relative file-path target written relative
+/// to `via` instead (`./x` → `<via>/x`); other targets stay as written.
+pub fn relocated_replace(directive: &str, via: &str) -> String {
+    let Some((old, new)) = directive.split_once("=>") else {
+        return directive.to_string();
+    };
+    match relative_target(new) {
+        Some(target) => format!(
+            "{} => {}",
+            old.trim(),
+            quote(&format!("{via}/{}", target.trim_start_matches("./")))
+        ),
+        None => directive.to_string(),
+    }
+}
+
 /// The file-path target of a replace directive's right side (`./x`,
 /// `../x`), when it is relative; a module path or an absolute directory is
 /// `None`.
@@ -156,6 +172,22 @@ mod tests {
         assert_eq!(
             absolute_replace(&m.replaces[1], Path::new("/w")),
             m.replaces[1]
+        );
+    }
+
+    #[test]
+    fn relocates_relative_targets_only() {
+        assert_eq!(
+            relocated_replace("example.com/x => ./libx", "./workspace"),
+            "example.com/x => \"./workspace/libx\""
+        );
+        assert_eq!(
+            relocated_replace("example.com/x => ../up", "./workspace"),
+            "example.com/x => \"./workspace/../up\""
+        );
+        assert_eq!(
+            relocated_replace("example.com/x => example.com/y v1.0.0", "./w"),
+            "example.com/x => example.com/y v1.0.0"
         );
     }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use super::{absolute_replace, quote, ModFile};
+use super::{absolute_replace, quote, relocated_replace, ModFile};
 use crate::error::{Error, Result};
 
 /// The `go` line a workspace gets when its go.work has none.
@@ -39,8 +39,17 @@ impl Workspace {
     /// it is not one of them) and `main_module`. Requirements between
     /// workspace modules get a versioned replace: the bridge's module graph
     /// is not pruned, so without one Go would try to download those versions
-    /// of the user's own modules.
-    pub fn with_modules(&self, module_dir: &Path, main_module: &Path) -> String {
+    /// of the user's own modules. `link`: a path, relative to the scratch
+    /// go.work, that leads to this workspace's folder; the user's relative
+    /// `replace` targets are written through it, so the program (Go records
+    /// a replacement's path in it) is the same wherever the project is
+    /// checked out. Without one they are made absolute.
+    pub fn with_modules(
+        &self,
+        module_dir: &Path,
+        main_module: &Path,
+        link: Option<&str>,
+    ) -> String {
         let mut uses: Vec<PathBuf> = self.file.uses.iter().map(|u| self.dir.join(u)).collect();
         if !uses.iter().any(|u| same_dir(u, module_dir)) {
             uses.push(module_dir.to_path_buf());
@@ -51,10 +60,11 @@ impl Workspace {
         }
         text.push_str(")\n\n");
         for directive in &self.file.replaces {
-            text.push_str(&format!(
-                "replace {}\n",
-                absolute_replace(directive, &self.dir)
-            ));
+            let directive = match link {
+                Some(via) => relocated_replace(directive, via),
+                None => absolute_replace(directive, &self.dir),
+            };
+            text.push_str(&format!("replace {directive}\n"));
         }
         text.push_str(&versioned_replaces(&uses));
         text
@@ -119,14 +129,26 @@ mod tests {
             std::fs::create_dir_all(root.join(sub)).unwrap();
             std::fs::write(root.join(sub).join("go.mod"), text).unwrap();
         }
-        std::fs::write(root.join("go.work"), "use (\n\t./api\n\t./lib\n)\n").unwrap();
+        std::fs::write(
+            root.join("go.work"),
+            "use (\n\t./api\n\t./lib\n)\n\nreplace example.com/x => ./x\n",
+        )
+        .unwrap();
         let workspace = Workspace::read(&root.join("go.work")).unwrap();
         assert_eq!(workspace.go_version(), "1.21");
-        let text = workspace.with_modules(&root.join("api"), Path::new("/scratch/main"));
+        let text = workspace.with_modules(&root.join("api"), Path::new("/scratch/main"), None);
         let parsed = ModFile::parse(&text);
         assert_eq!(parsed.uses.len(), 3);
         assert!(parsed.uses.iter().all(|u| Path::new(u).is_absolute()));
-        assert_eq!(parsed.replaces.len(), 1);
-        assert!(parsed.replaces[0].starts_with("example.com/lib v0.1.0 =>"));
+        assert_eq!(parsed.replaces.len(), 2);
+        assert!(parsed.replaces[0].contains(&root.display().to_string()));
+        assert!(parsed.replaces[1].starts_with("example.com/lib v0.1.0 =>"));
+        // Through a link to the workspace: the user's relative targets stay
+        // relative, so the program does not depend on the checkout path.
+        let linked = workspace.with_modules(&root.join("api"), Path::new("/s/main"), Some("./ws"));
+        assert_eq!(
+            ModFile::parse(&linked).replaces[0],
+            "example.com/x => \"./ws/x\""
+        );
     }
 }
