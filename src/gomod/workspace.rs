@@ -60,9 +60,16 @@ impl Workspace {
         }
         text.push_str(")\n\n");
         for directive in &self.file.replaces {
+            let absolute = absolute_replace(directive, &self.dir);
+            // A workspace module's folder must be named as its `use` line
+            // names it (Go checks they agree); Go records no path for it.
+            let target = absolute
+                .split_once("=>")
+                .map(|(_, t)| PathBuf::from(t.trim().trim_matches('"')));
+            let is_used = target.is_some_and(|t| uses.iter().any(|u| same_dir(u, &t)));
             let directive = match link {
-                Some(via) => relocated_replace(directive, via),
-                None => absolute_replace(directive, &self.dir),
+                Some(via) if !is_used => relocated_replace(directive, via),
+                _ => absolute,
             };
             text.push_str(&format!("replace {directive}\n"));
         }
@@ -131,7 +138,7 @@ mod tests {
         }
         std::fs::write(
             root.join("go.work"),
-            "use (\n\t./api\n\t./lib\n)\n\nreplace example.com/x => ./x\n",
+            "use (\n\t./api\n\t./lib\n)\n\nreplace example.com/x => ./x\nreplace example.com/lib => ./lib\n",
         )
         .unwrap();
         let workspace = Workspace::read(&root.join("go.work")).unwrap();
@@ -140,15 +147,19 @@ mod tests {
         let parsed = ModFile::parse(&text);
         assert_eq!(parsed.uses.len(), 3);
         assert!(parsed.uses.iter().all(|u| Path::new(u).is_absolute()));
-        assert_eq!(parsed.replaces.len(), 2);
+        assert_eq!(parsed.replaces.len(), 3);
         assert!(parsed.replaces[0].contains(&root.display().to_string()));
-        assert!(parsed.replaces[1].starts_with("example.com/lib v0.1.0 =>"));
+        assert!(parsed.replaces[2].starts_with("example.com/lib v0.1.0 =>"));
         // Through a link to the workspace: the user's relative targets stay
         // relative, so the program does not depend on the checkout path.
         let linked = workspace.with_modules(&root.join("api"), Path::new("/s/main"), Some("./ws"));
-        assert_eq!(
-            ModFile::parse(&linked).replaces[0],
-            "example.com/x => \"./ws/x\""
+        let replaces = ModFile::parse(&linked).replaces;
+        assert_eq!(replaces[0], "example.com/x => \"./ws/x\"");
+        // A workspace module stays named as its `use` line names it.
+        assert!(
+            replaces[1].contains(&root.display().to_string()),
+            "{}",
+            replaces[1]
         );
     }
 }
