@@ -12,7 +12,9 @@
 //! rewriting go.mod, adding a main) is expressed as a `go build -overlay`
 //! plus an alternate `-modfile`, both in the session's scratch directory.
 
+pub mod build_info;
 pub mod cgo;
+pub mod cgo_scan;
 pub mod go_build;
 pub mod module;
 pub mod overlay;
@@ -22,6 +24,7 @@ pub mod vendor;
 use std::path::{Path, PathBuf};
 
 use crate::analyze::{self, Analysis};
+use crate::blocking::blocking;
 use crate::entry::Entry;
 use crate::error::{Error, Result};
 use crate::handler_name;
@@ -305,6 +308,7 @@ async fn handlers_build(
             parallelism: None,
             tags: template.tags(),
             cache_use: session.cache_use(),
+            cgo_free_sources: blocking(|| session.source_set().cgo_sensitive.is_empty()),
         },
     })
 }
@@ -372,6 +376,7 @@ pub async fn compile_server(
         parallelism: None,
         tags: Vec::new(),
         cache_use: session.cache_use(),
+        cgo_free_sources: blocking(|| session.source_set().cgo_sensitive.is_empty()),
     };
     build.run(&session.go, &session.target, &session.log).await
 }

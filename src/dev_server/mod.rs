@@ -32,7 +32,6 @@ use crate::log::Log;
 use crate::options::BuildOptions;
 use crate::sealed::{self, Seals};
 use crate::session::{Mode, Purpose, Session};
-use crate::source_set::SourceSet;
 
 pub use process::OutputSinks;
 
@@ -89,10 +88,7 @@ fn binary_path(session: &Session<'_>, name: &str) -> PathBuf {
     for key in fingerprint::BUILD_ENV_KEYS {
         fp.value(key, session.env.get(key).unwrap_or("\u{0}unset"));
     }
-    fp.value(
-        "sources",
-        &SourceSet::find(&session.source_roots()).digest(),
-    );
+    fp.value("sources", &session.source_set().digest());
     session
         .slot
         .join(fp.finish())

@@ -17,7 +17,6 @@ use crate::fs_lock::{self, FileLock};
 use crate::project_index;
 use crate::sealed::{self, Record, Seals};
 use crate::session::Session;
-use crate::source_set::SourceSet;
 
 /// The fact naming the template a kept program was built with.
 const TEMPLATE_FACT: &str = "template";
@@ -59,10 +58,7 @@ impl Kept {
         for key in fingerprint::BUILD_ENV_KEYS {
             common.value(key, &key_env_value(&session.env, key));
         }
-        common.value(
-            "sources",
-            &SourceSet::find(&session.source_roots()).digest(),
-        );
+        common.value("sources", &session.source_set().digest());
         let folder = folder.finish();
         if session.cache != project_cache_dir(session.work_path()) {
             let index = project_index::index_file(&session.cache, session.work_path());

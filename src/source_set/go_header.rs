@@ -26,15 +26,18 @@ pub struct GoHeader {
 /// Reads `src`, a Go file's bytes.
 pub fn read(src: &[u8]) -> GoHeader {
     let (embeds, embeds_unreadable) = embed_patterns(src);
-    let imports_c = match import_paths(src) {
-        Some(paths) => paths.iter().any(|p| p == "C"),
-        None => true,
-    };
     GoHeader {
         embeds,
         embeds_unreadable,
-        cgo_sensitive: imports_c || constraint_names_cgo(src),
+        cgo_sensitive: cgo_sensitive(src),
     }
+}
+
+/// Whether the file may add cgo code or imports with cgo on (see
+/// [`GoHeader::cgo_sensitive`]), without looking for embed patterns.
+pub fn cgo_sensitive(src: &[u8]) -> bool {
+    import_paths(src).is_none_or(|paths| paths.iter().any(|p| p == "C"))
+        || constraint_names_cgo(src)
 }
 
 /// The import paths of the file's import section (unquoted), or `None` when

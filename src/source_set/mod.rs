@@ -178,7 +178,12 @@ struct Child {
 impl Finder {
     fn root(&mut self, index: usize, root: &Path) {
         if !root.is_dir() {
-            self.file(index, "", root, false);
+            // A file of its own (a handler built without a module, go.work).
+            if let Some(header) = self.file(index, "", root, true) {
+                if header.cgo_sensitive {
+                    self.cgo_sensitive.push(root.to_path_buf());
+                }
+            }
             return;
         }
         for name in ["go.mod", "go.sum", "vendor/modules.txt"] {
