@@ -23,6 +23,7 @@ const {
   assertHandlerLambda,
   assertServes,
   hasInterpreter,
+  recordStdout,
   removeTempDirs,
 } = require('./helpers')
 
@@ -68,23 +69,12 @@ function writeProject(extra = {}) {
   return { name: 'project', base, root, workPath, cache: path.join(base, 'cache') }
 }
 
-/** Runs `fn` with console.log captured; resolves to [result, lines]. */
-async function capturingLog(fn) {
-  const lines = []
-  const original = console.log
-  console.log = (...args) => lines.push(args.join(' '))
-  try {
-    return [await fn(), lines]
-  } finally {
-    console.log = original
-  }
-}
-
 /** build() of api/index.go; resolves to { lambda, reused, log }. */
 async function build(ws, env = {}, entrypoint = 'api/index.go') {
-  const [result, log] = await capturingLog(() =>
+  const { result, lines } = await recordStdout(() =>
     runBuild(ws, { entrypoint, env: { GO_BUILDER_CACHE_DIR: ws.cache, ...env } }),
   )
+  const log = lines.map((l) => l.line)
   assert.ifError(result.error)
   assert.equal(result.diff, '', `the build changed the tree:\n${result.diff}`)
   const summary = log.find((l) => l.startsWith(`${entrypoint}: `))

@@ -308,7 +308,10 @@ async fn handlers_build(
             parallelism: None,
             tags: template.tags(),
             cache_use: session.cache_use(),
-            cgo_free_sources: blocking(|| session.source_set().cgo_sensitive.is_empty()),
+            cgo_free_sources: blocking(|| {
+                let dirs: Vec<&Path> = handlers.iter().map(|h| h.entry.dir.as_path()).collect();
+                session.source_set().cgo_free(&dirs)
+            }),
         },
     })
 }
@@ -376,7 +379,7 @@ pub async fn compile_server(
         parallelism: None,
         tags: Vec::new(),
         cache_use: session.cache_use(),
-        cgo_free_sources: blocking(|| session.source_set().cgo_sensitive.is_empty()),
+        cgo_free_sources: blocking(|| session.source_set().cgo_free(&[&session.entry.dir])),
     };
     build.run(&session.go, &session.target, &session.log).await
 }

@@ -136,6 +136,16 @@ impl SourceSet {
         fp.finish()
     }
 
+    /// Whether no Go file of the set may use cgo and each of `dirs` is one
+    /// of its packages (a handler in a folder the search skips, such as
+    /// `node_modules`, was not looked at).
+    pub fn cgo_free(&self, dirs: &[&Path]) -> bool {
+        self.cgo_sensitive.is_empty()
+            && dirs
+                .iter()
+                .all(|d| self.scope.packages.iter().any(|p| p == d))
+    }
+
     /// The relative paths of the set's files, by root (for tests and notes).
     pub fn files(&self) -> Vec<String> {
         self.entries

@@ -146,6 +146,11 @@ fn finds_files_that_may_use_cgo() {
     let dir = project();
     let d = dir.path();
     assert!(find(d).cgo_sensitive.is_empty());
+    assert!(find(d).cgo_free(&[&d.join("api"), &d.join("lib")]));
+    assert!(
+        !find(d).cgo_free(&[&d.join("node_modules/m")]),
+        "never looked at"
+    );
     write(
         d,
         "lib/c.go",
