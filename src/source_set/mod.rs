@@ -174,8 +174,8 @@ struct Finder {
     entries: BTreeMap<(usize, String), Entry>,
     cgo_sensitive: Vec<PathBuf>,
     scope: Scope,
-    /// Directories walked (canonical), so symlink loops end.
-    visited: HashSet<PathBuf>,
+    /// Directories walked (device and inode), so symlink loops end.
+    visited: HashSet<(u64, u64)>,
 }
 
 /// One entry of a directory, symlinks followed.
@@ -203,12 +203,11 @@ impl Finder {
     }
 
     fn dir(&mut self, index: usize, dir: &Path, rel: &str) {
-        let canonical = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-        if !self.visited.insert(canonical) {
+        if identity(dir).is_some_and(|id| !self.visited.insert(id)) {
             self.entries.insert((index, rel.to_string()), Entry::Seen);
             return;
         }
-        let children = children(dir);
+        let children = children(dir, false);
         let package = children.iter().any(|c| !c.is_dir && is_go_file(&c.name));
         if package {
             self.scope.packages.push(dir.to_path_buf());
@@ -270,11 +269,10 @@ impl Finder {
         let mut seen = HashSet::new();
         let mut stack = vec![(path.to_path_buf(), rel.to_string())];
         while let Some((dir, rel)) = stack.pop() {
-            let canonical = std::fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
-            if !seen.insert(canonical) {
+            if identity(&dir).is_some_and(|id| !seen.insert(id)) {
                 continue;
             }
-            for child in children(&dir) {
+            for child in children(&dir, true) {
                 let child_rel = format!("{rel}/{}", child.name);
                 if child.is_dir {
                     stack.push((child.path, child_rel));
@@ -342,29 +340,57 @@ fn read(path: &Path, go: bool) -> std::io::Result<Read> {
 }
 
 /// The entries of `dir`, sorted by name, symlinks followed (a dangling one
-/// counts as a file: it is recorded as missing).
-fn children(dir: &Path) -> Vec<Child> {
+/// counts as a file: it is recorded as missing). With `all` false, only
+/// directories and the files a package search looks at ([`is_package_file`],
+/// go.mod): an asset costs its directory entry, nothing more.
+fn children(dir: &Path, all: bool) -> Vec<Child> {
     let Ok(read) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     let mut children: Vec<Child> = read
-        .filter_map(|e| e.ok())
-        .map(|e| {
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let kind = e.file_type().ok();
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            let maybe_dir = kind.is_none_or(|t| t.is_dir() || t.is_symlink());
+            if !all && !maybe_dir && name != "go.mod" && !is_package_file(&name) {
+                return None;
+            }
             let path = e.path();
-            let is_dir = match e.file_type() {
-                Ok(t) if t.is_symlink() => path.is_dir(),
-                Ok(t) => t.is_dir(),
-                Err(_) => path.is_dir(),
+            let is_dir = match kind {
+                Some(t) if !t.is_symlink() => t.is_dir(),
+                _ => path.is_dir(),
             };
-            Child {
-                name: e.file_name().to_string_lossy().into_owned(),
+            if !all && !is_dir && name != "go.mod" && !is_package_file(&name) {
+                return None;
+            }
+            Some(Child {
+                name: name.into_owned(),
                 path,
                 is_dir,
-            }
+            })
         })
         .collect();
     children.sort_by(|a, b| a.name.cmp(&b.name));
     children
+}
+
+/// What identifies a directory however it is reached (symlinks followed).
+fn identity(dir: &Path) -> Option<(u64, u64)> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(dir).ok().map(|m| (m.dev(), m.ino()))
+    }
+    #[cfg(not(unix))]
+    {
+        let canonical = std::fs::canonicalize(dir).ok()?;
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        canonical.hash(&mut h);
+        Some((0, h.finish()))
+    }
 }
 
 #[cfg(unix)]
