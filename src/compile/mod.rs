@@ -103,6 +103,17 @@ pub async fn compile_handler(
     output: &Path,
 ) -> Result<()> {
     let handler = analyze_handler(session, template, &build_flags, session.entry.clone()).await?;
+    compile_analyzed(session, template, build_flags, handler, output).await
+}
+
+/// [`compile_handler`] of a handler already analyzed for `template`.
+pub async fn compile_analyzed(
+    session: &Session<'_>,
+    template: Template,
+    build_flags: Vec<String>,
+    handler: Handler,
+    output: &Path,
+) -> Result<()> {
     let build = handlers_build(session, template, build_flags, &[handler], output).await?;
     build
         .go
