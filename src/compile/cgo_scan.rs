@@ -4,7 +4,7 @@
 //! things that differ between a build with cgo off and one with it on).
 //!
 //! This lets a build skip `go list` when a static build already tells
-//! which modules a program uses (its build info, [`super::build_info`]):
+//! which modules a program uses (its build info, [`crate::go_buildinfo`]):
 //! with the module's own sources clean ([`crate::source_set`]) and every
 //! module in the program clean, the program's import graph with cgo on is
 //! the one it was built from, and no package in it has cgo files.
@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use super::build_info::Dep;
 use crate::env::Env;
+use crate::go_buildinfo::Module;
 use crate::source_set::go_header;
 
 /// Where a build reads its modules' files from.
@@ -43,22 +43,37 @@ impl ModuleFiles {
         Some(ModuleFiles::Cache(dir))
     }
 
-    /// Whether the files of `dep` are known and clean. A module the build
-    /// read from the user's tree (a directory replacement, a workspace
-    /// module) is the source set's to judge, unless vendored.
-    pub fn clean(&self, dep: &Dep) -> bool {
+    /// Whether the files of `dep` (a module of a program's build
+    /// information) are known and clean. A module the build read from the
+    /// user's tree (a directory replacement, a workspace module) is the
+    /// source set's to judge, unless vendored.
+    pub fn clean(&self, dep: &Module) -> bool {
         match self {
             ModuleFiles::Vendor(vendor) => !may_use_cgo(&vendor.join(&dep.path)),
-            ModuleFiles::Cache(_) if dep.is_local() => true,
+            ModuleFiles::Cache(_) if is_local(dep) => true,
             ModuleFiles::Cache(cache) => {
-                let (path, version) = dep.source();
-                if version.is_empty() {
+                let source = dep.replace.as_deref().unwrap_or(dep);
+                if source.version.is_empty() {
                     return false;
                 }
-                let dir = cache.join(format!("{}@{}", escape(path), escape(version)));
+                let dir = cache.join(format!(
+                    "{}@{}",
+                    escape(&source.path),
+                    escape(&source.version)
+                ));
                 cached_scan(&dir)
             }
         }
+    }
+}
+
+/// A module Go read from a directory: a workspace module, or a directory
+/// replacement (its path is a file path, and it has no version).
+fn is_local(dep: &Module) -> bool {
+    let devel = |m: &Module| m.version.is_empty() || m.version == "(devel)";
+    match dep.replace.as_deref() {
+        Some(r) => devel(r) || r.path.starts_with('.') || r.path.starts_with('/'),
+        None => devel(dep),
     }
 }
 
@@ -153,10 +168,11 @@ mod tests {
         std::fs::create_dir_all(&module).unwrap();
         std::fs::write(module.join("x.go"), "package x\n").unwrap();
         let files = ModuleFiles::Cache(cache.path().to_path_buf());
-        let dep = |path: &str, version: &str| Dep {
+        let dep = |path: &str, version: &str| Module {
             path: path.to_string(),
             version: version.to_string(),
-            replaced_by: None,
+            sum: None,
+            replace: None,
         };
         assert!(files.clean(&dep("example.com/X", "v1.0.0")));
         assert!(
@@ -167,5 +183,12 @@ mod tests {
             files.clean(&dep("example.com/ws", "(devel)")),
             "the source set's"
         );
+        let replaced = |by: Module| Module {
+            replace: Some(Box::new(by)),
+            ..dep("example.com/fork", "v1.0.0")
+        };
+        assert!(files.clean(&replaced(dep("../fork", ""))), "a directory");
+        assert!(files.clean(&replaced(dep("example.com/X", "v1.0.0"))));
+        assert!(!files.clean(&replaced(dep("example.com/X", "v2.0.0"))));
     }
 }

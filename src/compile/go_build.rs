@@ -4,12 +4,12 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::build_info;
 use super::cgo;
 use super::cgo_scan::ModuleFiles;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::exec;
+use crate::go_buildinfo::{self, Found};
 use crate::log::Log;
 use crate::project_index::{self, CacheUse};
 use crate::target::Target;
@@ -199,9 +199,15 @@ impl GoBuild {
             true => Some(ModuleFiles::Vendor(self.cwd.join("vendor"))),
             false => ModuleFiles::cache_of(&go.command_env(&self.env)),
         };
-        match (files, build_info::deps(program)) {
-            (Some(files), Some(deps)) => deps.iter().all(|dep| files.clean(dep)),
-            _ => false,
+        let Some(files) = files else {
+            return false;
+        };
+        let Ok(bytes) = std::fs::read(program) else {
+            return false;
+        };
+        match go_buildinfo::read(&bytes) {
+            Found::Info(info) => info.deps.iter().all(|dep| files.clean(dep)),
+            Found::OldLayout | Found::None => false,
         }
     }
 

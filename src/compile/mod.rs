@@ -12,7 +12,6 @@
 //! rewriting go.mod, adding a main) is expressed as a `go build -overlay`
 //! plus an alternate `-modfile`, both in the session's scratch directory.
 
-pub mod build_info;
 pub mod cgo;
 pub mod cgo_scan;
 pub mod go_build;
