@@ -7,7 +7,7 @@
 // cold machine (a first deploy). Prints a table and writes bench/RESULTS.md.
 //
 // Environment:
-//   BENCH_ONLY        comma-separated rows to run (1…12, 2v; default all). Row 7
+//   BENCH_ONLY        comma-separated rows to run (1…13, 2v; default all). Row 7
 //                     (the go build floor) is measured inside rows 1 and 2,
 //                     row 9 reuses row 4's builds when row 4 runs.
 //   BENCH_REPS        repetitions for every row (default: per row, see REPS)
@@ -50,7 +50,7 @@ const LAMBDA_ENV = { GOOS: 'linux', GOARCH: 'amd64', CGO_ENABLED: '0', GOWORK: '
 const FLOOR_FLAGS = ['-trimpath', '-ldflags', '-s -w']
 
 /** Repetitions per row; BENCH_REPS overrides them all. */
-const DEFAULT_REPS = { 1: 5, 2: 5, '2v': 5, 3: 2, 4: 3, '5a': 2, '5b': 2, 6: 2, 8: 5, 10: 5, 11: 2, 12: 2 }
+const DEFAULT_REPS = { 1: 5, 2: 5, '2v': 5, 3: 2, 4: 3, '5a': 2, '5b': 2, 6: 2, 8: 5, 10: 5, 11: 2, 12: 2, 13: 5 }
 function reps(row) {
   const forced = parseInt(process.env.BENCH_REPS || '', 10)
   return forced > 0 ? forced : DEFAULT_REPS[row]
@@ -675,6 +675,59 @@ async function rowSwap(go) {
   return { samples: await loop('swap', ['ours'], reps(12), once, { warmup: 0 }) }
 }
 
+/** Row 13's static assets: 300 MB in 1,200 files of 256 KB under 12 folders, made once per run. */
+const ASSET_DIRS = 12
+const ASSETS_PER_DIR = 100
+const ASSET_BYTES = 256 * 1024
+
+function assetTemplate() {
+  const dir = path.join(WORK, 'assets-template', 'public')
+  if (fs.existsSync(dir)) return dir
+  const crypto = require('crypto')
+  for (let d = 0; d < ASSET_DIRS; d++) {
+    const sub = path.join(dir, `img${String(d).padStart(2, '0')}`)
+    fs.mkdirSync(sub, { recursive: true })
+    for (let f = 0; f < ASSETS_PER_DIR; f++) fs.writeFileSync(path.join(sub, `a${f}.bin`), crypto.randomBytes(ASSET_BYTES))
+  }
+  return dir
+}
+
+/** Hard links of every file of `src` under `dest` (same file system): a checkout's assets without copying 300 MB. */
+function linkTree(src, dest) {
+  fs.mkdirSync(dest, { recursive: true })
+  for (const e of fs.readdirSync(src, { withFileTypes: true })) {
+    if (e.isDirectory()) linkTree(path.join(src, e.name), path.join(dest, e.name))
+    else fs.linkSync(path.join(src, e.name), path.join(dest, e.name))
+  }
+}
+
+/**
+ * Row 13: the handler fixture with 300 MB of static assets in public/
+ * ("ours") against the same fixture without them ("plain"), in one loop, a
+ * fresh checkout path every build: 13a reuses the kept program, 13b builds
+ * a changed handler (as row 2e).
+ */
+async function rowAssets(go) {
+  const assets = assetTemplate()
+  const result = {}
+  for (const [key, edited] of [['reuse', false], ['edited', true]]) {
+    const once = async (w) => {
+      const dir = checkout('handler', fresh('checkouts', `assets-${w}`), 'ours', go)
+      if (w === 'ours') linkTree(assets, path.join(dir, 'public'))
+      if (edited) changeSource(dir, 'api/index.go')
+      const env = warmEnv()
+      try {
+        return await buildHandler('ours', dir, env)
+      } finally {
+        discardEnv(env)
+        envs.remove(dir)
+      }
+    }
+    result[key] = { samples: await loop(`assets (${key})`, ['ours', 'plain'], reps(13), once, { warmup: 1 }) }
+  }
+  return result
+}
+
 /** Flushes dirty pages (the previous install's 270 MB, its deletion) before a toolchain measurement. */
 function settle() {
   spawnSync('sync', [], { stdio: 'ignore' })
@@ -823,7 +876,7 @@ async function main() {
   // The floor runs in rows 1 and 2's loops whenever they run (row 7 shows it).
   const withFloor = (row) => [...(selected(row) ? builders : []), 'floor']
 
-  if ([1, 2, '2v', 3, 5, 6, 7, 8, 10, 12].some(selected)) {
+  if ([1, 2, '2v', 3, 5, 6, 7, 8, 10, 12, 13].some(selected)) {
     log('warm HOME: one untimed build by each builder and the floor')
     const t = now()
     await prime(go)
@@ -842,6 +895,7 @@ async function main() {
   await attempt('standalone', [10], () => rowStandalone(go))
   await attempt('toolchain', [11], () => rowToolchain(go))
   await attempt('swap', [12], () => rowSwap(go))
+  await attempt('assets', [13], () => rowAssets(go))
 
   results.warmHome = warmHomeSizes()
   results.loads = LOADS

@@ -156,6 +156,7 @@ async fn ensure_compiled(
         parallelism: None,
         tags: Vec::new(),
         cache_use: None,
+        cgo_free_sources: false,
     };
     build.run(go, target, &Log::silent()).await.map_err(|e| {
         Error::Internal(format!(

@@ -43,6 +43,7 @@ pub mod sealed;
 pub mod server;
 pub mod session;
 pub mod signing;
+pub mod source_set;
 pub mod target;
 pub mod toolchain;
 pub mod vulncheck;

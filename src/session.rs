@@ -23,6 +23,7 @@ use crate::project_index::{self, CacheUse};
 use crate::restored_cache;
 use crate::scratch;
 use crate::server;
+use crate::source_set::SourceSet;
 use crate::target::Target;
 use crate::toolchain::{self, GoToolchain};
 
@@ -107,6 +108,8 @@ pub struct Session<'a> {
     /// sources finds it.
     pub slot: PathBuf,
     scratch: tempfile::TempDir,
+    /// The files the build can read, found on first use.
+    sources: std::sync::OnceLock<SourceSet>,
 }
 
 impl<'a> Session<'a> {
@@ -170,6 +173,7 @@ impl<'a> Session<'a> {
             module,
             slot,
             scratch,
+            sources: std::sync::OnceLock::new(),
         })
     }
 
@@ -247,6 +251,14 @@ impl<'a> Session<'a> {
             Mode::Server => self.work_path(),
         };
         self.layout.source_roots(detached)
+    }
+
+    /// The files the build can read from the user's tree (found once per
+    /// session: a directory walk and reads of the Go sources, so call it
+    /// off the async workers).
+    pub fn source_set(&self) -> &SourceSet {
+        self.sources
+            .get_or_init(|| SourceSet::find(&self.source_roots()))
     }
 }
 

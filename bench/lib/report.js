@@ -340,6 +340,27 @@ function rows(results, ctx) {
     }
     out.push(row)
   }
+  const assets = results.assets
+  if (assets) {
+    const parts = [
+      ['13a', 'reuse', 'one handler, unchanged, with 300 MB of static assets in public/ (1,200 files): `build()` reuses the kept program'],
+      ['13b', 'edited', 'one handler whose source changed, with the same 300 MB of assets: `build()` builds it'],
+    ]
+    for (const [id, key, name] of parts) {
+      const samples = (assets[key] && assets[key].samples) || {}
+      out.push(
+        timingRow({
+          id,
+          scenario: 'fresh path, assets',
+          name,
+          result: assets,
+          samples,
+          columns: { ours: 'ours' },
+          targets: [{ over: 'plain', label: 'ours without the assets', limit: 1.05, summary: stat(samples, 'plain'), pairWith: 'plain' }],
+        }),
+      )
+    }
+  }
   const tc = results.toolchain
   if (tc) {
     const labels = { tmpfs: ['11a', 'to tmpfs'], disk: ['11b', 'to disk'] }
@@ -485,6 +506,7 @@ function explanation(ctx) {
     '- **9 — reproducibility, fresh paths, cold.** The SHA-256 of every file of ours\' Lambdas from two builds of the same fixture from different checkout paths with different empty HOMEs (row 4\'s builds when row 4 ran, else two fresh-container builds); yes only when every file matches.',
     `- **10 — standalone server, fixed path, warm.** \`build()\` of \`main.go\` with \`config: { framework: "go" }\` (a net/http server), same path every time, warm caches. Repetitions: ${reps(10)}.`,
     `- **12 — dev swap under load, fixed path, warm.** Ours only (neither reference's dev server runs offline for a standalone server here). \`startDevServer()\` of the server fixture with \`framework: "go"\`; 10 clients send 200 GETs in all, each pausing 50 ms between requests; after the 20th answer main.go is saved with a new greeting; after the last of the 200 and at least 1 s after the save, GETs until the new greeting answers (that time is the cell). Every request that did not get a 200 counts as failed. Repetitions: ${reps(12)}.`,
+    `- **13a/13b — static assets, fresh path, warm.** Ours only: the handler fixture with 300 MB of random bytes in public/ (12 folders of 100 files of 256 KB, hard-linked into every checkout) against the same fixture without them, back to back in one loop, a **new checkout path** for every build, warm caches, one untimed warm-up each. 13a: nothing changed since the warm-up (the kept program is reused); 13b: api/index.go changed as in 2e. The target: the assets add at most 5 %. Repetitions: ${reps(13)}.`,
     `- **11a/11b — Go SDK install, cold.** A loopback HTTP server serves this machine's own Go, packed once as \`go${go.version}.linux-amd64.tar.gz\` (+ \`.sha256\`) into bench/.cache. Ours: the binding's \`resolveGoToolchain\` (not part of the builder API) with no Go on PATH, an empty user cache, \`GOTOOLCHAIN=go${go.version}\` in the options it is given (the only way to ask it for a download) and \`GO_BUILDER_DOWNLOAD_BASE_URL\` pointing at that server: it downloads, checks the SHA-256, extracts and moves the SDK into place. Floor column: \`curl -s URL | tar -xz\` of the same archive (no checksum). @vercel/go cannot take part: it downloads from dl.google.com only. 11a extracts to tmpfs (/dev/shm), 11b to the work dir's disk, where write-back makes single runs vary a lot; \`sync\` runs before each install. Repetitions: ${reps(11)}.`,
   ]
 }

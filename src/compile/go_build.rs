@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::cgo;
+use super::cgo_scan::ModuleFiles;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::exec;
+use crate::go_buildinfo::{self, Found};
 use crate::log::Log;
 use crate::project_index::{self, CacheUse};
 use crate::target::Target;
@@ -49,6 +51,12 @@ pub struct GoBuild {
     /// Where to record what the build used of Go's build cache (`None`:
     /// nowhere).
     pub cache_use: Option<CacheUse>,
+    /// No file of the user's sources (the build's
+    /// [`SourceSet`](crate::source_set::SourceSet)) may use cgo: the
+    /// programs are built static first and the modules they were built
+    /// from checked afterwards ([`super::cgo_scan`]), instead of asking
+    /// `go list` before.
+    pub cgo_free_sources: bool,
 }
 
 impl GoBuild {
@@ -116,35 +124,146 @@ impl GoBuild {
     /// classified by what Go printed. Programs that use cgo are built with
     /// it on, in a `go build` of their own.
     pub async fn run(&self, go: &GoToolchain, target: &Target, log: &Log) -> Result<()> {
+        if self.static_first(go) {
+            return self.run_static_first(go, target, log).await;
+        }
         let groups = self.cgo_groups(go, target).await;
-        let deadline = build_deadline(&self.env);
+        self.run_groups(groups, go, target, log).await
+    }
+
+    /// Whether the build may go static first: cgo decided from the code,
+    /// the user's sources free of it, and a Go (≥ 1.18) whose programs
+    /// carry their module list inline.
+    fn static_first(&self, go: &GoToolchain) -> bool {
+        self.cgo == Cgo::FromCode
+            && self.cgo_free_sources
+            && !cgo::forbidden_by_user(&self.env)
+            && go
+                .parsed_version()
+                .is_some_and(|v| (v.major, v.minor) >= (1, 18))
+    }
+
+    /// Builds every program static, then checks the modules each was built
+    /// from. Only when one may use cgo (or the build failed) does Go decide
+    /// with `go list`, and the programs that need cgo are built again with
+    /// it: the outcome is exactly [`GoBuild::cgo_groups`]'s.
+    async fn run_static_first(&self, go: &GoToolchain, target: &Target, log: &Log) -> Result<()> {
+        let out = self
+            .run_one("static", &self.packages, &[], go, target, log)
+            .await?;
+        if out.success && self.outputs().iter().all(|p| self.built_without_cgo(p, go)) {
+            return Ok(());
+        }
+        let groups = self.cgo_groups(go, target).await;
+        if groups.iter().all(|(_, users)| users.is_empty()) {
+            return match out.success {
+                true => Ok(()),
+                false => Err(classify(out.combined())),
+            };
+        }
+        let rebuild = match out.success {
+            // The static programs are built already.
+            true => groups.into_iter().filter(|(_, u)| !u.is_empty()).collect(),
+            false => groups,
+        };
+        self.run_groups(rebuild, go, target, log).await
+    }
+
+    /// Where `go build` wrote each package's program.
+    fn outputs(&self) -> Vec<PathBuf> {
+        if self.packages.len() == 1 {
+            return vec![self.output.clone()];
+        }
+        self.packages
+            .iter()
+            .map(|p| {
+                let name = p.trim_end_matches('/').rsplit('/').next().unwrap_or(p);
+                self.output.join(name)
+            })
+            .collect()
+    }
+
+    /// Whether every module `program` was built from is known to be free of
+    /// cgo (its build info lists them; see [`super::cgo_scan`]).
+    fn built_without_cgo(&self, program: &std::path::Path, go: &GoToolchain) -> bool {
+        let vendored = self
+            .module_flags
+            .iter()
+            .chain(self.build_flags.iter())
+            .any(|f| f == "-mod=vendor")
+            || self
+                .env
+                .get("GOFLAGS")
+                .is_some_and(|f| f.contains("-mod=vendor"));
+        let files = match vendored {
+            true => Some(ModuleFiles::Vendor(self.cwd.join("vendor"))),
+            false => ModuleFiles::cache_of(&go.command_env(&self.env)),
+        };
+        let Some(files) = files else {
+            return false;
+        };
+        let Ok(bytes) = std::fs::read(program) else {
+            return false;
+        };
+        match go_buildinfo::read(&bytes) {
+            Found::Info(info) => info.deps.iter().all(|dep| files.clean(dep)),
+            Found::OldLayout | Found::None => false,
+        }
+    }
+
+    /// Runs one `go build` per group, cgo on for a group that uses it.
+    async fn run_groups(
+        &self,
+        groups: Vec<(Vec<String>, Vec<String>)>,
+        go: &GoToolchain,
+        target: &Target,
+        log: &Log,
+    ) -> Result<()> {
         for (i, (packages, cgo_users)) in groups.into_iter().enumerate() {
-            let mut env = go_env(go, &self.env, target);
-            if !cgo_users.is_empty() {
-                log.line(&cgo::note(&cgo_users));
-                env.set("CGO_ENABLED", "1");
-            }
-            let _work = go_work_dir(&mut env)?;
-            let mut args = self.args_for(&packages);
-            let graph = self
-                .cache_use
-                .as_ref()
-                .map(|u| u.scratch.join(format!("actiongraph-{i}.json")));
-            if let Some(graph) = &graph {
-                // Which build-cache entries the build used, for prepareCache().
-                args.insert(1, format!("-debug-actiongraph={}", graph.display()));
-            }
-            let out = exec::run_logged(&go.go, &args, &self.cwd, &env, log, deadline).await?;
-            if let (Some(used), Some(graph)) = (&self.cache_use, &graph) {
-                let mut sums = used.sums.clone();
-                sums.extend(self.modfile_sum());
-                project_index::remember_build(&used.index, graph, &sums);
-            }
+            let out = self
+                .run_one(&i.to_string(), &packages, &cgo_users, go, target, log)
+                .await?;
             if !out.success {
                 return Err(classify(out.combined()));
             }
         }
         Ok(())
+    }
+
+    /// One `go build` of `packages`, cgo on when `cgo_users` (the cgo
+    /// packages they use) is not empty; `label` names its action graph.
+    async fn run_one(
+        &self,
+        label: &str,
+        packages: &[String],
+        cgo_users: &[String],
+        go: &GoToolchain,
+        target: &Target,
+        log: &Log,
+    ) -> Result<exec::Output> {
+        let mut env = go_env(go, &self.env, target);
+        if !cgo_users.is_empty() {
+            log.line(&cgo::note(cgo_users));
+            env.set("CGO_ENABLED", "1");
+        }
+        let _work = go_work_dir(&mut env)?;
+        let mut args = self.args_for(packages);
+        let graph = self
+            .cache_use
+            .as_ref()
+            .map(|u| u.scratch.join(format!("actiongraph-{label}.json")));
+        if let Some(graph) = &graph {
+            // Which build-cache entries the build used, for prepareCache().
+            args.insert(1, format!("-debug-actiongraph={}", graph.display()));
+        }
+        let deadline = build_deadline(&self.env);
+        let out = exec::run_logged(&go.go, &args, &self.cwd, &env, log, deadline).await?;
+        if let (Some(used), Some(graph)) = (&self.cache_use, &graph) {
+            let mut sums = used.sums.clone();
+            sums.extend(self.modfile_sum());
+            project_index::remember_build(&used.index, graph, &sums);
+        }
+        Ok(out)
     }
 
     /// The packages split into the static ones and those that use cgo (with
@@ -315,6 +434,7 @@ mod tests {
             parallelism: None,
             tags: Vec::new(),
             cache_use: None,
+            cgo_free_sources: false,
         };
         assert_eq!(
             build.args(),
@@ -352,6 +472,7 @@ mod tests {
             parallelism: None,
             tags: vec!["lambda.norpc"],
             cache_use: None,
+            cgo_free_sources: false,
         };
         assert!(build.args().contains(&"-tags=lambda.norpc".to_string()));
         build.build_flags = vec!["-tags".into(), "prod".into()];

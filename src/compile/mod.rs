@@ -13,6 +13,7 @@
 //! plus an alternate `-modfile`, both in the session's scratch directory.
 
 pub mod cgo;
+pub mod cgo_scan;
 pub mod go_build;
 pub mod module;
 pub mod overlay;
@@ -22,6 +23,7 @@ pub mod vendor;
 use std::path::{Path, PathBuf};
 
 use crate::analyze::{self, Analysis};
+use crate::blocking::blocking;
 use crate::entry::Entry;
 use crate::error::{Error, Result};
 use crate::handler_name;
@@ -100,6 +102,17 @@ pub async fn compile_handler(
     output: &Path,
 ) -> Result<()> {
     let handler = analyze_handler(session, template, &build_flags, session.entry.clone()).await?;
+    compile_analyzed(session, template, build_flags, handler, output).await
+}
+
+/// [`compile_handler`] of a handler already analyzed for `template`.
+pub async fn compile_analyzed(
+    session: &Session<'_>,
+    template: Template,
+    build_flags: Vec<String>,
+    handler: Handler,
+    output: &Path,
+) -> Result<()> {
     let build = handlers_build(session, template, build_flags, &[handler], output).await?;
     build
         .go
@@ -305,6 +318,10 @@ async fn handlers_build(
             parallelism: None,
             tags: template.tags(),
             cache_use: session.cache_use(),
+            cgo_free_sources: blocking(|| {
+                let dirs: Vec<&Path> = handlers.iter().map(|h| h.entry.dir.as_path()).collect();
+                session.source_set().cgo_free(&dirs)
+            }),
         },
     })
 }
@@ -372,6 +389,7 @@ pub async fn compile_server(
         parallelism: None,
         tags: Vec::new(),
         cache_use: session.cache_use(),
+        cgo_free_sources: blocking(|| session.source_set().cgo_free(&[&session.entry.dir])),
     };
     build.run(&session.go, &session.target, &session.log).await
 }

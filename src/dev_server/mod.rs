@@ -88,9 +88,7 @@ fn binary_path(session: &Session<'_>, name: &str) -> PathBuf {
     for key in fingerprint::BUILD_ENV_KEYS {
         fp.value(key, session.env.get(key).unwrap_or("\u{0}unset"));
     }
-    for root in session.source_roots() {
-        fp.tree(&root);
-    }
+    fp.value("sources", &session.source_set().digest());
     session
         .slot
         .join(fp.finish())
@@ -270,7 +268,9 @@ fn spawn_rebuilds(
         None => (None, None),
     };
     tokio::spawn(async move {
-        let Some(mut changes) = watch::Changes::start(&roots, &log) else {
+        let scope = watch::SharedScope::default();
+        blocking(|| scope.refresh(&roots));
+        let Some(mut changes) = watch::Changes::start(&roots, scope.clone(), &log) else {
             return;
         };
         // Until the server exits; a handler's watcher, for good.
@@ -288,7 +288,10 @@ fn spawn_rebuilds(
                 _ = &mut stop => break,
                 burst = changes.next() => if burst.is_none() { break },
             }
-            match rebuild(&options, &log).await {
+            let rebuilt = rebuild(&options, &log).await;
+            // The sources may name other files now (a new embed pattern).
+            blocking(|| scope.refresh(&roots));
+            match rebuilt {
                 Ok((binary, false)) => {
                     last_error = None;
                     if let Some(stdin) = control.as_mut() {

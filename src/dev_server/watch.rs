@@ -2,15 +2,18 @@
 //! ReadDirectoryChangesW, through the `notify` crate; no polling, so an
 //! idle dev server costs nothing) under a dev server's source roots,
 //! debounced, start a rebuild at once, so the next request finds the new
-//! program ready.
+//! program ready. Only changes within the build's [`Scope`] count (the
+//! files Go reads: a save in `public/` starts nothing).
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use notify::{EventKind, RecursiveMode, Watcher};
 use tokio::sync::mpsc;
 
 use crate::log::Log;
+use crate::source_set::{Scope, SourceSet};
 
 /// Quiet time after the last event before a rebuild starts: an editor's
 /// save (write, rename, chmod) or a `git checkout` arrives as a burst.
@@ -42,6 +45,30 @@ pub fn is_source_change(path: &Path) -> bool {
     !editor_temp
 }
 
+/// The scope changes are judged by, refreshed after each rebuild (the
+/// sources may name other files then: a new embed pattern, a new package).
+#[derive(Clone, Default)]
+pub struct SharedScope(Arc<RwLock<Option<Scope>>>);
+
+impl SharedScope {
+    /// Finds the scope of the build whose source roots are `roots`.
+    pub fn refresh(&self, roots: &[PathBuf]) {
+        let scope = SourceSet::find(roots).scope;
+        if let Ok(mut current) = self.0.write() {
+            *current = Some(scope);
+        }
+    }
+
+    /// Whether a change at `path` can change the build (everything counts
+    /// before the scope is known).
+    fn covers(&self, path: &Path) -> bool {
+        match self.0.read() {
+            Ok(scope) => scope.as_ref().is_none_or(|s| s.covers(path)),
+            Err(_) => true,
+        }
+    }
+}
+
 /// Source changes under a set of roots, as debounced bursts.
 pub struct Changes {
     /// Dropping it stops the OS watches.
@@ -50,9 +77,10 @@ pub struct Changes {
 }
 
 impl Changes {
-    /// Watches `roots` (directories recursively). `None` if the OS refuses
+    /// Watches `roots` (directories recursively) for changes `scope`
+    /// covers. `None` if the OS refuses
     /// to watch at all (logged).
-    pub fn start(roots: &[PathBuf], log: &Log) -> Option<Changes> {
+    pub fn start(roots: &[PathBuf], scope: SharedScope, log: &Log) -> Option<Changes> {
         let (tx, events) = mpsc::unbounded_channel::<()>();
         let handler = move |event: notify::Result<notify::Event>| {
             let Ok(event) = event else {
@@ -61,7 +89,10 @@ impl Changes {
             let relevant = matches!(
                 event.kind,
                 EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
-            ) && event.paths.iter().any(|p| is_source_change(p));
+            ) && event
+                .paths
+                .iter()
+                .any(|p| is_source_change(p) && scope.covers(p));
             if relevant {
                 let _ = tx.send(());
             }
@@ -127,10 +158,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("api")).unwrap();
         std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+        std::fs::create_dir_all(dir.path().join("public")).unwrap();
         let rebuilds = Arc::new(AtomicUsize::new(0));
         let (stop, mut stopped) = oneshot::channel::<()>();
         let count = rebuilds.clone();
-        let mut changes = Changes::start(&[dir.path().to_path_buf()], &Log::silent()).unwrap();
+        let roots = [dir.path().to_path_buf()];
+        let scope = SharedScope::default();
+        scope.refresh(&roots);
+        let mut changes = Changes::start(&roots, scope, &Log::silent()).unwrap();
         let task = tokio::spawn(async move {
             loop {
                 tokio::select! {
@@ -147,8 +182,13 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(200)).await;
         std::fs::write(dir.path().join(".git/HEAD"), "x").unwrap();
         std::fs::write(dir.path().join("api/.a.go.swp"), "x").unwrap();
+        std::fs::write(dir.path().join("public/logo.png"), "x").unwrap();
         tokio::time::sleep(Duration::from_millis(500)).await;
-        assert_eq!(rebuilds.load(Ordering::SeqCst), 0, "ignored changes");
+        assert_eq!(
+            rebuilds.load(Ordering::SeqCst),
+            0,
+            "ignored changes, assets"
+        );
         for i in 0..5 {
             std::fs::write(dir.path().join("api/a.go"), format!("package a // {i}")).unwrap();
         }

@@ -114,7 +114,7 @@ async fn build_new(
         .unwrap_or(handler.analysis.streaming.is_some());
     let record = if streams {
         session.log.line(&streaming_note(session, &handler));
-        one_pass::build_alone(session, kept, flags, Template::Http).await?
+        one_pass::build_alone(session, kept, flags, Template::Http, None).await?
     } else {
         one_pass::build(session, kept, handler, flags).await?
     };

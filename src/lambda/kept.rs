@@ -58,9 +58,7 @@ impl Kept {
         for key in fingerprint::BUILD_ENV_KEYS {
             common.value(key, &key_env_value(&session.env, key));
         }
-        for (i, root) in session.source_roots().iter().enumerate() {
-            common.contents(&i.to_string(), root);
-        }
+        common.value("sources", &session.source_set().digest());
         let folder = folder.finish();
         if session.cache != project_cache_dir(session.work_path()) {
             let index = project_index::index_file(&session.cache, session.work_path());

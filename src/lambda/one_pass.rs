@@ -119,11 +119,11 @@ pub async fn build(
         || session.layout.go_mod().is_none()
         || kept.failed(&requested, &lambda_key(session, kept, &requested))
     {
-        return build_alone(session, kept, flags, Template::Lambda).await;
+        return build_alone(session, kept, flags, Template::Lambda, Some(handler)).await;
     }
-    let (members, locks) = gather(session, kept, &flags, handler).await?;
+    let (mut members, locks) = gather(session, kept, &flags, handler).await?;
     if members.len() == 1 {
-        return build_alone(session, kept, flags, Template::Lambda).await;
+        return build_alone(session, kept, flags, Template::Lambda, members.pop()).await;
     }
     let started = Instant::now();
     let out = output_dir(session, "pass")?;
@@ -162,7 +162,8 @@ pub async fn build(
     ));
     if programs[0].is_none() {
         // Exactly what a lone build gives: its program, or its own error.
-        return build_alone(session, kept, flags, Template::Lambda).await;
+        let requested = members.into_iter().next();
+        return build_alone(session, kept, flags, Template::Lambda, requested).await;
     }
     let key = lambda_key(session, kept, &requested);
     kept.find(&requested, &key)
@@ -192,16 +193,23 @@ fn distinct(programs: &[Option<PathBuf>]) -> usize {
 }
 
 /// Builds the session's handler alone, wrapped in `template`, and keeps it
-/// in `kept`; returns its record.
+/// in `kept`; returns its record. `analyzed`: the handler, when it was
+/// analyzed for `template` already (it is not analyzed again).
 pub async fn build_alone(
     session: &Session<'_>,
     kept: &Kept,
     flags: Vec<String>,
     template: Template,
+    analyzed: Option<Handler>,
 ) -> Result<Record> {
     let rel = &session.entry.rel;
     let program = output_dir(session, "alone")?.join(compile::template::main_name(rel));
-    compile::compile_handler(session, template, flags, &program).await?;
+    match analyzed {
+        Some(handler) => {
+            compile::compile_analyzed(session, template, flags, handler, &program).await?
+        }
+        None => compile::compile_handler(session, template, flags, &program).await?,
+    }
     let key = key(session, kept, rel, template);
     kept.keep(rel, &program, &key, template, &BTreeMap::new())
 }

@@ -125,6 +125,7 @@ async fn build(install: &Install<'_>, go: &GoToolchain, dir: &Path, program: &Pa
         parallelism: None,
         tags: Vec::new(),
         cache_use: None,
+        cgo_free_sources: false,
     }
     .run(go, &Target::host(), install.log)
     .await
