@@ -46,6 +46,13 @@ export declare function prepareCache(optionsJson: string): Promise<string>
  */
 export declare function resolveGoToolchain(optionsJson: string, onLog?: (((arg: string) => void)) | undefined | null): Promise<string>
 
+/**
+ * Serves Go's cache protocol on this process's stdin/stdout for one `go`
+ * command (the package's `cacheprog.js`, run as GOCACHEPROG when the
+ * remote cache is on); resolves to an error message, or null.
+ */
+export declare function serveGoCacheprog(envJson: string): Promise<string | null>
+
 /** `startDevServer(options)` of the builder API. */
 export declare function startDevServer(optionsJson: string, onStdout?: (((arg: Buffer) => void)) | undefined | null, onStderr?: (((arg: Buffer) => void)) | undefined | null, onLog?: (((arg: string) => void)) | undefined | null): Promise<string>
 

@@ -785,5 +785,6 @@ module.exports.goModuleManifest = nativeBinding.goModuleManifest
 module.exports.newHandlerFunctionName = nativeBinding.newHandlerFunctionName
 module.exports.prepareCache = nativeBinding.prepareCache
 module.exports.resolveGoToolchain = nativeBinding.resolveGoToolchain
+module.exports.serveGoCacheprog = nativeBinding.serveGoCacheprog
 module.exports.startDevServer = nativeBinding.startDevServer
 module.exports.stopDevServer = nativeBinding.stopDevServer

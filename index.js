@@ -105,6 +105,7 @@ function nativeOptions({ entrypoint, workPath, repoRootPath, config, meta, servi
     env: { ...process.env },
     helpersDir,
     nodePath: process.execPath,
+    cacheprogPath: path.join(__dirname, 'cacheprog.js'),
   }
 }
 

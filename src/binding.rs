@@ -135,6 +135,18 @@ pub async fn prepare_cache(options_json: String) -> String {
     respond(result)
 }
 
+/// Serves Go's cache protocol on this process's stdin/stdout for one `go`
+/// command (the package's `cacheprog.js`, run as GOCACHEPROG when the
+/// remote cache is on); resolves to an error message, or null.
+#[napi]
+pub async fn serve_go_cacheprog(env_json: String) -> Option<String> {
+    let env = match serde_json::from_str(&env_json) {
+        Ok(vars) => Env::new(vars),
+        Err(e) => return Some(format!("bad environment: {e}")),
+    };
+    crate::remote_cache::serve_cacheprog(&env).await.err()
+}
+
 /// Resolves (finds or downloads) the Go toolchain the environment asks for,
 /// e.g. `GOTOOLCHAIN=go1.26.8`: for the benchmark and tests of the
 /// toolchain manager. Not part of the builder API.

@@ -42,6 +42,9 @@ pub struct BuildOptions {
     pub supports_response_streaming: Option<bool>,
     /// The Node running the builder (git's credential helper runs with it).
     pub node_path: Option<PathBuf>,
+    /// The package's `cacheprog.js`: Go's cache program when the remote
+    /// cache is on (see [`crate::remote_cache`]).
+    pub cacheprog_path: Option<PathBuf>,
     /// Snapshot of `process.env` taken by the JS layer.
     #[serde(default)]
     pub env: BTreeMap<String, String>,

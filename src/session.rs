@@ -20,6 +20,7 @@ use crate::housekeeping::Housekeeping;
 use crate::log::Log;
 use crate::options::BuildOptions;
 use crate::project_index::{self, CacheUse};
+use crate::remote_cache::{BuildRemote, Cacheprog};
 use crate::restored_cache;
 use crate::scratch;
 use crate::server;
@@ -101,6 +102,9 @@ pub struct Session<'a> {
     pub repo_root: PathBuf,
     /// The module path of the entry's go.mod (`None` without one).
     pub module: Option<String>,
+    /// The remote cache, when `GO_BUILDER_REMOTE_CACHE` sets one for a
+    /// deployed function's build.
+    pub remote: Option<BuildRemote>,
     /// This entrypoint's folder in the builder's cache for `purpose`: the
     /// build writes its program there, so an unchanged program is found up
     /// to date by Go and not linked again. Keyed by the module, entrypoint
@@ -147,8 +151,19 @@ impl<'a> Session<'a> {
             log.line(&go111module_advisory(value));
         }
         let target = purpose.target(options);
-        let cache = cache_dir::builder_cache_dir(&toolchain.env, work_path);
-        keep_in_bounds(&cache, &toolchain.env);
+        let mut env = toolchain.env;
+        let remote = match purpose {
+            Purpose::Lambda => {
+                let cacheprog = options.cacheprog_path.clone().map(|script| Cacheprog {
+                    node: options.node(),
+                    script,
+                });
+                BuildRemote::open(&mut env, &toolchain.go, cacheprog.as_ref(), &log).await
+            }
+            Purpose::Dev => None,
+        };
+        let cache = cache_dir::builder_cache_dir(&env, work_path);
+        keep_in_bounds(&cache, &env);
         let module = layout
             .go_mod()
             .and_then(|m| std::fs::read_to_string(m).ok())
@@ -165,12 +180,13 @@ impl<'a> Session<'a> {
             entry,
             layout,
             go: toolchain.go,
-            env: toolchain.env,
+            env,
             log,
             target,
             cache,
             repo_root,
             module,
+            remote,
             slot,
             scratch,
             sources: std::sync::OnceLock::new(),

@@ -14,6 +14,7 @@ use std::time::Instant;
 use crate::blocking::blocking;
 use crate::compile::{self, go_build::RELEASE_FLAGS, Template};
 use crate::error::{Error, Result};
+use crate::remote_cache;
 use crate::session::Session;
 
 use super::kept::{Kept, KeptProgram};
@@ -28,13 +29,21 @@ pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
     let kept = blocking(|| Kept::new(session, &flags))?;
     let entrypoint = &session.entry.rel;
     let lock = kept.lock(entrypoint).await?;
-    let (program, reused) = match blocking(|| reuse(session, &kept, out_dir.path()))? {
+    let mut found = blocking(|| reuse(session, &kept, out_dir.path()))?;
+    let from_remote = found.is_none() && remote_cache::lambda::fetch(session, &kept).await;
+    if from_remote {
+        found = blocking(|| reuse(session, &kept, out_dir.path()))?;
+    }
+    let (program, reused) = match found {
         Some(program) => (program, true),
         None => (
             build_new(session, &kept, flags, out_dir.path()).await?,
             false,
         ),
     };
+    if !from_remote {
+        remote_cache::lambda::share(session, &kept, !reused).await;
+    }
     drop(lock);
     let file = out_dir.path().join(file_name(program.template));
     let (lambda, files) = match program.template {

@@ -221,7 +221,7 @@ fn template_name(template: Template) -> String {
 
 /// What a record says about its program; `None` for facts no build of
 /// this builder writes.
-fn kept_program(record: &Record) -> Option<KeptProgram> {
+pub fn kept_program(record: &Record) -> Option<KeptProgram> {
     let template = match record.facts.get(TEMPLATE_FACT).map(String::as_str) {
         Some("lambda") => Template::Lambda,
         Some("http") => Template::Http,

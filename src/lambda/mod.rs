@@ -6,7 +6,7 @@
 mod build_command;
 mod handler;
 pub mod kept;
-mod one_pass;
+pub mod one_pass;
 mod sbom;
 pub mod standalone;
 
@@ -80,10 +80,14 @@ pub struct BuildOutput {
 pub async fn build(options: &BuildOptions, log: Log) -> Result<BuildOutput> {
     let session = Session::open(options, Purpose::Lambda, log).await?;
     let scan = vulncheck::Mode::from_env(&session.env)?;
-    let mut output = match session.mode {
-        Mode::Handler => handler::build(&session).await?,
-        Mode::Server => standalone::build(&session).await?,
+    let built = match session.mode {
+        Mode::Handler => handler::build(&session).await,
+        Mode::Server => standalone::build(&session).await,
     };
+    if let Some(remote) = &session.remote {
+        remote.report(&session.log);
+    }
+    let mut output = built?;
     output.goroot = session.go.goroot.clone();
     match sbom::diagnostics(&session, scan, &output).await {
         Ok(diagnostics) => output.diagnostics = diagnostics,
