@@ -21,6 +21,7 @@ const modules = {
   routes: require('./routes'), // resolving a request through Build Output API routes
   output: require('./output'), // the build log as the CLI captures it
   vulndb: require('./vulndb'), // a vulnerability database in the GOVULNDB layout, on disk or served
+  minio: require('./minio'), // a real S3-compatible server on loopback, a proxy to cut it
 };
 
 const helpers = {};
