@@ -7,7 +7,7 @@
 // cold machine (a first deploy). Prints a table and writes bench/RESULTS.md.
 //
 // Environment:
-//   BENCH_ONLY        comma-separated rows to run (1…13, 2v; default all). Row 7
+//   BENCH_ONLY        comma-separated rows to run (1…14, 2v; default all). Row 7
 //                     (the go build floor) is measured inside rows 1 and 2,
 //                     row 9 reuses row 4's builds when row 4 runs.
 //   BENCH_REPS        repetitions for every row (default: per row, see REPS)
@@ -50,7 +50,7 @@ const LAMBDA_ENV = { GOOS: 'linux', GOARCH: 'amd64', CGO_ENABLED: '0', GOWORK: '
 const FLOOR_FLAGS = ['-trimpath', '-ldflags', '-s -w']
 
 /** Repetitions per row; BENCH_REPS overrides them all. */
-const DEFAULT_REPS = { 1: 5, 2: 5, '2v': 5, 3: 2, 4: 3, '5a': 2, '5b': 2, 6: 2, 8: 5, 10: 5, 11: 2, 12: 2, 13: 5 }
+const DEFAULT_REPS = { 1: 5, 2: 5, '2v': 5, 3: 2, 4: 3, '5a': 2, '5b': 2, 6: 2, 8: 5, 10: 5, 11: 2, 12: 2, 13: 5, 14: 2 }
 function reps(row) {
   const forced = parseInt(process.env.BENCH_REPS || '', 10)
   return forced > 0 ? forced : DEFAULT_REPS[row]
@@ -728,6 +728,64 @@ async function rowAssets(go) {
   return result
 }
 
+/**
+ * Row 14: machine B of a team whose builds share a remote cache
+ * (GO_BUILDER_REMOTE_CACHE on a MinIO on loopback, started here). Machine A
+ * (untimed, once) builds the handler cold and fills the bucket. Machine B
+ * (timed) is a cold machine like row 4's, with the remote: "ours" has the
+ * handler changed since A's build (Go compiles it and takes the standard
+ * library and the dependencies from the bucket), "ours-unchanged" builds
+ * A's commit (the program itself comes from the bucket). In the same loop:
+ * ours cold without the remote, and both references cold, each with the
+ * handler changed as in "ours".
+ */
+async function rowRemote(go) {
+  const { startMinio, stopMinios } = require(path.join(ROOT, '__test__', 'helpers', 'minio'))
+  log('  remote cache: starting MinIO (built from the module proxy on first use)')
+  const minio = await startMinio()
+  try {
+    await minio.s3.createBucket('bench')
+    const remote = {
+      GO_BUILDER_REMOTE_CACHE: 's3://bench/team',
+      AWS_ACCESS_KEY_ID: minio.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: minio.secretAccessKey,
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL: minio.endpoint,
+      GO_BUILDER_CACHE_SIGNING_KEY: 'bench-signing-key',
+    }
+    const machineA = async () => {
+      const t = now()
+      const dir = checkout('handler', fresh('checkouts', 'remote-A'), 'ours', go)
+      const env = { ...coldEnv(), ...remote }
+      try {
+        await buildHandler('ours', dir, env)
+      } finally {
+        discardEnv(env)
+        envs.remove(dir)
+      }
+      log(`  remote cache: machine A (cold, fills the bucket) ${ms(now() - t)}`)
+    }
+    await machineA()
+    const once = async (w) => {
+      const builder = ['ours-unchanged', 'ours-cold'].includes(w) ? 'ours' : w
+      const dir = checkout('handler', fresh('checkouts', `remote-${w}`), builder, go)
+      if (w !== 'ours-unchanged') changeSource(dir, 'api/index.go')
+      const env = { ...coldEnv(), ...(w === 'ours' || w === 'ours-unchanged' ? remote : {}) }
+      if (builder !== 'ours') freshInstall(builder)
+      try {
+        return await buildHandler(builder, dir, env)
+      } finally {
+        discardEnv(env)
+        envs.remove(dir)
+      }
+    }
+    const samples = await loop('remote cache', ['ours', 'ours-unchanged', 'ours-cold', ...COLD_BUILDERS.filter((w) => w !== 'ours')], reps(14), once)
+    return { samples }
+  } finally {
+    stopMinios()
+  }
+}
+
 /** Flushes dirty pages (the previous install's 270 MB, its deletion) before a toolchain measurement. */
 function settle() {
   spawnSync('sync', [], { stdio: 'ignore' })
@@ -896,6 +954,7 @@ async function main() {
   await attempt('toolchain', [11], () => rowToolchain(go))
   await attempt('swap', [12], () => rowSwap(go))
   await attempt('assets', [13], () => rowAssets(go))
+  await attempt('remote', [14], () => rowRemote(go))
 
   results.warmHome = warmHomeSizes()
   results.loads = LOADS
