@@ -213,10 +213,11 @@ describe('remote cache across machines', () => {
   let b
   let usersFromA
 
-  it('machine A builds cold and fills the bucket', async () => {
+  it('machine A builds cold and fills the bucket', async (t) => {
     a = machine('a')
     aLog = await buildOn(a, [HELLO, USERS], { ...remoteEnv(), GO_BUILD_FLAGS: X_FLAGS })
     const hello = remoteLine(aLog[HELLO].log)
+    t.diagnostic(hello.line)
     assert.equal(hello.hits, 0, hello.line)
     assert.ok(hello.misses > 50, `every package was looked for: ${hello.line}`)
     assert.ok(hello.uploads > 50 && hello.up > 1, `what Go compiled went up: ${hello.line}`)
@@ -230,11 +231,12 @@ describe('remote cache across machines', () => {
     await answers(aLog[USERS].bootstrap, /^users: ada, grace$/)
   })
 
-  it('machine B, another path, one handler changed: Go takes std and deps from the bucket, the unchanged function comes from it without Go', async () => {
+  it('machine B, another path, one handler changed: Go takes std and deps from the bucket, the unchanged function comes from it without Go', async (t) => {
     b = machine('b')
     changeHello(b, 'b')
     const out = await buildOn(b, [HELLO, USERS], { ...remoteEnv(), GO_BUILD_FLAGS: X_FLAGS })
     const hello = remoteLine(out[HELLO].log)
+    t.diagnostic(hello.line)
     assert.ok(hello.hits > 50 && hello.down > 1, `std and deps came from the bucket: ${hello.line}`)
     assert.equal(hello.rejected, 0, hello.line)
     const compiledA = compiles(aLog[HELLO].log).length
@@ -245,6 +247,7 @@ describe('remote cache across machines', () => {
     await answers(out[HELLO].bootstrap, /^hello [0-9a-f-]{36}$/)
 
     const users = remoteLine(out[USERS].log)
+    t.diagnostic(users.line)
     assert.equal(users.programs, 1, `the program came from the bucket: ${users.line}`)
     assert.match(out[USERS].log, /api\/users\/index\.go: .* reused/)
     assert.deepEqual(compiles(out[USERS].log), [], 'no Go ran for it')
@@ -301,7 +304,7 @@ describe('remote cache across machines', () => {
     await answers(out[USERS].bootstrap, /^users: ada, grace$/)
   })
 
-  it('the server gone in the middle of the build: the build finishes with the local caches', async () => {
+  it('the server gone in the middle of the build: the build finishes with the local caches', async (t) => {
     const proxy = await startProxy(minio.endpoint)
     try {
       const e = machine('cut')
@@ -309,6 +312,7 @@ describe('remote cache across machines', () => {
       proxy.cutAfter(4 * 1024 * 1024)
       const out = await buildOn(e, [HELLO], { ...remoteEnv({ endpoint: proxy.endpoint }), GO_BUILD_FLAGS: X_FLAGS })
       const hello = remoteLine(out[HELLO].log)
+      t.diagnostic(hello.line)
       assert.ok(hello.hits > 0, `some came before the cut: ${hello.line}`)
       assert.ok(hello.off, `the remote was turned off: ${hello.line}`)
       assert.ok(compiles(out[HELLO].log).length > 3, 'the rest was compiled here')
@@ -322,34 +326,35 @@ describe('remote cache across machines', () => {
     // A's warm machine, its hello changed each time: the bucket is asked
     // for the program first, and fails.
     let n = 0
-    async function faulty(env, why) {
+    async function faulty(t, env, why) {
       changeHello(a, `fault-${++n}`)
       const out = await buildOn(a, [HELLO], env)
       const hello = remoteLine(out[HELLO].log)
+      t.diagnostic(hello.line)
       assert.ok(hello.off, `turned off: ${hello.line}`)
       assert.match(hello.off[1], why)
       assert.ok(!out.all.includes(minio.secretAccessKey) && !out.all.includes(SIGNING_KEY), 'no secret in the log')
       await answers(out[HELLO].bootstrap, /^hello [0-9a-f-]{36}$/)
     }
 
-    it('wrong credentials', async () => {
-      await faulty(remoteEnv({ secret: 'not-the-secret' }), /SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied/)
+    it('wrong credentials', async (t) => {
+      await faulty(t, remoteEnv({ secret: 'not-the-secret' }), /SignatureDoesNotMatch|InvalidAccessKeyId|AccessDenied/)
     })
 
-    it('a missing bucket', async () => {
-      await faulty(remoteEnv({ url: 's3://no-such-bucket/team' }), /NoSuchBucket/)
+    it('a missing bucket', async (t) => {
+      await faulty(t, remoteEnv({ url: 's3://no-such-bucket/team' }), /NoSuchBucket/)
     })
 
-    it('nothing listening', async () => {
+    it('nothing listening', async (t) => {
       const port = await freePort()
-      await faulty(remoteEnv({ endpoint: `http://127.0.0.1:${port}` }), /onnection refused|error sending request|connect/)
+      await faulty(t, remoteEnv({ endpoint: `http://127.0.0.1:${port}` }), /onnection refused|error sending request|connect/)
     })
 
-    it('a server that stops answering', async () => {
+    it('a server that stops answering', async (t) => {
       const proxy = await startProxy(minio.endpoint)
       proxy.stall()
       try {
-        await faulty(remoteEnv({ endpoint: proxy.endpoint }), /no answer within 2 s/)
+        await faulty(t, remoteEnv({ endpoint: proxy.endpoint }), /no answer within 2 s/)
       } finally {
         proxy.close()
       }

@@ -83,9 +83,12 @@ async function startMinio() {
   const consolePort = await freePort();
   const accessKeyId = 'builder-test';
   const secretAccessKey = 'builder-test-secret-' + Math.random().toString(36).slice(2);
+  // MinIO runs under a small shell that stops it when its stdin closes:
+  // when this process ends, however it ends, so does the server.
+  const args = ['server', data, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'];
   const child = spawn(
-    binary,
-    ['server', data, '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
+    '/bin/sh',
+    ['-c', '"$0" "$@" <&- & pid=$!; cat >/dev/null; kill -9 "$pid" 2>/dev/null; wait', binary, ...args],
     {
       env: {
         PATH: process.env.PATH,
@@ -95,7 +98,7 @@ async function startMinio() {
         MINIO_BROWSER: 'off',
         MINIO_UPDATE: 'off',
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     }
   );
   let output = '';
@@ -122,9 +125,9 @@ async function startMinio() {
 
 function stop(server) {
   running.delete(server);
-  if (server.child.exitCode === null && server.child.signalCode === null) {
-    server.child.kill('SIGKILL');
-  }
+  // Closing the watchdog's stdin stops the server (see startMinio).
+  if (server.child.stdin) server.child.stdin.end();
+  else if (server.child.exitCode === null && server.child.signalCode === null) server.child.kill('SIGKILL');
 }
 
 /** Stops every MinIO and proxy started so far. */
