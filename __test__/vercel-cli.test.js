@@ -27,6 +27,8 @@ const {
   startPlatform,
   get,
   resolveRoute,
+  startMinio,
+  stopMinios,
 } = require('./helpers')
 
 const BUILD_UTILS = path.join(ROOT, 'node_modules', '@vercel', 'build-utils')
@@ -40,7 +42,10 @@ before(() => {
   tarballs = pack(path.join(work, 'pack'))
 })
 
-after(removeTempDirs)
+after(() => {
+  stopMinios()
+  removeTempDirs()
+})
 
 // Answers with the method, path and raw query it received.
 const STANDALONE_SERVER = `package main
@@ -103,7 +108,7 @@ async function answersThroughRoutes(config, fn, dest, cases, env = {}) {
 }
 
 describe('npm package', () => {
-  test('ships only the JS layer, loader, typings, README and license', () => {
+  test('ships only the JS layer, loader, typings, the cache program, README and license', () => {
     const out = execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: ROOT, encoding: 'utf8', shell: process.platform === 'win32' })
     const files = JSON.parse(out)[0].files.map((f) => f.path).sort()
     assert.deepEqual(files, [
@@ -111,6 +116,7 @@ describe('npm package', () => {
       'README.md',
       'binding.d.ts',
       'binding.js',
+      'cacheprog.js',
       'index.d.ts',
       'index.js',
       'package.json',
@@ -221,6 +227,34 @@ describe('vercel build with @acme/go-builder', () => {
       '/api/hello.go',
       'api/hello.go',
     )
+  })
+
+  test('with the remote cache: the installed package serves Go as its cache program and the build says what the bucket did', async () => {
+    const minio = await startMinio()
+    await minio.s3.createBucket('cli')
+    const { functions, stdout } = await buildProject('remote-cache', {
+      'vercel.json': JSON.stringify({ version: 2, builds: [{ src: 'api/hello.go', use: '@acme/go-builder' }] }),
+      ...WITH_SIBLING,
+    }, {
+      GO_BUILDER_REMOTE_CACHE: 's3://cli/team',
+      AWS_ACCESS_KEY_ID: minio.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: minio.secretAccessKey,
+      AWS_REGION: 'us-east-1',
+      AWS_ENDPOINT_URL: minio.endpoint,
+      GO_BUILDER_CACHE_SIGNING_KEY: 'cli-signing-key',
+      // A builder cache of its own, so the function is built (not kept from another test).
+      GO_BUILDER_CACHE_DIR: path.join(work, 'remote-cache-builder'),
+    })
+    const line = /^.*Remote cache s3:\/\/cli\/team: \d+ hits, (\d+) misses.*\((\d+) uploads\).*$/m.exec(stdout)
+    assert.ok(line, `the remote line:\n${stdout}`)
+    assert.ok(Number(line[1]) > 0 && Number(line[2]) > 1, `Go asked the bucket and shared what it compiled: ${line[0]}`)
+    assert.doesNotMatch(line[0], /turned off/)
+    const keys = (await minio.s3.list('cli', 'team/')).map((o) => o.key)
+    assert.ok(keys.some((k) => k.startsWith('team/go/')) && keys.some((k) => k.startsWith('team/lambda/')), keys.join('\n'))
+    assert.deepEqual(functions.map((f) => f.name), ['api/hello.go'])
+    const dir = await materializeFunction(functions[0], path.join(work, 'remote-cache-func'))
+    const response = await invokeLambdaDir(dir, { method: 'GET', path: '/api/hello.go' })
+    assert.equal(response.body, 'hello from /api/hello.go via the cli')
   })
 
   test('handler project (zero-config runtime): the CLI routes /api/hello to it', async () => {
