@@ -30,6 +30,13 @@ pub struct Analysis {
     pub function_name: String,
     /// Byte offsets of every identifier that names the handler function.
     pub rename_offsets: Vec<usize>,
+    /// Byte offset of the handler's name in its declaration (-1: none).
+    #[serde(default = "no_offset")]
+    pub function_offset: i64,
+    /// A name net/http is imported under in the file (`.` for a dot
+    /// import), to write the handler's signature with.
+    #[serde(default)]
+    pub http_name: String,
     /// The other non-test `.go` files of the entry's directory.
     pub siblings: Vec<Sibling>,
     /// Why `go build` would leave the file out for the target, if it would.
@@ -54,6 +61,17 @@ pub struct Sibling {
 
 fn yes() -> bool {
     true
+}
+
+fn no_offset() -> i64 {
+    -1
+}
+
+impl Analysis {
+    /// Byte offset of the handler's name in its declaration.
+    pub fn declaration_offset(&self) -> Option<usize> {
+        usize::try_from(self.function_offset).ok()
+    }
 }
 
 /// A use of response streaming: `http.Flusher`, `http.ResponseController`,

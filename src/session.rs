@@ -64,13 +64,16 @@ pub enum Purpose {
     Lambda,
     /// A dev server on this machine.
     Dev,
+    /// A dev server on this machine, run under the debugger: built without
+    /// optimisation or inlining, with the user's paths in its debug info.
+    Debug,
 }
 
 impl Purpose {
     fn target(self, options: &BuildOptions) -> Target {
         match self {
             Purpose::Lambda => Target::lambda(options.architecture.as_deref()),
-            Purpose::Dev => Target::host(),
+            Purpose::Dev | Purpose::Debug => Target::host(),
         }
     }
 
@@ -78,6 +81,7 @@ impl Purpose {
         match self {
             Purpose::Lambda => "lambda",
             Purpose::Dev => "dev",
+            Purpose::Debug => "debug",
         }
     }
 }
@@ -160,7 +164,7 @@ impl<'a> Session<'a> {
                 });
                 BuildRemote::open(&mut env, &toolchain.go, cacheprog.as_ref(), &log).await
             }
-            Purpose::Dev => None,
+            Purpose::Dev | Purpose::Debug => None,
         };
         let cache = cache_dir::builder_cache_dir(&env, work_path);
         keep_in_bounds(&cache, &env);

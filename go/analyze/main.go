@@ -66,12 +66,18 @@ type streamingUse struct {
 }
 
 type analysis struct {
-	PackageName   string        `json:"packageName"`
-	FunctionName  string        `json:"functionName"`
-	RenameOffsets []int         `json:"renameOffsets"`
-	Siblings      []sibling     `json:"siblings"`
-	Ignored       *string       `json:"ignored"`
-	Streaming     *streamingUse `json:"streaming"`
+	PackageName   string `json:"packageName"`
+	FunctionName  string `json:"functionName"`
+	RenameOffsets []int  `json:"renameOffsets"`
+	// FunctionOffset is the byte offset of the handler's name in its
+	// declaration (-1 without a handler).
+	FunctionOffset int `json:"functionOffset"`
+	// HTTPName is a name net/http is imported under in the file ("." for a
+	// dot import); "" without a handler.
+	HTTPName  string        `json:"httpName"`
+	Siblings  []sibling     `json:"siblings"`
+	Ignored   *string       `json:"ignored"`
+	Streaming *streamingUse `json:"streaming"`
 }
 
 type fileError struct {
@@ -280,10 +286,12 @@ func (a *analyzer) analyze(file string) fileResult {
 		result.Error = toFileError(err)
 		return result
 	}
-	res := &analysis{PackageName: f.Name.Name, RenameOffsets: []int{}, Siblings: []sibling{}}
+	res := &analysis{PackageName: f.Name.Name, RenameOffsets: []int{}, FunctionOffset: -1, Siblings: []sibling{}}
 	if fn := findHandler(f); fn != nil {
 		res.FunctionName = fn.Name.Name
 		res.RenameOffsets = referencesTo(sf.full.fset, f, fn)
+		res.FunctionOffset = sf.full.fset.Position(fn.Name.Pos()).Offset
+		res.HTTPName = httpName(f)
 	}
 	dir, name := filepath.Dir(abs), filepath.Base(abs)
 	res.Siblings = a.siblings(dir, name)
@@ -567,6 +575,30 @@ func httpNames(file *ast.File) map[string]bool {
 		}
 	}
 	return names
+}
+
+// httpName returns the name a handler's signature can be written with:
+// "http" when net/http is imported under it, else its alias, else "." for a
+// dot import (the names sorted, for a stable answer).
+func httpName(file *ast.File) string {
+	names := httpNames(file)
+	if names["http"] {
+		return "http"
+	}
+	var usable []string
+	for name := range names {
+		if name != "_" && name != "." {
+			usable = append(usable, name)
+		}
+	}
+	sort.Strings(usable)
+	if len(usable) > 0 {
+		return usable[0]
+	}
+	if names["."] {
+		return "."
+	}
+	return ""
 }
 
 func findHandler(file *ast.File) *ast.FuncDecl {

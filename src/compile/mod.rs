@@ -17,6 +17,7 @@ pub mod cgo_scan;
 pub mod go_build;
 pub mod module;
 pub mod overlay;
+mod renamed_entry;
 pub mod template;
 pub mod vendor;
 
@@ -27,6 +28,7 @@ use crate::blocking::blocking;
 use crate::entry::Entry;
 use crate::error::{Error, Result};
 use crate::handler_name;
+use crate::log::Log;
 use crate::server;
 use crate::session::Session;
 
@@ -116,7 +118,7 @@ pub async fn compile_analyzed(
     let build = handlers_build(session, template, build_flags, &[handler], output).await?;
     build
         .go
-        .run(&session.go, &session.target, &session.log)
+        .run(&session.go, &session.target, &build.log(&session.log))
         .await
         .map_err(|e| build.with_user_paths(e))
 }
@@ -139,7 +141,7 @@ pub async fn compile_handlers(
     build.go.parallelism = parallelism;
     let built = match build
         .go
-        .run(&session.go, &session.target, &session.log)
+        .run(&session.go, &session.target, &build.log(&session.log))
         .await
     {
         Ok(()) => vec![true; build.mains.len()],
@@ -192,14 +194,27 @@ impl HandlersBuild {
     fn with_user_paths(&self, err: Error) -> Error {
         err.map_output(|out| self.user_paths.apply(out))
     }
+
+    /// The build log, with the user's names for what Go prints (each line
+    /// as it streams, as in the error).
+    fn log(&self, log: &Log) -> Log {
+        let (log, paths) = (log.clone(), self.user_paths.clone());
+        Log::new(move |line| log.line(&paths.apply(line)))
+    }
 }
 
 /// Scratch files and what the user calls them (paths relative to the work
-/// path). Go prints a path absolute, or relative to its working directory
-/// when that is shorter (a TMPDIR near the project): both are mapped.
+/// path), and the handlers' new names with the names the user wrote. Go
+/// prints a path absolute, or relative to its working directory when that
+/// is shorter (a TMPDIR near the project): both are mapped. The renamed
+/// entries carry line directives, so Go names the user's files itself;
+/// this catches what is left (a file with directives of its own, the
+/// alternate go.mod, a module Go sees elsewhere).
+#[derive(Clone)]
 struct UserPaths {
     cwd: PathBuf,
     pairs: Vec<(PathBuf, String)>,
+    names: Vec<(String, String)>,
 }
 
 impl UserPaths {
@@ -210,12 +225,36 @@ impl UserPaths {
                 Some(scratch.to_string_lossy().into_owned()),
                 relative_path(scratch, &self.cwd),
             ];
-            for form in forms.into_iter().flatten() {
+            for form in forms.into_iter().flatten().filter(|f| !f.is_empty()) {
                 text = text.replace(&form, user);
             }
         }
+        for (renamed, original) in &self.names {
+            text = replace_identifier(&text, renamed, original);
+        }
         text
     }
+}
+
+/// `text` with each whole identifier `from` (not part of a longer one)
+/// replaced by `to`.
+fn replace_identifier(text: &str, from: &str, to: &str) -> String {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(from) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + from.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        if before.is_some_and(is_ident) || after.is_some_and(is_ident) {
+            out.push_str(from);
+        } else {
+            out.push_str(to);
+        }
+        rest = &rest[at + from.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// `path` relative to `base` (`../t/x.go`), when both are absolute.
@@ -253,15 +292,6 @@ async fn handlers_build(
         let function_name =
             handler_name::new_handler_function_name(&analysis.function_name, &entry.rel);
         let renamed = renamed_dir.join(format!("{}.go", template::main_name(&entry.rel)));
-        module::write(
-            &renamed,
-            &handler_name::rename_at(
-                &entry.source,
-                &analysis.rename_offsets,
-                &analysis.function_name,
-                &function_name,
-            ),
-        )?;
         sources.push(HandlerSources {
             entry,
             analysis,
@@ -290,6 +320,11 @@ async fn handlers_build(
     let mut pairs: Vec<(PathBuf, String)> = sources
         .iter()
         .map(|s| (s.renamed.clone(), s.entry.rel.clone()))
+        .chain(view.seen_as.iter().cloned())
+        .collect();
+    let names = sources
+        .iter()
+        .map(|s| (s.function_name.clone(), s.analysis.function_name.clone()))
         .collect();
     if let Some(go_mod) = session.layout.go_mod() {
         let user = go_mod
@@ -306,6 +341,7 @@ async fn handlers_build(
         user_paths: UserPaths {
             cwd: view.cwd.clone(),
             pairs,
+            names,
         },
         go: GoBuild {
             cwd: view.cwd,
@@ -426,6 +462,7 @@ mod tests {
     fn scratch_paths_become_the_users_absolute_or_relative() {
         let map = UserPaths {
             cwd: PathBuf::from("/w/proj"),
+            names: vec![("Handler_api_te_go".into(), "Handler".into())],
             pairs: vec![
                 (
                     PathBuf::from("/w/t/go-builder-scratch-1/entries/m.go"),
@@ -448,6 +485,10 @@ mod tests {
         assert_eq!(
             map.apply("go: errors parsing ../t/go-builder-scratch-1/go.mod:\n../t/go-builder-scratch-1/go.mod:3: invalid go version"),
             "go: errors parsing go.mod:\ngo.mod:3: invalid go version"
+        );
+        assert_eq!(
+            map.apply("cannot use handler.Handler_api_te_go (value of type func()) as X; Handler_api_te_go2"),
+            "cannot use handler.Handler (value of type func()) as X; Handler_api_te_go2"
         );
     }
 }

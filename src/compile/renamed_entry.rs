@@ -1,0 +1,199 @@
+//! The renamed entry as Go compiles it: the user's file, byte for byte,
+//! with the handler under its unique name ([`crate::handler_name`]) and
+//! line directives, so that Go names the user's own file, line and column
+//! in its messages and in the program's debug information:
+//!
+//! - `//line <file>:1:1` before the first line: every position is the
+//!   user's file, whatever the copy is called;
+//! - `/*line <file>:<line>:<col>*/` after each renamed identifier: the rest
+//!   of that line keeps its own columns although the name grew;
+//! - one declaration appended at the end that checks the handler's
+//!   signature, positioned at the handler's name: a handler Go cannot call
+//!   as `func(http.ResponseWriter, *http.Request)` is reported there, in the
+//!   user's file, rather than in the generated main.
+//!
+//! A file that has line directives of its own keeps them: it is renamed
+//! only (Go then names the copy, which the caller maps back by text).
+
+use std::path::Path;
+
+use crate::analyze::Analysis;
+use crate::handler_name;
+
+/// The source Go compiles for the entry `source` whose handler (found by
+/// `analysis`) is renamed to `new_name`, with positions in `shown_as`.
+pub fn render(source: &str, analysis: &Analysis, new_name: &str, shown_as: &Path) -> String {
+    let old = analysis.function_name.as_str();
+    let file = match directive_file(shown_as) {
+        Some(file) if !has_line_directives(source) => file,
+        _ => return handler_name::rename_at(source, &analysis.rename_offsets, old, new_name),
+    };
+    let (bom, body) = match source.strip_prefix('\u{feff}') {
+        Some(rest) => ("\u{feff}", rest),
+        None => ("", source),
+    };
+    let shift = source.len() - body.len();
+    let mut out = String::with_capacity(source.len() + 256);
+    out.push_str(bom);
+    out.push_str(&format!("//line {file}:1:1\n"));
+    let mut offsets: Vec<usize> = analysis
+        .rename_offsets
+        .iter()
+        .filter(|&&o| o >= shift && source.get(o..o + old.len()) == Some(old))
+        .copied()
+        .collect();
+    offsets.sort_unstable();
+    offsets.dedup();
+    let mut last = shift;
+    for offset in offsets {
+        let end = offset + old.len();
+        out.push_str(&source[last..offset]);
+        out.push_str(new_name);
+        let (line, col) = line_col(source, end);
+        out.push_str(&format!("/*line {file}:{line}:{col}*/"));
+        last = end;
+    }
+    out.push_str(&source[last..]);
+    if let Some(check) = signature_check(source, analysis, new_name, &file) {
+        out.push('\n');
+        out.push_str(&check);
+    }
+    out
+}
+
+/// `var _ func(http.ResponseWriter, *http.Request) = <handler>`, with the
+/// handler at the position of its name in its declaration.
+fn signature_check(
+    source: &str,
+    analysis: &Analysis,
+    new_name: &str,
+    file: &str,
+) -> Option<String> {
+    let offset = analysis.declaration_offset()?;
+    let qualifier = match analysis.http_name.as_str() {
+        "" | "_" => return None,
+        "." => String::new(),
+        name => format!("{name}."),
+    };
+    let (line, col) = line_col(source, offset);
+    Some(format!(
+        "var _ func({qualifier}ResponseWriter, *{qualifier}Request) = /*line {file}:{line}:{col}*/{new_name}\n"
+    ))
+}
+
+/// 1-based line and byte column of `offset` in `source`, as Go counts them
+/// (a leading byte order mark is not a column).
+fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let before = &source[..offset.min(source.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let bom = if line_start == 0 && before.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
+    (line, before.len() - line_start - bom + 1)
+}
+
+/// The file name a directive can carry: valid UTF-8, on one line, and not
+/// ending a `/*` comment.
+fn directive_file(path: &Path) -> Option<String> {
+    let file = path.to_str()?;
+    (!file.is_empty() && !file.contains(['\n', '\r']) && !file.contains("*/"))
+        .then(|| file.to_string())
+}
+
+/// Whether the user wrote line directives (which ours would override).
+fn has_line_directives(source: &str) -> bool {
+    source.contains("/*line ") || source.lines().any(|l| l.starts_with("//line "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn analysis(source: &str, name: &str, decl: &str, http: &str) -> Analysis {
+        let offsets = source.match_indices(name).map(|(i, _)| i).collect();
+        Analysis {
+            package_name: "api".into(),
+            function_name: name.into(),
+            rename_offsets: offsets,
+            function_offset: source.find(decl).map_or(-1, |i| (i + 5) as i64),
+            http_name: http.into(),
+            siblings: Vec::new(),
+            ignored: None,
+            streaming: None,
+        }
+    }
+
+    #[test]
+    fn keeps_lines_and_columns_and_checks_the_signature_at_the_name() {
+        let src = "package api\n\nimport \"net/http\"\n\nvar _ = Handler\n\nfunc Handler(w http.ResponseWriter, r *http.Request) {}\n";
+        let a = analysis(src, "Handler", "func Handler", "http");
+        let out = render(src, &a, "Handler_api_x_go", Path::new("/w/api/x.go"));
+        assert!(out.starts_with("//line /w/api/x.go:1:1\npackage api\n"));
+        assert!(out.contains("var _ = Handler_api_x_go/*line /w/api/x.go:5:16*/\n"));
+        assert!(
+            out.contains("func Handler_api_x_go/*line /w/api/x.go:7:13*/(w http.ResponseWriter")
+        );
+        assert!(out.ends_with(
+            "{}\n\nvar _ func(http.ResponseWriter, *http.Request) = /*line /w/api/x.go:7:6*/Handler_api_x_go\n"
+        ));
+    }
+
+    #[test]
+    fn aliased_and_dot_imports() {
+        let src =
+            "package api\nimport web \"net/http\"\nfunc H(w web.ResponseWriter, r *web.Request) {}";
+        let out = render(
+            src,
+            &analysis(src, "H(", "func H", "web"),
+            "H",
+            Path::new("/a.go"),
+        );
+        assert!(out.contains("var _ func(web.ResponseWriter, *web.Request) = /*line /a.go:3:6*/H"));
+        let src = "package api\nimport . \"net/http\"\nfunc H(w ResponseWriter, r *Request) {}";
+        let out = render(
+            src,
+            &analysis(src, "H(", "func H", "."),
+            "H",
+            Path::new("/a.go"),
+        );
+        assert!(out.contains("var _ func(ResponseWriter, *Request) = "));
+    }
+
+    #[test]
+    fn a_byte_order_mark_stays_first() {
+        let src = "\u{feff}package api\nfunc Handler() {}\n";
+        let out = render(
+            src,
+            &analysis(src, "Handler", "func Handler", "http"),
+            "H2",
+            Path::new("/a.go"),
+        );
+        assert!(out.starts_with("\u{feff}//line /a.go:1:1\npackage api\n"));
+        assert!(out.contains("func H2/*line /a.go:2:13*/()"));
+    }
+
+    #[test]
+    fn the_users_own_directives_or_an_unusable_path_mean_renaming_only() {
+        let src = "package api\n//line other.go:10\nfunc Handler() {}\n";
+        let a = analysis(src, "Handler", "func Handler", "http");
+        assert_eq!(
+            render(src, &a, "H2", Path::new("/a.go")),
+            "package api\n//line other.go:10\nfunc H2() {}\n"
+        );
+        let src = "package api\nfunc Handler() {}\n";
+        let a = analysis(src, "Handler", "func Handler", "http");
+        assert_eq!(
+            render(src, &a, "H2", Path::new("/odd*/name.go")),
+            "package api\nfunc H2() {}\n"
+        );
+    }
+
+    #[test]
+    fn columns_count_bytes() {
+        assert_eq!(line_col("ab\ncé d", 7), (2, 5));
+        assert_eq!(line_col("\u{feff}ab", 4), (1, 2));
+    }
+}
