@@ -57,6 +57,11 @@ pub struct Sibling {
     /// and hidden from the build.
     #[serde(default = "yes")]
     pub regular: bool,
+    /// With [`Request::conflicts`], in a file of the handler's package: the
+    /// byte offsets of its own top-level declaration named like the handler
+    /// and of its references to it.
+    #[serde(default)]
+    pub handler_name_offsets: Vec<usize>,
 }
 
 fn yes() -> bool {
@@ -90,6 +95,9 @@ pub struct Request<'a> {
     pub tags: &'a [String],
     /// The module's directory and path.
     pub module: Option<(&'a Path, &'a str)>,
+    /// Report the siblings' declarations named like the handler (a debug
+    /// build renames those instead of the handler).
+    pub conflicts: bool,
 }
 
 #[derive(Deserialize)]
@@ -135,6 +143,9 @@ pub async fn analyze(
         args.push(root.to_string_lossy().into_owned());
         args.push("-module-path".to_string());
         args.push(path.to_string());
+    }
+    if request.conflicts {
+        args.push("-conflicts".to_string());
     }
     args.push("--".to_string());
     args.extend(files.iter().map(|(f, _)| f.to_string_lossy().into_owned()));

@@ -18,7 +18,7 @@
 //
 // Usage:
 //
-//	analyze [-goos GOOS] [-goarch GOARCH] [-tags a,b] [-module-root DIR -module-path PATH] [--] FILE...
+//	analyze [-goos GOOS] [-goarch GOARCH] [-tags a,b] [-module-root DIR -module-path PATH] [-conflicts] [--] FILE...
 //
 // The output is one JSON object {"files":[...]} with one entry per FILE, in
 // argument order: {"file":FILE,"ok":{...}} or
@@ -56,6 +56,10 @@ type sibling struct {
 	// socket, device, dangling symlink); such a file is never opened and
 	// its PackageName is "".
 	Regular bool `json:"regular"`
+	// HandlerNameOffsets (with -conflicts, for a file of the handler's
+	// package): the byte offsets of the file's own top-level declaration
+	// named like the handler and of its references to it in that file.
+	HandlerNameOffsets []int `json:"handlerNameOffsets"`
 }
 
 // streamingUse is the first place where a package uses response streaming.
@@ -96,7 +100,7 @@ type output struct {
 	Files []fileResult `json:"files"`
 }
 
-const usage = "usage: analyze [-goos GOOS] [-goarch GOARCH] [-tags a,b] [-module-root DIR -module-path PATH] [--] FILE...\n"
+const usage = "usage: analyze [-goos GOOS] [-goarch GOARCH] [-tags a,b] [-module-root DIR -module-path PATH] [-conflicts] [--] FILE...\n"
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -116,6 +120,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	tags := flags.String("tags", "", "comma-separated build tags")
 	moduleRoot := flags.String("module-root", "", "directory of the go.mod of the handler's module")
 	modulePath := flags.String("module-path", "", "module path declared in that go.mod")
+	conflicts := flags.Bool("conflicts", false, "report the siblings' declarations named like the handler")
 	if err := flags.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return 0
@@ -131,6 +136,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	a := newAnalyzer(*goos, *goarch, splitTags(*tags), *moduleRoot, *modulePath)
+	a.conflicts = *conflicts
 	out := output{Files: make([]fileResult, 0, flags.NArg())}
 	for _, file := range flags.Args() {
 		out.Files = append(out.Files, a.analyze(file))
@@ -165,6 +171,7 @@ type analyzer struct {
 	// older ones only read // +build).
 	goBuildLines bool
 
+	conflicts  bool   // -conflicts
 	moduleRoot string // as given; "" without -module-root
 	moduleAbs  string
 	modulePath string
@@ -295,6 +302,14 @@ func (a *analyzer) analyze(file string) fileResult {
 	}
 	dir, name := filepath.Dir(abs), filepath.Base(abs)
 	res.Siblings = a.siblings(dir, name)
+	if a.conflicts && res.FunctionName != "" {
+		for i := range res.Siblings {
+			s := &res.Siblings[i]
+			if s.Regular && s.PackageName == res.PackageName {
+				s.HandlerNameOffsets = a.declarationNamed(filepath.Join(dir, s.File), res.FunctionName)
+			}
+		}
+	}
 	if reason, _ := a.exclusion(dir, name); reason != "" {
 		msg := fmt.Sprintf("Go ignores %s when building for %s: %s", file, a.target, reason)
 		res.Ignored = &msg
@@ -413,16 +428,42 @@ func (a *analyzer) siblings(dir, self string) []sibling {
 			continue
 		}
 		if !d.regular[name] {
-			siblings = append(siblings, sibling{File: name, Regular: false})
+			siblings = append(siblings, sibling{File: name, Regular: false, HandlerNameOffsets: []int{}})
 			continue
 		}
 		pkg, ok := a.packageName(filepath.Join(dir, name))
 		if !ok {
 			continue
 		}
-		siblings = append(siblings, sibling{File: name, PackageName: pkg, Regular: true})
+		siblings = append(siblings, sibling{File: name, PackageName: pkg, Regular: true, HandlerNameOffsets: []int{}})
 	}
 	return siblings
+}
+
+// declarationNamed returns the byte offsets, in the file abs, of its own
+// top-level declaration named name (a function, variable, constant or
+// type: what would clash with the handler in one package) and of every
+// identifier of the file that the parser resolves to it; [] when it has
+// none or does not parse.
+func (a *analyzer) declarationNamed(abs, name string) []int {
+	offsets := []int{}
+	sf := a.file(abs)
+	f, err := a.fullParse(abs, sf)
+	if err != nil {
+		return offsets
+	}
+	obj := f.Scope.Lookup(name)
+	if obj == nil {
+		return offsets
+	}
+	ast.Inspect(f, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && id.Name == name && id.Obj == obj {
+			offsets = append(offsets, sf.full.fset.Position(id.Pos()).Offset)
+		}
+		return true
+	})
+	sort.Ints(offsets)
+	return offsets
 }
 
 func (a *analyzer) packageName(abs string) (string, bool) {

@@ -55,8 +55,10 @@ func countFiles(args []string) int {
 		switch {
 		case args[i] == "--":
 			return n + len(args) - i - 1
+		case args[i] == "-conflicts":
+			// the one flag without a value
 		case strings.HasPrefix(args[i], "-"):
-			i++ // every flag of analyze takes a value
+			i++ // every other flag of analyze takes a value
 		default:
 			n++
 		}
@@ -123,6 +125,32 @@ func TestDeclarationOffsetAndHTTPName(t *testing.T) {
 	root := writeTree(t, map[string]string{"n.go": "package h\nfunc Helper() {}\n"})
 	if got := analyzeOne(t, filepath.Join(root, "n.go")); got.FunctionOffset != -1 || got.HTTPName != "" {
 		t.Errorf("no handler: functionOffset %d, httpName %q", got.FunctionOffset, got.HTTPName)
+	}
+}
+
+func TestConflictingDeclarationsOfSiblings(t *testing.T) {
+	other := "package api\n\nimport \"net/http\"\n\nvar _ = Handler\n\nfunc Handler(w http.ResponseWriter, r *http.Request) {}\n\nfunc (t T) Handler() {}\n"
+	root := writeTree(t, map[string]string{
+		"api/index.go": "package api\n\nimport \"net/http\"\n\nfunc Handler(w http.ResponseWriter, r *http.Request) {}\n",
+		"api/other.go": other,
+		"api/value.go": "package api\n\nconst Handler = 1\n",
+		"api/none.go":  "package api\n\nfunc helper() {}\n",
+		"api/pkg.go":   "package elsewhere\n\nfunc Handler() {}\n",
+	})
+	got := analyzeOne(t, "-conflicts", filepath.Join(root, "api", "index.go"))
+	offsets := map[string][]int{}
+	for _, s := range got.Siblings {
+		offsets[s.File] = s.HandlerNameOffsets
+	}
+	declared := strings.Index(other, "func Handler(") + len("func ")
+	want := map[string][]int{
+		"other.go": {strings.Index(other, "Handler"), declared},
+		"value.go": {len("package api\n\nconst ")},
+		"none.go":  {},
+		"pkg.go":   {}, // another package: no clash
+	}
+	if !reflect.DeepEqual(offsets, want) {
+		t.Fatalf("offsets %v, want %v", offsets, want)
 	}
 }
 
@@ -373,6 +401,10 @@ func TestSiblings(t *testing.T) {
 	}
 	gotMap := map[string]sibling{}
 	for i, s := range got.Siblings {
+		if s.HandlerNameOffsets == nil || len(s.HandlerNameOffsets) > 0 {
+			t.Errorf("%s: handlerNameOffsets %v without -conflicts", s.File, s.HandlerNameOffsets)
+		}
+		s.HandlerNameOffsets = nil
 		gotMap[s.File] = s
 		if i > 0 && got.Siblings[i-1].File >= s.File {
 			t.Errorf("siblings not sorted: %v", got.Siblings)

@@ -17,7 +17,7 @@ pub mod cgo_scan;
 pub mod go_build;
 pub mod module;
 pub mod overlay;
-mod renamed_entry;
+mod renamed_source;
 pub mod template;
 pub mod vendor;
 
@@ -30,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::handler_name;
 use crate::log::Log;
 use crate::server;
-use crate::session::Session;
+use crate::session::{Purpose, Session};
 
 use go_build::{Cgo, GoBuild};
 use module::HandlerSources;
@@ -82,6 +82,7 @@ pub async fn analyze_handlers(
         target: &session.target,
         tags: &tags,
         module,
+        conflicts: session.purpose == Purpose::Debug,
     };
     let analyses = analyze::analyze(&files, &request, &session.helpers()).await?;
     Ok(entries
@@ -289,8 +290,13 @@ async fn handlers_build(
     let main_names = main_names(handlers, template);
     let mut sources = Vec::with_capacity(handlers.len());
     for (Handler { entry, analysis }, main_name) in handlers.iter().zip(main_names) {
-        let function_name =
-            handler_name::new_handler_function_name(&analysis.function_name, &entry.rel);
+        // Under the debugger the handler keeps its name (stack frames show
+        // it); the siblings that declare the same name are renamed instead.
+        let function_name = if session.purpose == Purpose::Debug {
+            analysis.function_name.clone()
+        } else {
+            handler_name::new_handler_function_name(&analysis.function_name, &entry.rel)
+        };
         let renamed = renamed_dir.join(format!("{}.go", template::main_name(&entry.rel)));
         sources.push(HandlerSources {
             entry,

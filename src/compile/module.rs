@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 
 use super::overlay::{self, Overlay};
-use super::renamed_entry;
+use super::renamed_source;
 use super::template::{Template, DETACHED_MODULE, MAIN_DIR, MAIN_FILE, MAIN_MODULE};
 use super::vendor;
 use crate::analyze::Analysis;
@@ -15,6 +15,7 @@ use crate::entry::Entry;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::gomod::{self, workspace::Workspace, ModFile};
+use crate::handler_name;
 use crate::session::{Purpose, Session};
 
 /// One handler's sources after renaming.
@@ -120,6 +121,11 @@ async fn user_module(
         ));
     }
     let mut overlay = handlers_overlay(handlers, &as_seen);
+    if session.purpose == Purpose::Debug {
+        for (seen, copy) in rename_clashing_siblings(session, handlers, &as_seen)? {
+            overlay.replace(seen, copy);
+        }
+    }
     let groups = by_main(handlers);
     let handler_packages: Vec<Option<String>> = groups
         .iter()
@@ -229,7 +235,7 @@ fn render_main(
 
 /// Writes the handler's renamed entry, with Go's positions in `shown_as`.
 fn write_renamed(handler: &HandlerSources<'_>, shown_as: &Path) -> Result<()> {
-    let source = renamed_entry::render(
+    let source = renamed_source::entry(
         &handler.entry.source,
         handler.analysis,
         &handler.function_name,
@@ -382,6 +388,49 @@ fn handlers_overlay(
         overlay.replace(dir.join(safe_entry), handler.renamed.clone());
     }
     overlay
+}
+
+/// Under the debugger the handler keeps the name the user wrote: each
+/// sibling of its package that declares that name too gets its own
+/// declaration renamed (as a lone build renames the handler), in a copy
+/// Go sees at the sibling's place. Returns (where Go sees it, the copy).
+fn rename_clashing_siblings(
+    session: &Session<'_>,
+    handlers: &[HandlerSources<'_>],
+    as_seen: &dyn Fn(&Path) -> PathBuf,
+) -> Result<Vec<(PathBuf, PathBuf)>> {
+    let mut copies = Vec::new();
+    for handler in handlers {
+        let (entry, name) = (handler.entry, &handler.analysis.function_name);
+        let dir = as_seen(&entry.dir);
+        let clashing = handler
+            .analysis
+            .siblings
+            .iter()
+            .filter(|s| !s.handler_name_offsets.is_empty());
+        for sibling in clashing {
+            let rel = match entry.rel.rsplit_once('/') {
+                Some((parent, _)) => format!("{parent}/{}", sibling.file),
+                None => sibling.file.clone(),
+            };
+            let new_name = handler_name::new_handler_function_name(name, &rel);
+            let source = read(&entry.dir.join(&sibling.file))?;
+            let copy = session
+                .scratch()
+                .join("entries")
+                .join(format!("{}.go", super::template::main_name(&rel)));
+            let renamed = renamed_source::sibling(
+                &source,
+                &sibling.handler_name_offsets,
+                name,
+                &new_name,
+                &dir.join(&sibling.file),
+            );
+            write(&copy, &renamed)?;
+            copies.push((dir.join(overlay::go_safe_file_name(&sibling.file)), copy));
+        }
+    }
+    Ok(copies)
 }
 
 /// `module` + the entry directory's path inside the module.

@@ -1,16 +1,18 @@
-//! The renamed entry as Go compiles it: the user's file, byte for byte,
-//! with the handler under its unique name ([`crate::handler_name`]) and
-//! line directives, so that Go names the user's own file, line and column
-//! in its messages and in the program's debug information:
+//! A user's Go file as Go compiles it when a name in it changes — the
+//! entry, whose handler gets its unique name ([`crate::handler_name`]), or
+//! under the debugger a sibling whose own declaration of that name does:
+//! the file byte for byte, with the name changed and line directives, so
+//! that Go names the user's own file, line and column in its messages and
+//! in the program's debug information:
 //!
 //! - `//line <file>:1:1` before the first line: every position is the
 //!   user's file, whatever the copy is called;
 //! - `/*line <file>:<line>:<col>*/` after each renamed identifier: the rest
 //!   of that line keeps its own columns although the name grew;
-//! - one declaration appended at the end that checks the handler's
-//!   signature, positioned at the handler's name: a handler Go cannot call
-//!   as `func(http.ResponseWriter, *http.Request)` is reported there, in the
-//!   user's file, rather than in the generated main.
+//! - in the entry, one declaration appended at the end that checks the
+//!   handler's signature, positioned at the handler's name: a handler Go
+//!   cannot call as `func(http.ResponseWriter, *http.Request)` is reported
+//!   there, in the user's file, rather than in the generated main.
 //!
 //! A file that has line directives of its own keeps them: it is renamed
 //! only (Go then names the copy, which the caller maps back by text).
@@ -21,12 +23,46 @@ use crate::analyze::Analysis;
 use crate::handler_name;
 
 /// The source Go compiles for the entry `source` whose handler (found by
-/// `analysis`) is renamed to `new_name`, with positions in `shown_as`.
-pub fn render(source: &str, analysis: &Analysis, new_name: &str, shown_as: &Path) -> String {
-    let old = analysis.function_name.as_str();
+/// `analysis`) is named `new_name`, with positions in `shown_as`.
+pub fn entry(source: &str, analysis: &Analysis, new_name: &str, shown_as: &Path) -> String {
+    let renamed = Renamed {
+        offsets: &analysis.rename_offsets,
+        old: &analysis.function_name,
+        new: new_name,
+    };
+    render(source, &renamed, shown_as, Some(analysis))
+}
+
+/// The source Go compiles for the sibling `source` whose declaration of
+/// `old` (at `offsets`, with its references) is renamed to `new`, with
+/// positions in `shown_as`.
+pub fn sibling(source: &str, offsets: &[usize], old: &str, new: &str, shown_as: &Path) -> String {
+    render(source, &Renamed { offsets, old, new }, shown_as, None)
+}
+
+/// Identifiers at `offsets` that change from `old` to `new`.
+struct Renamed<'a> {
+    offsets: &'a [usize],
+    old: &'a str,
+    new: &'a str,
+}
+
+/// `source` renamed, with directives naming `shown_as`, and the signature
+/// check of the handler `analysis` found.
+fn render(
+    source: &str,
+    renamed: &Renamed<'_>,
+    shown_as: &Path,
+    handler: Option<&Analysis>,
+) -> String {
+    let Renamed {
+        offsets,
+        old,
+        new: new_name,
+    } = *renamed;
     let file = match directive_file(shown_as) {
         Some(file) if !has_line_directives(source) => file,
-        _ => return handler_name::rename_at(source, &analysis.rename_offsets, old, new_name),
+        _ => return handler_name::rename_at(source, offsets, old, new_name),
     };
     let (bom, body) = match source.strip_prefix('\u{feff}') {
         Some(rest) => ("\u{feff}", rest),
@@ -36,10 +72,9 @@ pub fn render(source: &str, analysis: &Analysis, new_name: &str, shown_as: &Path
     let mut out = String::with_capacity(source.len() + 256);
     out.push_str(bom);
     out.push_str(&format!("//line {file}:1:1\n"));
-    let mut offsets: Vec<usize> = analysis
-        .rename_offsets
+    let mut offsets: Vec<usize> = offsets
         .iter()
-        .filter(|&&o| o >= shift && source.get(o..o + old.len()) == Some(old))
+        .filter(|&&o| o >= shift && source.get(o..o + old.len()) == Some(old) && old != new_name)
         .copied()
         .collect();
     offsets.sort_unstable();
@@ -54,7 +89,7 @@ pub fn render(source: &str, analysis: &Analysis, new_name: &str, shown_as: &Path
         last = end;
     }
     out.push_str(&source[last..]);
-    if let Some(check) = signature_check(source, analysis, new_name, &file) {
+    if let Some(check) = handler.and_then(|a| signature_check(source, a, new_name, &file)) {
         out.push('\n');
         out.push_str(&check);
     }
@@ -130,7 +165,7 @@ mod tests {
     fn keeps_lines_and_columns_and_checks_the_signature_at_the_name() {
         let src = "package api\n\nimport \"net/http\"\n\nvar _ = Handler\n\nfunc Handler(w http.ResponseWriter, r *http.Request) {}\n";
         let a = analysis(src, "Handler", "func Handler", "http");
-        let out = render(src, &a, "Handler_api_x_go", Path::new("/w/api/x.go"));
+        let out = entry(src, &a, "Handler_api_x_go", Path::new("/w/api/x.go"));
         assert!(out.starts_with("//line /w/api/x.go:1:1\npackage api\n"));
         assert!(out.contains("var _ = Handler_api_x_go/*line /w/api/x.go:5:16*/\n"));
         assert!(
@@ -145,7 +180,7 @@ mod tests {
     fn aliased_and_dot_imports() {
         let src =
             "package api\nimport web \"net/http\"\nfunc H(w web.ResponseWriter, r *web.Request) {}";
-        let out = render(
+        let out = entry(
             src,
             &analysis(src, "H(", "func H", "web"),
             "H",
@@ -153,7 +188,7 @@ mod tests {
         );
         assert!(out.contains("var _ func(web.ResponseWriter, *web.Request) = /*line /a.go:3:6*/H"));
         let src = "package api\nimport . \"net/http\"\nfunc H(w ResponseWriter, r *Request) {}";
-        let out = render(
+        let out = entry(
             src,
             &analysis(src, "H(", "func H", "."),
             "H",
@@ -165,7 +200,7 @@ mod tests {
     #[test]
     fn a_byte_order_mark_stays_first() {
         let src = "\u{feff}package api\nfunc Handler() {}\n";
-        let out = render(
+        let out = entry(
             src,
             &analysis(src, "Handler", "func Handler", "http"),
             "H2",
@@ -180,14 +215,29 @@ mod tests {
         let src = "package api\n//line other.go:10\nfunc Handler() {}\n";
         let a = analysis(src, "Handler", "func Handler", "http");
         assert_eq!(
-            render(src, &a, "H2", Path::new("/a.go")),
+            entry(src, &a, "H2", Path::new("/a.go")),
             "package api\n//line other.go:10\nfunc H2() {}\n"
         );
         let src = "package api\nfunc Handler() {}\n";
         let a = analysis(src, "Handler", "func Handler", "http");
         assert_eq!(
-            render(src, &a, "H2", Path::new("/odd*/name.go")),
+            entry(src, &a, "H2", Path::new("/odd*/name.go")),
             "package api\nfunc H2() {}\n"
+        );
+    }
+
+    #[test]
+    fn an_unchanged_name_gets_no_column_directives_and_a_sibling_no_check() {
+        let src = "package api\nimport \"net/http\"\nfunc Handler(w http.ResponseWriter, r *http.Request) {}\n";
+        let a = analysis(src, "Handler", "func Handler", "http");
+        let out = entry(src, &a, "Handler", Path::new("/a.go"));
+        assert!(out.contains("\nfunc Handler(w"), "{out}");
+        assert!(out.ends_with("= /*line /a.go:3:6*/Handler\n"), "{out}");
+        let sib = "package api\nconst Handler = 1\nvar x = Handler\n";
+        let offsets: Vec<usize> = sib.match_indices("Handler").map(|(i, _)| i).collect();
+        assert_eq!(
+            sibling(sib, &offsets, "Handler", "Handler_api_b_go", Path::new("/b.go")),
+            "//line /b.go:1:1\npackage api\nconst Handler_api_b_go/*line /b.go:2:14*/ = 1\nvar x = Handler_api_b_go/*line /b.go:3:16*/\n"
         );
     }
 
