@@ -19,6 +19,13 @@ export declare function build(optionsJson: string, onLog?: (((arg: string) => vo
 export declare function buildMode(framework?: string | undefined | null): string
 
 /**
+ * Whether the options' environment asks for the debugger
+ * (`GO_BUILDER_DEBUG`): the dev server then lives across requests, for a
+ * handler too (the one place that decides it, for the JS layer too).
+ */
+export declare function debugRequested(optionsJson: string): boolean
+
+/**
  * The standalone entrypoint: `configured` when it exists, else the first
  * of `main.go`, `cmd/api/main.go`, `cmd/server/main.go`.
  */

@@ -780,6 +780,7 @@ module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __n
 module.exports = nativeBinding
 module.exports.build = nativeBinding.build
 module.exports.buildMode = nativeBinding.buildMode
+module.exports.debugRequested = nativeBinding.debugRequested
 module.exports.detectGoEntrypoint = nativeBinding.detectGoEntrypoint
 module.exports.goModuleManifest = nativeBinding.goModuleManifest
 module.exports.newHandlerFunctionName = nativeBinding.newHandlerFunctionName

@@ -375,7 +375,7 @@ async function handlerCandidates(files, config, entrypoint) {
   return candidates
 }
 
-/** Standalone dev servers by work path + entrypoint: one persistent process each. */
+/** Persistent dev servers (standalone, or under the debugger) by work path + entrypoint: one process each. */
 const persistentServers = new Map()
 
 function isAlive(pid) {
@@ -407,12 +407,22 @@ async function startNativeDevServer(options, { onStdout, onStderr }) {
 /** Handlers whose sources are watched (rebuild on save): one watcher each, for this process's life. */
 const watchedHandlers = new Set()
 
+/**
+ * Functions run under the debugger (GO_BUILDER_DEBUG=1), in the order they
+ * first started: the n-th listens on the n-th debug port.
+ */
+const debuggedFunctions = []
+/** Functions whose debugger could not run: they run without it from then on. */
+const undebuggable = new Set()
+
 async function startDevServer(opts) {
   const options = nativeOptions(opts || {})
-  if (!isStandalone(options.config)) {
+  const key = `${options.workPath}\0${options.entrypoint}`
+  const debug = !undebuggable.has(key) && native.debugRequested(JSON.stringify(options))
+  options.meta.debug = debug
+  if (!isStandalone(options.config) && !debug) {
     // A handler: the CLI kills the process after each response; the first
     // start also watches its sources, so the next start finds a rebuilt binary.
-    const key = `${options.workPath}\0${options.entrypoint}`
     options.meta.watch = !watchedHandlers.has(key)
     watchedHandlers.add(key)
     const out = await startNativeDevServer(options, opts)
@@ -420,22 +430,36 @@ async function startDevServer(opts) {
   }
   // Rebuilt on save and swapped by its proxy, for as long as it runs.
   options.meta.watch = true
-  // A standalone server: one persistent process per work path + entrypoint.
-  // The map holds the start in flight too, so concurrent calls share it.
-  const key = `${options.workPath}\0${options.entrypoint}`
+  // A standalone server, or any function under the debugger: one persistent
+  // process per work path + entrypoint. The map holds the start in flight
+  // too, so concurrent calls share it.
   const existing = persistentServers.get(key)
   if (existing) {
     const server = await existing.catch(() => null)
     if (server && isAlive(server.pid)) return server
     if (persistentServers.get(key) === existing) persistentServers.delete(key)
   }
+  if (debug) {
+    if (!debuggedFunctions.includes(key)) debuggedFunctions.push(key)
+    options.meta.debugOrdinal = debuggedFunctions.indexOf(key)
+  }
   const starting = startNativeDevServer(options, opts).then((out) => {
+    if (out.debugError) undebuggable.add(key)
+    if (!out.persistent) {
+      // A handler that could not run under the debugger: an ordinary one,
+      // which the CLI kills after its response (it already watches).
+      watchedHandlers.add(key)
+      if (persistentServers.get(key) === starting) persistentServers.delete(key)
+      return { port: out.port, pid: out.pid }
+    }
     // A plain closure: the CLI calls it detached.
     const shutdown = async () => {
       if (persistentServers.get(key) === starting) persistentServers.delete(key)
       await native.stopDevServer(out.pid)
     }
-    return { port: out.port, pid: out.pid, persistent: true, shutdown }
+    const server = { port: out.port, pid: out.pid, persistent: true, shutdown }
+    if (out.debugPort) server.debugPort = out.debugPort
+    return server
   })
   persistentServers.set(key, starting)
   try {

@@ -33,9 +33,11 @@ func TestOldestSupportedGo(t *testing.T) {
 	httpMain := strings.Replace(string(tmpl), "__VC_HANDLER_IMPORT__", `handler "net/http"`, 1)
 	httpMain = strings.Replace(httpMain, "__VC_HANDLER_FUNC__", "handler.NotFound", 1)
 
-	executable := []string{filepath.Join("executable", "main.go")}
+	executable := []string{filepath.Join("executable", "main.go"), filepath.Join("executable", "debugger.go")}
 	if runtime.GOOS == "linux" {
-		executable = append(executable, filepath.Join("executable", "pdeathsig_linux.go"))
+		executable = append(executable,
+			filepath.Join("executable", "pdeathsig_linux.go"),
+			filepath.Join("executable", "debuggee_linux.go"))
 	}
 	cases := []struct {
 		name    string

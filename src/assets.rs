@@ -10,6 +10,11 @@ pub const ANALYZER_MAIN: &str = include_str!("../go/analyze/main.go");
 /// protocol and forwards requests to the user's server (in dev too).
 pub const EXECUTABLE_FILES: &[(&str, &str)] = &[
     ("main.go", include_str!("../go/executable/main.go")),
+    ("debugger.go", include_str!("../go/executable/debugger.go")),
+    (
+        "debuggee_linux.go",
+        include_str!("../go/executable/debuggee_linux.go"),
+    ),
     (
         "pdeathsig_linux.go",
         include_str!("../go/executable/pdeathsig_linux.go"),
@@ -69,3 +74,10 @@ pub const GOVULNCHECK_GO_MOD: &str = include_str!("../go/tools/govulncheck/go.mo
 /// go.sum of [`GOVULNCHECK_GO_MOD`]: Go checks every module it downloads
 /// against it.
 pub const GOVULNCHECK_GO_SUM: &str = include_str!("../go/tools/govulncheck/go.sum");
+
+/// The module Delve (the debugger of `GO_BUILDER_DEBUG=1`) is built in:
+/// github.com/go-delve/delve pinned, with its whole module graph.
+pub const DELVE_GO_MOD: &str = include_str!("../go/debugger/go.mod");
+
+/// go.sum of [`DELVE_GO_MOD`]: Go verifies every module it downloads for it.
+pub const DELVE_GO_SUM: &str = include_str!("../go/debugger/go.sum");

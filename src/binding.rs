@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::log::Log;
 use crate::options::{BuildOptions, CacheOptions, FromJson};
 use crate::session::Mode;
-use crate::{deploy_cache, dev_server, handler_name, lambda, manifest, server};
+use crate::{debugger, deploy_cache, dev_server, handler_name, lambda, manifest, server};
 
 fn respond<T: Serialize>(result: Result<T, Error>) -> String {
     let value = match result {
@@ -112,6 +112,14 @@ pub fn go_module_manifest(options_json: String) -> String {
 #[napi]
 pub fn build_mode(framework: Option<String>) -> String {
     Mode::of(framework.as_deref()).name().to_string()
+}
+
+/// Whether the options' environment asks for the debugger
+/// (`GO_BUILDER_DEBUG`): the dev server then lives across requests, for a
+/// handler too (the one place that decides it, for the JS layer too).
+#[napi]
+pub fn debug_requested(options_json: String) -> bool {
+    BuildOptions::from_json(&options_json).is_ok_and(|o| debugger::requested(&o.build_env()))
 }
 
 /// The standalone entrypoint: `configured` when it exists, else the first

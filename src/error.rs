@@ -79,6 +79,11 @@ pub enum Error {
         url: String,
         reason: String,
     },
+    /// `GO_BUILDER_DEBUG` asked for the debugger, which cannot run (Delve
+    /// not installable, the project's Go outside its range, its port taken).
+    DebuggerUnavailable {
+        reason: String,
+    },
     /// A dev server did not come up.
     DevServerFailed {
         message: String,
@@ -135,6 +140,7 @@ impl Error {
             Error::ChecksumMismatch { .. } => "GO_TOOLCHAIN_CHECKSUM_MISMATCH",
             Error::ToolchainArchive { .. } => "GO_TOOLCHAIN_ARCHIVE_INVALID",
             Error::DevServerFailed { .. } => "GO_DEV_SERVER_FAILED",
+            Error::DebuggerUnavailable { .. } => "GO_DEBUGGER_UNAVAILABLE",
             Error::Timeout { .. } => "GO_BUILDER_TIMEOUT",
             Error::VulnerabilitiesFound { .. } => "GO_VULNERABILITIES_FOUND",
             Error::VulncheckFailed { .. } => "GO_VULNCHECK_FAILED",
@@ -266,6 +272,9 @@ impl fmt::Display for Error {
                 "The Go toolchain archive {url} cannot be installed: {reason}. \
                  Nothing was installed."
             ),
+            Error::DebuggerUnavailable { reason } => {
+                write!(f, "The Go debugger is not available: {reason}")
+            }
             Error::DevServerFailed { message, output } if output.trim().is_empty() => {
                 write!(f, "{message}")
             }

@@ -14,6 +14,7 @@ pub mod cache_dir;
 pub mod cache_fs;
 pub mod cache_manifest;
 pub mod compile;
+pub mod debugger;
 pub mod deploy_cache;
 pub mod dev_server;
 pub mod embedded_program;

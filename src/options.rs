@@ -89,6 +89,13 @@ pub struct Meta {
     pub port: Option<u16>,
     /// Rebuild on save: the JS layer asks for it once per dev server.
     pub watch: Option<bool>,
+    /// Whether this start runs under the debugger: the JS layer's decision
+    /// (it stops asking for a function whose debugger could not run);
+    /// unset, `GO_BUILDER_DEBUG` decides.
+    pub debug: Option<bool>,
+    /// Under the debugger: which debugged function of this dev session this
+    /// is (0 for the first), which picks its port.
+    pub debug_ordinal: Option<u16>,
 }
 
 /// Another handler entrypoint of the project.

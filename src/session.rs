@@ -80,8 +80,8 @@ impl Purpose {
     fn cache_folder(self) -> &'static str {
         match self {
             Purpose::Lambda => "lambda",
-            Purpose::Dev => "dev",
-            Purpose::Debug => "debug",
+            // One slot per entrypoint: a debug build replaces the plain one.
+            Purpose::Dev | Purpose::Debug => "dev",
         }
     }
 }

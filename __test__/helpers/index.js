@@ -22,6 +22,7 @@ const modules = {
   output: require('./output'), // the build log as the CLI captures it
   vulndb: require('./vulndb'), // a vulnerability database in the GOVULNDB layout, on disk or served
   minio: require('./minio'), // a real S3-compatible server on loopback, a proxy to cut it
+  dap: require('./dap'), // a Debug Adapter Protocol client (an editor attached to Delve)
 };
 
 const helpers = {};

@@ -86,4 +86,24 @@ async function waitGone(pid, timeout = 10000) {
   });
 }
 
-module.exports = { sleep, waitUntil, procStat, processTable, descendants, processGroup, waitGone };
+/**
+ * Live processes (zombies left out) whose environment holds `entry`
+ * (`NAME=value`, exactly): what a start given that variable left running,
+ * whatever their parents and groups. [{ pid, argv }]
+ */
+function processesWithEnv(entry) {
+  const found = [];
+  for (const [pid, info] of processTable()) {
+    if (info.state === 'Z' || pid === process.pid) continue;
+    let environ;
+    try {
+      environ = fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (environ.includes(entry)) found.push({ pid, argv: info.argv });
+  }
+  return found;
+}
+
+module.exports = { sleep, waitUntil, procStat, processTable, descendants, processGroup, waitGone, processesWithEnv };

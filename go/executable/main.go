@@ -36,10 +36,13 @@
 //     stdout is passed through so that these lines always start a line;
 //   - VERCEL_EXECUTABLE_ERROR_FILE=<file>: start no user server and answer
 //     every request but /_vercel/ping with 500 and the file's contents
-//     (until a swap starts one).
+//     (until a swap starts one);
+//   - VERCEL_EXECUTABLE_DEBUGGER and VERCEL_EXECUTABLE_DEBUGGER_LISTEN: user
+//     servers run under Delve (debugger.go).
 //
-// On Linux the user server is started with Pdeathsig SIGKILL
-// (pdeathsig_linux.go), so it never outlives this process.
+// On Linux the user server is started with Pdeathsig SIGKILL (SIGTERM for
+// Delve, which then kills its program) (pdeathsig_linux.go), so it never
+// outlives this process.
 //
 // Standard library only, Go 1.21 or newer: it is compiled by the builder for
 // GOOS=linux with CGO_ENABLED=0 from a throw-away module, and for the
@@ -85,9 +88,10 @@ const (
 )
 
 // startProcess starts a user server. pdeathsig_linux.go replaces it with a
-// start that asks the kernel to kill the child when this process dies; main.go
-// alone (other systems) starts it plainly.
-var startProcess = func(cmd *exec.Cmd) error { return cmd.Start() }
+// start that asks the kernel to kill the child when this process dies
+// (gently, with SIGTERM, when gentle); main.go alone (other systems) starts
+// it plainly.
+var startProcess = func(cmd *exec.Cmd, gentle bool) error { return cmd.Start() }
 
 // ipc is the connection to the platform; nil when $VERCEL_IPC_PATH is unset.
 type ipc struct {
@@ -177,6 +181,11 @@ func main() {
 	default:
 		fail(platform, "invalid VERCEL_EXECUTABLE_CONTROL %q (the only control is stdin)", v)
 	}
+	d, err := debuggerFromEnv()
+	if err != nil {
+		fail(platform, "%v", err)
+	}
+	s.debugger = d
 	if path := os.Getenv("VERCEL_EXECUTABLE_ERROR_FILE"); path != "" {
 		page := &errorPage{path: path}
 		if _, err := page.body(); err != nil {
@@ -205,9 +214,12 @@ func main() {
 		if err != nil {
 			fail(platform, "%v", err)
 		}
-		if err := waitReady(b.addr, b.exited, s.readyTimeout, nil, nil); err != nil {
-			_ = b.cmd.Process.Kill()
-			<-b.exited
+		err = waitReady(b.addr, b.exited, s.readyTimeout, nil, nil)
+		if err == nil && s.debugger != nil {
+			b.debuggees.note(b.cmd.Process.Pid)
+		}
+		if err != nil {
+			b.abandon()
 			if errors.Is(err, errExitedEarly) {
 				// Its own exit status: what the user's program said.
 				err = fmt.Errorf("%v (%s)", err, b.cmd.ProcessState)
@@ -256,6 +268,8 @@ type backend struct {
 	proxy     *httputil.ReverseProxy
 	transport *http.Transport
 	exited    chan struct{} // closed once the process has exited; cmd.ProcessState is then set
+	debugged  bool          // debug mode: the process is Delve, running the server
+	debuggees debuggees     // debug mode: the programs Delve runs, ended with it
 
 	mu      sync.Mutex
 	active  int           // requests being proxied to it
@@ -319,9 +333,13 @@ type supervisor struct {
 	out          *lineWriter // stdout in control mode (status lines); nil otherwise
 	errorPage    *errorPage  // error mode; nil otherwise
 
-	current  atomic.Pointer[backend] // nil only in error mode
+	current  atomic.Pointer[backend] // nil only in error mode (or a failed debug swap)
 	armed    atomic.Bool             // an exit of the current server is fatal
 	stopping atomic.Bool             // a signal asked us to leave
+
+	debugger *debugger                     // debug mode; nil otherwise
+	gate     atomic.Pointer[chan struct{}] // a debug swap runs: requests wait until it is closed
+	down     atomic.Pointer[string]        // why no server runs (a failed debug swap)
 
 	mu   sync.Mutex
 	live map[*backend]bool // started and not yet exited
@@ -341,6 +359,9 @@ func (s *supervisor) launch(path string) (*backend, error) {
 		return nil, fmt.Errorf("pick a port for user-server: %v", err)
 	}
 	cmd := exec.Command(path)
+	if s.debugger != nil {
+		cmd = s.debugger.command(path)
+	}
 	cmd.Env = append(os.Environ(), "PORT="+strconv.Itoa(port))
 	cmd.Stdin = nil
 	cmd.Stdout = os.Stdout
@@ -364,7 +385,7 @@ func (s *supervisor) launch(path string) (*backend, error) {
 		}
 		return nil, errors.New("start user server: shutting down")
 	}
-	if err := startProcess(cmd); err != nil {
+	if err := startProcess(cmd, s.debugger != nil); err != nil {
 		s.mu.Unlock()
 		if stdout != nil {
 			stdout.Close()
@@ -382,6 +403,7 @@ func (s *supervisor) launch(path string) (*backend, error) {
 		transport: proxy.Transport.(*http.Transport),
 		exited:    make(chan struct{}),
 		idle:      make(chan struct{}),
+		debugged:  s.debugger != nil,
 	}
 	s.live[b] = true
 	s.mu.Unlock()
@@ -394,6 +416,7 @@ func (s *supervisor) launch(path string) (*backend, error) {
 	}
 	go func() {
 		_ = cmd.Wait()
+		b.debuggees.end()
 		close(b.exited)
 		s.mu.Lock()
 		delete(s.live, b)
@@ -462,6 +485,7 @@ func (s *supervisor) killAll() {
 	defer s.mu.Unlock()
 	for b := range s.live {
 		_ = b.cmd.Process.Kill()
+		b.debuggees.end()
 	}
 }
 
@@ -469,6 +493,9 @@ func (s *supervisor) killAll() {
 // the error page in error mode.
 func (s *supervisor) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for {
+		if !s.waitGate(r.Context().Done()) {
+			return
+		}
 		b := s.current.Load()
 		if b == nil {
 			s.serveError(w)
@@ -488,6 +515,8 @@ func (s *supervisor) serveError(w http.ResponseWriter) {
 	var body []byte
 	if s.errorPage != nil {
 		body, _ = s.errorPage.body()
+	} else if why := s.down.Load(); why != nil {
+		body = []byte(*why + "\n")
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusInternalServerError)
@@ -622,7 +651,11 @@ func (c *controller) run(line string) {
 		return
 	}
 	if path, ok := swapPath(line); ok {
-		c.swap(path)
+		if c.s.debugger != nil {
+			c.swapStoppingFirst(path)
+		} else {
+			c.swap(path)
+		}
 		return
 	}
 	text := "unknown command: " + strings.TrimSpace(line)
@@ -636,17 +669,7 @@ func (c *controller) run(line string) {
 // newer swap arrives first) the old one keeps serving.
 func (c *controller) swap(path string) {
 	s := c.s
-	b, err := s.launch(path)
-	if err == nil {
-		err = waitReady(b.addr, b.exited, s.readyTimeout, c.lines, c.duringSwap)
-		if err != nil {
-			_ = b.cmd.Process.Kill()
-			<-b.exited
-			if errors.Is(err, errExitedEarly) {
-				err = fmt.Errorf("%v (%s)", err, b.cmd.ProcessState)
-			}
-		}
-	}
+	b, err := c.launchReady(path)
 	if err != nil {
 		text := fmt.Sprintf("swap to %s failed: %v", path, err)
 		logf("%s", text)

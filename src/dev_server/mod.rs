@@ -9,8 +9,11 @@
 //! at once: a server is swapped by the proxy only once the new one listens
 //! (the old one serves until then, and keeps serving when the build fails);
 //! a handler's next start finds the new binary ready. A handler whose
-//! sources do not compile answers 500 with the compiler's message.
+//! sources do not compile answers 500 with the compiler's message. Under
+//! the debugger ([`debug`]) a handler too runs behind the proxy, for as
+//! long as the dev session.
 
+pub mod debug;
 pub mod process;
 pub mod watch;
 
@@ -24,8 +27,9 @@ use crate::assets;
 use crate::blocking::blocking;
 use crate::cache_fs;
 use crate::compile::{self, Template};
+use crate::debugger;
 use crate::embedded_program::{self, Program};
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorData, Result};
 use crate::fingerprint::{self, Fingerprint};
 use crate::fs_lock;
 use crate::log::Log;
@@ -56,14 +60,33 @@ pub struct DevServer {
     pub persistent: bool,
     /// The compiled binary was reused: no `go build`, no analyzer run.
     pub reused_build: bool,
+    /// The debugger's port, when the program runs under it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debug_port: Option<u16>,
+    /// Why the debugger that was asked for does not run (the server runs
+    /// without it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debug_error: Option<ErrorData>,
 }
 
 /// Starts a dev server for the options' entrypoint.
 pub async fn start(options: &BuildOptions, sinks: OutputSinks, log: Log) -> Result<DevServer> {
+    let meta = options.meta.as_ref();
+    let debug = meta
+        .and_then(|m| m.debug)
+        .unwrap_or_else(|| debugger::requested(&options.build_env()));
+    if debug {
+        return debug::start(options, sinks, log).await;
+    }
     let session = Session::open(options, Purpose::Dev, log).await?;
+    start_session(&session, sinks).await
+}
+
+/// Starts the session's handler or server, as the session's purpose builds it.
+async fn start_session(session: &Session<'_>, sinks: OutputSinks) -> Result<DevServer> {
     match session.mode {
-        Mode::Handler => start_handler(&session, sinks).await,
-        Mode::Server => start_server(&session, sinks).await,
+        Mode::Handler => start_handler(session, sinks).await,
+        Mode::Server => start_server(session, sinks).await,
     }
 }
 
@@ -85,6 +108,9 @@ fn binary_path(session: &Session<'_>, name: &str) -> PathBuf {
         .value("goroot", &session.go.goroot.to_string_lossy())
         .value("goos", &session.target.goos)
         .value("goarch", &session.target.goarch);
+    if session.purpose == Purpose::Debug {
+        fp.value("debug", &debugger::BUILD_FLAGS.join("\u{0}"));
+    }
     for key in fingerprint::BUILD_ENV_KEYS {
         fp.value(key, session.env.get(key).unwrap_or("\u{0}unset"));
     }
@@ -98,7 +124,10 @@ fn binary_path(session: &Session<'_>, name: &str) -> PathBuf {
 /// The session's program, compiled when its sources changed: its path and
 /// whether an existing binary was reused.
 async fn program(session: &Session<'_>) -> Result<(PathBuf, bool)> {
-    let (name, flags) = (session.mode.name(), session.build_flags(&[])?);
+    let (name, mut flags) = (session.mode.name(), session.build_flags(&[])?);
+    if session.purpose == Purpose::Debug {
+        flags.extend(debugger::BUILD_FLAGS.iter().map(|f| f.to_string()));
+    }
     session.slot_dir()?;
     let binary = blocking(|| binary_path(session, name));
     let seals = Seals::new(&session.env);
@@ -162,6 +191,8 @@ async fn start_handler(session: &Session<'_>, sinks: OutputSinks) -> Result<DevS
         pid,
         persistent: false,
         reused_build,
+        debug_port: None,
+        debug_error: None,
     })
 }
 
@@ -194,11 +225,45 @@ async fn error_page(session: &Session<'_>, sinks: OutputSinks, err: &Error) -> R
         pid,
         persistent: false,
         reused_build: true,
+        debug_port: None,
+        debug_error: None,
     })
 }
 
 async fn start_server(session: &Session<'_>, sinks: OutputSinks) -> Result<DevServer> {
     let (binary, reused_build) = program(session).await?;
+    behind_proxy(
+        session,
+        sinks,
+        Upstream::Program(&binary),
+        None,
+        reused_build,
+    )
+    .await
+}
+
+/// What the proxy of a persistent dev server starts with.
+enum Upstream<'p> {
+    /// This program.
+    Program(&'p Path),
+    /// None yet: every request is answered 500 with this text (the
+    /// compiler's message) until a rebuild swaps a program in.
+    ErrorPage(String),
+}
+
+/// Delve (its path) and the address it listens on.
+type Debugged<'d> = (&'d Path, &'d str);
+
+/// Starts the proxy in front of `upstream` (run under the debugger when
+/// `debugged`), on `meta.port` or a free port; it lives until stopped or
+/// this process ends, and rebuilds on save swap new programs in.
+async fn behind_proxy(
+    session: &Session<'_>,
+    sinks: OutputSinks,
+    upstream: Upstream<'_>,
+    debugged: Option<Debugged<'_>>,
+    reused_build: bool,
+) -> Result<DevServer> {
     let proxy = embedded_program::ensure(&PROXY, &session.target, &session.helpers()).await?;
     let port = match session.options.meta.as_ref().and_then(|m| m.port) {
         Some(port) => process::ensure_port_free(port)?,
@@ -207,7 +272,23 @@ async fn start_server(session: &Session<'_>, sinks: OutputSinks) -> Result<DevSe
     let mut env = session.env.clone();
     env.remove("VERCEL_IPC_PATH");
     env.set("VERCEL_EXECUTABLE_PORT", port.to_string());
-    env.set("VERCEL_EXECUTABLE_USER_SERVER", binary.to_string_lossy());
+    let page_dir = match upstream {
+        Upstream::Program(binary) => {
+            env.set("VERCEL_EXECUTABLE_USER_SERVER", binary.to_string_lossy());
+            None
+        }
+        Upstream::ErrorPage(text) => {
+            let dir = session.new_scratch()?;
+            let page = dir.path().join("error.txt");
+            std::fs::write(&page, text).map_err(|e| Error::io_at("write", &page, e))?;
+            env.set("VERCEL_EXECUTABLE_ERROR_FILE", page.to_string_lossy());
+            Some(dir)
+        }
+    };
+    if let Some((dlv, address)) = debugged {
+        env.set("VERCEL_EXECUTABLE_DEBUGGER", dlv.to_string_lossy());
+        env.set("VERCEL_EXECUTABLE_DEBUGGER_LISTEN", address);
+    }
     env.set(
         "VERCEL_EXECUTABLE_READY_TIMEOUT",
         format!("{}s", SERVER_START_TIMEOUT.as_secs()),
@@ -228,7 +309,8 @@ async fn start_server(session: &Session<'_>, sinks: OutputSinks) -> Result<DevSe
     let (exited_tx, exited_rx) = tokio::sync::oneshot::channel::<()>();
     // Dropped when the proxy has exited: that ends what serves it.
     let (pid, port) =
-        process::wait_for_listening(started, port, SERVER_START_TIMEOUT, exited_tx).await?;
+        process::wait_for_listening(started, port, SERVER_START_TIMEOUT, (exited_tx, page_dir))
+            .await?;
     if let Some(control) = control {
         if watching(session.options) {
             spawn_rebuilds(session, Some((control, exited_rx)));
@@ -246,6 +328,8 @@ async fn start_server(session: &Session<'_>, sinks: OutputSinks) -> Result<DevSe
         pid,
         persistent: true,
         reused_build,
+        debug_port: None,
+        debug_error: None,
     })
 }
 
@@ -260,7 +344,7 @@ fn spawn_rebuilds(
         tokio::sync::oneshot::Receiver<()>,
     )>,
 ) {
-    let options = session.options.clone();
+    let (options, purpose) = (session.options.clone(), session.purpose);
     let log = session.log.clone();
     let roots = session.source_roots();
     let (mut control, exited) = match control {
@@ -288,7 +372,7 @@ fn spawn_rebuilds(
                 _ = &mut stop => break,
                 burst = changes.next() => if burst.is_none() { break },
             }
-            let rebuilt = rebuild(&options, &log).await;
+            let rebuilt = rebuild(&options, purpose, &log).await;
             // The sources may name other files now (a new embed pattern).
             blocking(|| scope.refresh(&roots));
             match rebuilt {
@@ -315,8 +399,8 @@ fn spawn_rebuilds(
 
 /// One rebuild of the program the options describe (a fresh session: the
 /// sources, go.mod or toolchain may have changed).
-async fn rebuild(options: &BuildOptions, log: &Log) -> Result<(PathBuf, bool)> {
-    let session = Session::open(options, Purpose::Dev, log.clone()).await?;
+async fn rebuild(options: &BuildOptions, purpose: Purpose, log: &Log) -> Result<(PathBuf, bool)> {
+    let session = Session::open(options, purpose, log.clone()).await?;
     program(&session).await
 }
 
