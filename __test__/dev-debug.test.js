@@ -19,6 +19,7 @@ const path = require('node:path');
 const { spawn } = require('node:child_process');
 
 const h = require('./helpers');
+const { pack } = require('../scripts/pack');
 
 const linuxOnly = process.platform !== 'linux' && 'inspects processes through /proc (Linux)';
 
@@ -399,6 +400,89 @@ describe('nothing outlives its host', { skip: linuxOnly }, () => {
     for (const { pid } of h.processesWithEnv(mark)) h.trackDevProcess(pid, false);
     child.kill('SIGKILL');
     await noneLeft(mark);
+  });
+});
+
+describe('through the real `vercel dev`', { skip: linuxOnly }, () => {
+  let tarballs;
+  before(() => {
+    tarballs = pack(path.join(h.tempDir('debug-pack'), 'pack'));
+  });
+
+  /**
+   * `vercel dev` of the project at `workPath` with GO_BUILDER_DEBUG=1, a
+   * first request (which starts the function under the debugger), then an
+   * editor's attach: a breakpoint at `file:line`, the next request stops
+   * there with `local` set to `value`, and answers `body` once continued.
+   * Stopping `vercel dev` leaves nothing running.
+   */
+  async function debugThroughCli({ workPath, entrypoint, first, next, file, line, local, value }) {
+    const mark = marker();
+    const { env } = await debugEnv({ [mark.split('=')[0]]: mark.split('=')[1], [FILE_MARK[0]]: FILE_MARK[1] });
+    const port = await h.freePort();
+    const dev = await h.vercelDev({ projectDir: workPath, port, builderTarballs: [tarballs.main, tarballs.platform], env });
+    try {
+      const warm = await h.request({ port, path: first.path, timeoutMs: 300000 });
+      assert.equal(warm.status, 200, dev.output());
+      assert.equal(warm.body, first.body);
+      const said = new RegExp(`Go debugger \\(Delve, DAP\\) listening on 127\\.0\\.0\\.1:(\\d+) for ${entrypoint.replace('.', '\\.')}`);
+      const announced = said.exec(dev.output());
+      assert.ok(announced, dev.output());
+      assert.deepEqual(kinds(mark).filter((k) => ['delve', 'proxy', 'server', 'handler'].includes(k)), ['delve', 'proxy', path.basename(entrypoint) === 'main.go' ? 'server' : 'handler'].sort());
+      const { client, breakpoints } = await h.attachRemote(Number(announced[1]), { [file]: [line] });
+      try {
+        assert.equal(breakpoints[file][0].verified, true, JSON.stringify(breakpoints));
+        const response = h.request({ port, path: next.path, timeoutMs: 120000 }).catch((e) => e);
+        const stop = await nextStop(client);
+        assert.equal(stop.frames[0].source.path, file);
+        assert.equal(stop.frames[0].line, line);
+        assert.equal(stop.locals[local], value, JSON.stringify(stop.locals));
+        await client.request('continue', { threadId: stop.threadId });
+        const res = await response;
+        assert.equal(res.status, 200, String(res));
+        assert.equal(res.body, next.body);
+      } finally {
+        await h.detach(client, [file]);
+      }
+    } finally {
+      await dev.stop();
+    }
+    await noneLeft(mark);
+  }
+
+  it('a handler: the first request starts it under the debugger; an attached editor stops the next one at its breakpoint', async () => {
+    const project = handlerProject();
+    const { version } = require('../package.json');
+    h.writeFiles(project.workPath, {
+      'vercel.json': JSON.stringify({ functions: { 'api/*.go': { runtime: `@acme/go-builder@${version}` } } }),
+    });
+    await debugThroughCli({
+      workPath: project.workPath,
+      entrypoint: 'api/index.go',
+      first: { path: '/api/index?name=warm', body: 'hello warm HELLO WARM 10\n' },
+      next: { path: '/api/index?name=cli', body: 'hello cli HELLO CLI 9\n' },
+      file: project.files.entry,
+      line: lineOf(HANDLER, 'BREAK entry') + 1,
+      local: 'greeting',
+      value: '"hello cli"',
+    });
+  });
+
+  it('a standalone server (framework "go"): every path reaches it; the editor stops in main.go', async () => {
+    const project = serverProject();
+    h.writeFiles(project.workPath, {
+      'vercel.json': JSON.stringify({ builds: [{ src: 'main.go', use: '@acme/go-builder', config: { framework: 'go' } }] }),
+    });
+    await debugThroughCli({
+      workPath: project.workPath,
+      entrypoint: 'main.go',
+      first: { path: '/warm?who=w', body: 'server /warm w' },
+      next: { path: '/deep/path?who=cli', body: 'server /deep/path cli' },
+      file: project.main,
+      line: lineOf(SERVER, 'BREAK server'),
+      local: 'who',
+      value: '"cli"',
+    });
   });
 });
 

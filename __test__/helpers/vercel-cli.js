@@ -25,6 +25,7 @@
 
 const fs = require('node:fs');
 const fsp = require('node:fs/promises');
+const http = require('node:http');
 const path = require('node:path');
 const { spawn } = require('node:child_process');
 
@@ -390,7 +391,92 @@ async function readFunctions(outputDir, opts = {}) {
   return found;
 }
 
+/**
+ * The loopback stand-in for the Vercel API that `vercel dev` asks before it
+ * serves (cli-contract.md §9): the user, the team, the project, its
+ * environment; `{}` for anything else. Resolves to { url, close() }.
+ */
+function apiStandIn({ projectId, orgId } = DEFAULT_PROJECT_JSON) {
+  const answers = [
+    [/^\/v2\/user\b/, { user: { id: 'u1', username: 'x', email: 'x@y.z' } }],
+    [new RegExp(`^/teams/${orgId}\\b`), { id: orgId, slug: 'x', name: 'x' }],
+    [new RegExp(`^/v9/projects/${projectId}\\b`), { id: projectId, name: 'x', accountId: orgId, framework: null, env: [], targets: {} }],
+    [new RegExp(`^/v3/env/pull/${projectId}\\b`), { env: {} }],
+  ];
+  const server = http.createServer((req, res) => {
+    const hit = answers.find(([pattern]) => pattern.test(req.url));
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(hit ? hit[1] : {}));
+  });
+  return new Promise((resolve, reject) => {
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      resolve({
+        url: `http://127.0.0.1:${server.address().port}`,
+        close: () => new Promise((r) => server.close(() => r())),
+      });
+    });
+  });
+}
+
+/**
+ * Runs the real `vercel dev` on `projectDir` on `port` (the builders
+ * installed from `builderTarballs`, as for vercelBuild), offline against
+ * apiStandIn(), in a process group of its own. Resolves once it says
+ * "Ready! Available at" to { child, output(), stop() }; stop() signals the
+ * group (SIGTERM, then SIGKILL) and resolves once the CLI has exited.
+ */
+async function vercelDev({ projectDir, port, builderTarballs = [], env = {}, timeoutMs = 300000 }) {
+  projectDir = path.resolve(projectDir);
+  await fsp.mkdir(path.join(projectDir, '.vercel'), { recursive: true });
+  await fsp.writeFile(path.join(projectDir, '.vercel', 'project.json'), JSON.stringify(DEFAULT_PROJECT_JSON));
+  if (builderTarballs.length > 0) await installBuilders(projectDir, builderTarballs, { env });
+  const api = await apiStandIn();
+  const globalConfigDir = tempDir('vercel-global');
+  const cliEnv = { ...process.env };
+  for (const k of Object.keys(cliEnv)) {
+    if (/^(VERCEL_|NOW_|__VERCEL_)/.test(k)) delete cliEnv[k];
+    if (/^npm_(config|package|lifecycle)_/i.test(k)) delete cliEnv[k];
+  }
+  delete cliEnv.VERCEL;
+  Object.assign(cliEnv, {
+    VERCEL_TELEMETRY_DISABLED: '1',
+    NO_UPDATE_NOTIFIER: '1',
+    VERCEL_CLI_USE_NATIVE_BINARY: '0',
+    FORCE_COLOR: '0',
+    NO_COLOR: '1',
+    npm_config_offline: 'true',
+    ...env,
+  });
+  const args = [VERCEL_BIN, 'dev', '--listen', String(port), '--yes', '--token', 'testtoken', '--api', api.url,
+    '--global-config', globalConfigDir, '--cwd', projectDir];
+  const child = spawn(process.execPath, args, { cwd: projectDir, env: cliEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let text = '';
+  child.stdout.on('data', (d) => (text += d));
+  child.stderr.on('data', (d) => (text += d));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const stop = async () => {
+    for (const signal of ['SIGTERM', 'SIGKILL']) {
+      try { process.kill(-child.pid, signal); } catch {}
+      const done = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(() => r(false), 10000))]);
+      if (done) break;
+    }
+    await api.close();
+  };
+  const deadline = Date.now() + timeoutMs;
+  while (!/Ready! Available at/.test(text)) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`vercel dev did not become ready:\n${text}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { child, output: () => text, stop };
+}
+
 module.exports = {
+  apiStandIn,
+  vercelDev,
   vercelBuild,
   readFunctions,
   materializeFunction,
