@@ -107,13 +107,18 @@ async fn user_module(
     };
     let as_seen =
         |dir: &Path| build_root.join(dir.strip_prefix(module_dir).unwrap_or(Path::new("")));
-    for handler in handlers {
-        write_renamed(
-            handler,
-            &as_seen(&handler.entry.dir).join(&handler.entry.file_name),
-        )?;
-    }
     let mut seen_as = Vec::new();
+    for handler in handlers {
+        let entry = handler.entry;
+        let shown = shown_as(
+            session,
+            &as_seen(&entry.dir).join(&entry.file_name),
+            &package_import_path(&module, module_dir, &entry.dir),
+            entry,
+        );
+        write_renamed(handler, &shown)?;
+        seen_as.push((shown, entry.rel.clone()));
+    }
     if build_root != module_dir {
         seen_as.push((
             build_root.clone(),
@@ -233,6 +238,18 @@ fn render_main(
     }
 }
 
+/// The name Go records and prints for an entry whose package has the import
+/// path `package_path`: under the debugger its absolute path `path`, as the
+/// user knows it (no `-trimpath` rewrites it); otherwise its import path,
+/// what `-trimpath` makes of a file anyway, whatever the checkout's path.
+fn shown_as(session: &Session<'_>, path: &Path, package_path: &str, entry: &Entry) -> PathBuf {
+    if session.purpose == Purpose::Debug {
+        path.to_path_buf()
+    } else {
+        PathBuf::from(format!("{package_path}/{}", entry.file_name))
+    }
+}
+
 /// Writes the handler's renamed entry, with Go's positions in `shown_as`.
 fn write_renamed(handler: &HandlerSources<'_>, shown_as: &Path) -> Result<()> {
     let source = renamed_source::entry(
@@ -322,15 +339,9 @@ fn detached(
             Some(format!("{DETACHED_MODULE}/{package}")),
         )
     };
-    // Under the debugger, the user's own path (no -trimpath to rewrite it);
-    // otherwise the path Go sees, which -trimpath makes module-relative.
-    let seen = handler_dir.join(&sources.entry.file_name);
-    let shown_as = if session.purpose == Purpose::Debug {
-        sources.entry.path.clone()
-    } else {
-        seen.clone()
-    };
-    write_renamed(sources, &shown_as)?;
+    let package_path = import_path.as_deref().unwrap_or(DETACHED_MODULE);
+    let shown = shown_as(session, &sources.entry.path, package_path, sources.entry);
+    write_renamed(sources, &shown)?;
     copy_new(&sources.renamed, &handler_dir.join(file_name))?;
     write_new(
         &main_dir.join(MAIN_FILE),
@@ -348,7 +359,7 @@ fn detached(
         cwd: module_dir,
         flags: vec!["-mod=mod".to_string()],
         env,
-        seen_as: vec![(seen, sources.entry.rel.clone())],
+        seen_as: vec![(shown, sources.entry.rel.clone())],
     })
 }
 

@@ -7,12 +7,19 @@
 //!
 //! - `//line <file>:1:1` before the first line: every position is the
 //!   user's file, whatever the copy is called;
-//! - `/*line <file>:<line>:<col>*/` after each renamed identifier: the rest
-//!   of that line keeps its own columns although the name grew;
+//! - `/*line :<line>:<col>*/` after each renamed identifier (no file name:
+//!   the last one stays): the rest of that line keeps its own columns
+//!   although the name grew;
 //! - in the entry, one declaration appended at the end that checks the
 //!   handler's signature, positioned at the handler's name: a handler Go
 //!   cannot call as `func(http.ResponseWriter, *http.Request)` is reported
 //!   there, in the user's file, rather than in the generated main.
+//!
+//! `<file>` is what Go should record and print: the user's absolute path
+//! when the program is built for the debugger, else the file's import path
+//! (`example.com/app/api/index.go`, what `-trimpath` makes of it anyway),
+//! so that the copy's bytes, Go's cache key and the program do not depend
+//! on where the project is checked out.
 //!
 //! A file that has line directives of its own keeps them: it is renamed
 //! only (Go then names the copy, which the caller maps back by text).
@@ -85,11 +92,11 @@ fn render(
         out.push_str(&source[last..offset]);
         out.push_str(new_name);
         let (line, col) = line_col(source, end);
-        out.push_str(&format!("/*line {file}:{line}:{col}*/"));
+        out.push_str(&format!("/*line :{line}:{col}*/"));
         last = end;
     }
     out.push_str(&source[last..]);
-    if let Some(check) = handler.and_then(|a| signature_check(source, a, new_name, &file)) {
+    if let Some(check) = handler.and_then(|a| signature_check(source, a, new_name)) {
         out.push('\n');
         out.push_str(&check);
     }
@@ -98,12 +105,7 @@ fn render(
 
 /// `var _ func(http.ResponseWriter, *http.Request) = <handler>`, with the
 /// handler at the position of its name in its declaration.
-fn signature_check(
-    source: &str,
-    analysis: &Analysis,
-    new_name: &str,
-    file: &str,
-) -> Option<String> {
+fn signature_check(source: &str, analysis: &Analysis, new_name: &str) -> Option<String> {
     let offset = analysis.declaration_offset()?;
     let qualifier = match analysis.http_name.as_str() {
         "" | "_" => return None,
@@ -112,7 +114,7 @@ fn signature_check(
     };
     let (line, col) = line_col(source, offset);
     Some(format!(
-        "var _ func({qualifier}ResponseWriter, *{qualifier}Request) = /*line {file}:{line}:{col}*/{new_name}\n"
+        "var _ func({qualifier}ResponseWriter, *{qualifier}Request) = /*line :{line}:{col}*/{new_name}\n"
     ))
 }
 
@@ -130,12 +132,10 @@ fn line_col(source: &str, offset: usize) -> (usize, usize) {
     (line, before.len() - line_start - bom + 1)
 }
 
-/// The file name a directive can carry: valid UTF-8, on one line, and not
-/// ending a `/*` comment.
+/// The file name a `//line` directive can carry: valid UTF-8, on one line.
 fn directive_file(path: &Path) -> Option<String> {
     let file = path.to_str()?;
-    (!file.is_empty() && !file.contains(['\n', '\r']) && !file.contains("*/"))
-        .then(|| file.to_string())
+    (!file.is_empty() && !file.contains(['\n', '\r'])).then(|| file.to_string())
 }
 
 /// Whether the user wrote line directives (which ours would override).
@@ -161,18 +161,28 @@ mod tests {
         }
     }
 
+    /// The entry `src` whose handler `name` (declared as `func <name>`, net/http
+    /// imported as `http`) becomes `new`, positioned in `/a.go`.
+    fn rendered(src: &str, name: &str, http: &str, new: &str) -> String {
+        let decl = format!("func {}", name.trim_end_matches('('));
+        entry(
+            src,
+            &analysis(src, name, &decl, http),
+            new,
+            Path::new("/a.go"),
+        )
+    }
+
     #[test]
     fn keeps_lines_and_columns_and_checks_the_signature_at_the_name() {
         let src = "package api\n\nimport \"net/http\"\n\nvar _ = Handler\n\nfunc Handler(w http.ResponseWriter, r *http.Request) {}\n";
         let a = analysis(src, "Handler", "func Handler", "http");
         let out = entry(src, &a, "Handler_api_x_go", Path::new("/w/api/x.go"));
         assert!(out.starts_with("//line /w/api/x.go:1:1\npackage api\n"));
-        assert!(out.contains("var _ = Handler_api_x_go/*line /w/api/x.go:5:16*/\n"));
-        assert!(
-            out.contains("func Handler_api_x_go/*line /w/api/x.go:7:13*/(w http.ResponseWriter")
-        );
+        assert!(out.contains("var _ = Handler_api_x_go/*line :5:16*/\n"));
+        assert!(out.contains("func Handler_api_x_go/*line :7:13*/(w http.ResponseWriter"));
         assert!(out.ends_with(
-            "{}\n\nvar _ func(http.ResponseWriter, *http.Request) = /*line /w/api/x.go:7:6*/Handler_api_x_go\n"
+            "{}\n\nvar _ func(http.ResponseWriter, *http.Request) = /*line :7:6*/Handler_api_x_go\n"
         ));
     }
 
@@ -180,34 +190,19 @@ mod tests {
     fn aliased_and_dot_imports() {
         let src =
             "package api\nimport web \"net/http\"\nfunc H(w web.ResponseWriter, r *web.Request) {}";
-        let out = entry(
-            src,
-            &analysis(src, "H(", "func H", "web"),
-            "H",
-            Path::new("/a.go"),
-        );
-        assert!(out.contains("var _ func(web.ResponseWriter, *web.Request) = /*line /a.go:3:6*/H"));
+        let out = rendered(src, "H(", "web", "H");
+        assert!(out.contains("var _ func(web.ResponseWriter, *web.Request) = /*line :3:6*/H"));
         let src = "package api\nimport . \"net/http\"\nfunc H(w ResponseWriter, r *Request) {}";
-        let out = entry(
-            src,
-            &analysis(src, "H(", "func H", "."),
-            "H",
-            Path::new("/a.go"),
-        );
+        let out = rendered(src, "H(", ".", "H");
         assert!(out.contains("var _ func(ResponseWriter, *Request) = "));
     }
 
     #[test]
     fn a_byte_order_mark_stays_first() {
         let src = "\u{feff}package api\nfunc Handler() {}\n";
-        let out = entry(
-            src,
-            &analysis(src, "Handler", "func Handler", "http"),
-            "H2",
-            Path::new("/a.go"),
-        );
+        let out = rendered(src, "Handler", "http", "H2");
         assert!(out.starts_with("\u{feff}//line /a.go:1:1\npackage api\n"));
-        assert!(out.contains("func H2/*line /a.go:2:13*/()"));
+        assert!(out.contains("func H2/*line :2:13*/()"));
     }
 
     #[test]
@@ -221,7 +216,7 @@ mod tests {
         let src = "package api\nfunc Handler() {}\n";
         let a = analysis(src, "Handler", "func Handler", "http");
         assert_eq!(
-            entry(src, &a, "H2", Path::new("/odd*/name.go")),
+            entry(src, &a, "H2", Path::new("/odd\nname.go")),
             "package api\nfunc H2() {}\n"
         );
     }
@@ -232,12 +227,12 @@ mod tests {
         let a = analysis(src, "Handler", "func Handler", "http");
         let out = entry(src, &a, "Handler", Path::new("/a.go"));
         assert!(out.contains("\nfunc Handler(w"), "{out}");
-        assert!(out.ends_with("= /*line /a.go:3:6*/Handler\n"), "{out}");
+        assert!(out.ends_with("= /*line :3:6*/Handler\n"), "{out}");
         let sib = "package api\nconst Handler = 1\nvar x = Handler\n";
         let offsets: Vec<usize> = sib.match_indices("Handler").map(|(i, _)| i).collect();
         assert_eq!(
             sibling(sib, &offsets, "Handler", "Handler_api_b_go", Path::new("/b.go")),
-            "//line /b.go:1:1\npackage api\nconst Handler_api_b_go/*line /b.go:2:14*/ = 1\nvar x = Handler_api_b_go/*line /b.go:3:16*/\n"
+            "//line /b.go:1:1\npackage api\nconst Handler_api_b_go/*line :2:14*/ = 1\nvar x = Handler_api_b_go/*line :3:16*/\n"
         );
     }
 
