@@ -161,6 +161,9 @@ describe('a handler under the debugger', { skip: linuxOnly }, () => {
       assert.equal(stop.frames[0].source.path, project.files.entry);
       assert.equal(stop.frames[0].line, lines.entry);
       assert.match(stop.frames[0].name, /^api\.Handler$/);
+      const generated = stop.frames.find((f) => /^main\.main\b/.test(f.name));
+      assert.ok(generated, `the generated main serves the request: ${stop.frames.map((f) => f.name).join(', ')}`);
+      assert.equal(generated.source, undefined, 'the generated main has no source the user could open');
       await client.request('next', { threadId: stop.threadId });
       await client.waitEvent('stopped', (b) => b.reason === 'step');
       const stepped = await h.stoppedAt(client, stop.threadId);

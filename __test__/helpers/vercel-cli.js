@@ -228,6 +228,31 @@ async function materializeFunction(fn, destDir) {
 }
 
 /**
+ * The CLI's environment: this process's, without anything that would
+ * authenticate, target a real project or come from an enclosing build or
+ * npm run; offline (no telemetry, no update check, npm offline unless
+ * `allowNpmInstall`); then `env`.
+ */
+function cliEnvironment(env, { allowNpmInstall = false } = {}) {
+  const cliEnv = { ...process.env };
+  for (const k of Object.keys(cliEnv)) {
+    // Never authenticate / target a real project; never inherit an outer build.
+    if (/^(VERCEL_|NOW_|__VERCEL_)/.test(k)) delete cliEnv[k];
+    if (/^npm_(config|package|lifecycle)_/i.test(k)) delete cliEnv[k];
+  }
+  delete cliEnv.VERCEL; // set by the CLI itself for builders; must not leak in
+  return Object.assign(cliEnv, {
+    VERCEL_TELEMETRY_DISABLED: '1', // no telemetry flush subprocess / network
+    NO_UPDATE_NOTIFIER: '1', // no npm dist-tag lookup worker
+    VERCEL_CLI_USE_NATIVE_BINARY: '0', // stay in the JS CLI (native one uses another builder importer)
+    FORCE_COLOR: '0',
+    NO_COLOR: '1',
+    ...(allowNpmInstall ? {} : { npm_config_offline: 'true' }),
+    ...env,
+  });
+}
+
+/**
  * Run `vercel build` (the real CLI) offline on `projectDir`.
  *
  * @param {object} o
@@ -284,22 +309,7 @@ async function vercelBuild({
   // is written to ~/.local/share/com.vercel.cli.
   const globalConfigDir = tempDir('vercel-global');
 
-  const cliEnv = { ...process.env };
-  for (const k of Object.keys(cliEnv)) {
-    // Never authenticate / target a real project; never inherit an outer build.
-    if (/^(VERCEL_|NOW_|__VERCEL_)/.test(k)) delete cliEnv[k];
-    if (/^npm_(config|package|lifecycle)_/i.test(k)) delete cliEnv[k];
-  }
-  delete cliEnv.VERCEL; // set by the CLI itself for builders; must not leak in
-  Object.assign(cliEnv, {
-    VERCEL_TELEMETRY_DISABLED: '1', // no telemetry flush subprocess / network
-    NO_UPDATE_NOTIFIER: '1', // no npm dist-tag lookup worker
-    VERCEL_CLI_USE_NATIVE_BINARY: '0', // stay in the JS CLI (native one uses another builder importer)
-    FORCE_COLOR: '0',
-    NO_COLOR: '1',
-    ...(allowNpmInstall ? {} : { npm_config_offline: 'true' }),
-    ...env,
-  });
+  const cliEnv = cliEnvironment(env, { allowNpmInstall });
   // Builders (e.g. @vercel/go 3.x) put their outputs in os.tmpdir() and never delete them.
   let tmpDir = env.TMPDIR;
   if (!tmpDir) {
@@ -433,21 +443,7 @@ async function vercelDev({ projectDir, port, builderTarballs = [], env = {}, tim
   if (builderTarballs.length > 0) await installBuilders(projectDir, builderTarballs, { env });
   const api = await apiStandIn();
   const globalConfigDir = tempDir('vercel-global');
-  const cliEnv = { ...process.env };
-  for (const k of Object.keys(cliEnv)) {
-    if (/^(VERCEL_|NOW_|__VERCEL_)/.test(k)) delete cliEnv[k];
-    if (/^npm_(config|package|lifecycle)_/i.test(k)) delete cliEnv[k];
-  }
-  delete cliEnv.VERCEL;
-  Object.assign(cliEnv, {
-    VERCEL_TELEMETRY_DISABLED: '1',
-    NO_UPDATE_NOTIFIER: '1',
-    VERCEL_CLI_USE_NATIVE_BINARY: '0',
-    FORCE_COLOR: '0',
-    NO_COLOR: '1',
-    npm_config_offline: 'true',
-    ...env,
-  });
+  const cliEnv = cliEnvironment(env);
   const args = [VERCEL_BIN, 'dev', '--listen', String(port), '--yes', '--token', 'testtoken', '--api', api.url,
     '--global-config', globalConfigDir, '--cwd', projectDir];
   const child = spawn(process.execPath, args, { cwd: projectDir, env: cliEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });

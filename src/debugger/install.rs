@@ -8,14 +8,13 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use sha2::{Digest, Sha256};
-
 use crate::assets;
 use crate::cache_dir;
 use crate::compile::go_build::{Cgo, GoBuild};
 use crate::embedded_program::program_env;
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::fingerprint::Fingerprint;
 use crate::fs_lock;
 use crate::log::Log;
 use crate::target::Target;
@@ -129,25 +128,17 @@ pub fn installed_path(env: &Env, target: &Target) -> PathBuf {
         .non_empty(cache_dir::CACHE_DIR_ENV)
         .map(PathBuf::from)
         .unwrap_or_else(|| cache_dir::global_builder_cache_dir(env));
-    let mut hash = Sha256::new();
-    for part in [
-        assets::DELVE_GO_MOD,
-        assets::DELVE_GO_SUM,
-        &target.goos,
-        &target.goarch,
-    ] {
-        hash.update(part.as_bytes());
-        hash.update([0]);
-    }
-    let key: String = hash
-        .finalize()
-        .iter()
-        .take(6)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    cache
-        .join("debugger")
-        .join(format!("dlv-{DELVE_VERSION}-{key}{}", target.exe_suffix()))
+    let mut key = Fingerprint::new();
+    key.value("go.mod", assets::DELVE_GO_MOD)
+        .value("go.sum", assets::DELVE_GO_SUM)
+        .value("goos", &target.goos)
+        .value("goarch", &target.goarch);
+    let key = key.finish();
+    cache.join("debugger").join(format!(
+        "dlv-{DELVE_VERSION}-{}{}",
+        &key[..12],
+        target.exe_suffix()
+    ))
 }
 
 /// Fails unless the project's Go is one Delve debugs the programs of.
