@@ -14,6 +14,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const crypto = require('node:crypto');
 const { spawnSync } = require('node:child_process');
 
 const h = require('./helpers');
@@ -154,5 +155,29 @@ describe('compile errors name the user\'s files, lines, columns and names', () =
     });
     const failed = await failedBuild(ws, 'api/b.go');
     assertUserFacing(failed, ['api/b.go:5:56']);
+  });
+});
+
+describe('the renamed copy does not depend on where the project is', () => {
+  it('two checkouts at different paths, each with a builder cache of its own (no kept program to reuse): the same bytes', async () => {
+    const files = {
+      'go.mod': GO_MOD,
+      'api/index.go': h.goFile('api', ['net/http'], [
+        'var _ = Handler',
+        'func Handler(w http.ResponseWriter, r *http.Request) { w.Write([]byte("same")) }',
+      ]),
+    };
+    const digests = [];
+    for (const label of ['one', 'other-longer-path']) {
+      const ws = project(files);
+      const checkout = path.join(ws.root, label);
+      fs.renameSync(ws.workPath, checkout);
+      const lambda = await h.buildOk(
+        { ...ws, workPath: checkout },
+        { entrypoint: 'api/index.go', builder, env: { GO_BUILDER_CACHE_DIR: h.tempDir('own-cache'), TMPDIR: ws.base } },
+      );
+      digests.push(crypto.createHash('sha256').update(fs.readFileSync(lambda.files.bootstrap.fsPath)).digest('hex'));
+    }
+    assert.equal(digests[0], digests[1]);
   });
 });
