@@ -7,7 +7,7 @@
 // cold machine (a first deploy). Prints a table and writes bench/RESULTS.md.
 //
 // Environment:
-//   BENCH_ONLY        comma-separated rows to run (1…14, 2v; default all). Row 7
+//   BENCH_ONLY        comma-separated rows to run (1…15, 2v; default all). Row 7
 //                     (the go build floor) is measured inside rows 1 and 2,
 //                     row 9 reuses row 4's builds when row 4 runs.
 //   BENCH_REPS        repetitions for every row (default: per row, see REPS)
@@ -50,7 +50,7 @@ const LAMBDA_ENV = { GOOS: 'linux', GOARCH: 'amd64', CGO_ENABLED: '0', GOWORK: '
 const FLOOR_FLAGS = ['-trimpath', '-ldflags', '-s -w']
 
 /** Repetitions per row; BENCH_REPS overrides them all. */
-const DEFAULT_REPS = { 1: 5, 2: 5, '2v': 5, 3: 2, 4: 3, '5a': 2, '5b': 2, 6: 2, 8: 5, 10: 5, 11: 2, 12: 2, 13: 5, 14: 2 }
+const DEFAULT_REPS = { 1: 5, 2: 5, '2v': 5, 3: 2, 4: 3, '5a': 2, '5b': 2, 6: 2, 8: 5, 10: 5, 11: 2, 12: 2, 13: 5, 14: 2, 15: 3 }
 function reps(row) {
   const forced = parseInt(process.env.BENCH_REPS || '', 10)
   return forced > 0 ? forced : DEFAULT_REPS[row]
@@ -786,6 +786,44 @@ async function rowRemote(go) {
   }
 }
 
+/**
+ * Row 15: ours under the debugger (GO_BUILDER_DEBUG=1) against ours plain,
+ * warm caches, Delve installed (by the warm-up): a fresh `vercel dev`'s
+ * first `startDevServer()` → first HTTP 200 of the handler, after a save
+ * of api/index.go (15a: a build) and with nothing changed (15b). Each start
+ * in a fresh Node process; the debug server is stopped after its answer.
+ */
+async function rowDebug(go) {
+  const once = async (w) => {
+    const dir = path.join(WORK, 'debug', w)
+    if (!fs.existsSync(dir)) materialize('handler', dir, go.version)
+    const env = warmEnv()
+    try {
+      const job = { type: 'dev', builder: BUILDERS.ours.dir, workPath: dir, entrypoint: 'api/index.go', config: {} }
+      if (w === 'debug') job.env = { GO_BUILDER_DEBUG: '1', GO_BUILDER_DEBUG_PORT: String(await freePort()) }
+      changeSource(dir, 'api/index.go')
+      const edited = await runWorker({ ...job, steps: [{}] }, env)
+      const unchanged = await runWorker({ ...job, steps: [{}] }, env)
+      return { ms: edited.steps[0].ms, unchanged: unchanged.steps[0].ms }
+    } finally {
+      discardEnv(env)
+    }
+  }
+  return { samples: await loop('debug', ['debug', 'plain'], reps(15), once, { warmup: 1 }) }
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = require('net').createServer()
+    server.on('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+
 /** Flushes dirty pages (the previous install's 270 MB, its deletion) before a toolchain measurement. */
 function settle() {
   spawnSync('sync', [], { stdio: 'ignore' })
@@ -934,7 +972,7 @@ async function main() {
   // The floor runs in rows 1 and 2's loops whenever they run (row 7 shows it).
   const withFloor = (row) => [...(selected(row) ? builders : []), 'floor']
 
-  if ([1, 2, '2v', 3, 5, 6, 7, 8, 10, 12, 13].some(selected)) {
+  if ([1, 2, '2v', 3, 5, 6, 7, 8, 10, 12, 13, 15].some(selected)) {
     log('warm HOME: one untimed build by each builder and the floor')
     const t = now()
     await prime(go)
@@ -955,6 +993,7 @@ async function main() {
   await attempt('swap', [12], () => rowSwap(go))
   await attempt('assets', [13], () => rowAssets(go))
   await attempt('remote', [14], () => rowRemote(go))
+  await attempt('debug', [15], () => rowDebug(go))
 
   results.warmHome = warmHomeSizes()
   results.loads = LOADS

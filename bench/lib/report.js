@@ -361,6 +361,31 @@ function rows(results, ctx) {
       )
     }
   }
+  const debug = results.debug
+  if (debug) {
+    const samples = debug.samples || {}
+    const pick = (field) => ({
+      ours: (samples.debug || []).map((s) => s[field]),
+      plain: (samples.plain || []).map((s) => s[field]),
+    })
+    const debugRows = [
+      ['15a', 'dev under the debugger (`GO_BUILDER_DEBUG=1`): api/index.go saved, then a fresh `startDevServer()` → first HTTP 200 (floor column: the same start without the debugger)', 'ms'],
+      ['15b', 'dev under the debugger: right after 15a, nothing changed, a fresh `startDevServer()` → first HTTP 200 (floor column: without the debugger)', 'unchanged'],
+    ]
+    for (const [id, name, field] of debugRows) {
+      out.push(
+        timingRow({
+          id,
+          scenario: 'fixed path',
+          name,
+          result: debug,
+          samples: pick(field),
+          columns: { ours: 'ours', floor: 'plain' },
+          targets: [{ over: 'floor', label: 'without the debugger', limit: 3 }],
+        }),
+      )
+    }
+  }
   const tc = results.toolchain
   if (tc) {
     const labels = { tmpfs: ['11a', 'to tmpfs'], disk: ['11b', 'to disk'] }
@@ -532,6 +557,7 @@ function explanation(ctx) {
     `- **12 — dev swap under load, fixed path, warm.** Ours only (neither reference's dev server runs offline for a standalone server here). \`startDevServer()\` of the server fixture with \`framework: "go"\`; 10 clients send 200 GETs in all, each pausing 50 ms between requests; after the 20th answer main.go is saved with a new greeting; after the last of the 200 and at least 1 s after the save, GETs until the new greeting answers (that time is the cell). Every request that did not get a 200 counts as failed. Repetitions: ${reps(12)}.`,
     `- **13a/13b — static assets, fresh path, warm.** Ours only: the handler fixture with 300 MB of random bytes in public/ (12 folders of 100 files of 256 KB, hard-linked into every checkout) against the same fixture without them, back to back in one loop, a **new checkout path** for every build, warm caches, one untimed warm-up each. 13a: nothing changed since the warm-up (the kept program is reused); 13b: api/index.go changed as in 2e. The target: the assets add at most 5 %. Repetitions: ${reps(13)}.`,
     `- **14a/14b — cold machine with a remote cache.** \`GO_BUILDER_REMOTE_CACHE\` points at a MinIO started on loopback for the row (with a signing key). Machine A (untimed, once): a row-4 cold machine builds the handler and fills the bucket. Machine B (timed): a new row-4 cold machine (every cache empty, modules downloaded) with the remote; in 14a the handler got a new function since A's build (Go compiles that package and links, and takes the standard library and the dependencies from the bucket), in 14b it is A's commit (the kept program comes from the bucket, no Go runs). In the same loop and the same cold conditions, with the handler changed as in 14a: ours without the remote ("ours cold", shown in the target) and both references. Repetitions: ${reps(14)}.`,
+    `- **15 — dev under the debugger, fixed path, warm.** Ours only, with \`GO_BUILDER_DEBUG=1\` (ours column) and without (floor column), interleaved; Delve is installed by the untimed warm-up. A new \`changeSource\` edit of api/index.go, then \`startDevServer()\` of the handler in a fresh Node process (a fresh \`vercel dev\`) → first HTTP 200 is 15a (a build: the debug build compiles without optimisation, from a cache of its own); then the same start again with nothing changed is 15b. Under the debugger the handler runs behind the proxy under Delve's headless server, stopped after its answer. Repetitions: ${reps(15)}.`,
     `- **11a/11b — Go SDK install, cold.** A loopback HTTP server serves this machine's own Go, packed once as \`go${go.version}.linux-amd64.tar.gz\` (+ \`.sha256\`) into bench/.cache. Ours: the binding's \`resolveGoToolchain\` (not part of the builder API) with no Go on PATH, an empty user cache, \`GOTOOLCHAIN=go${go.version}\` in the options it is given (the only way to ask it for a download) and \`GO_BUILDER_DOWNLOAD_BASE_URL\` pointing at that server: it downloads, checks the SHA-256, extracts and moves the SDK into place. Floor column: \`curl -s URL | tar -xz\` of the same archive (no checksum). @vercel/go cannot take part: it downloads from dl.google.com only. 11a extracts to tmpfs (/dev/shm), 11b to the work dir's disk, where write-back makes single runs vary a lot; \`sync\` runs before each install. Repetitions: ${reps(11)}.`,
   ]
 }

@@ -178,13 +178,13 @@ async function kill(pid) {
   }
 }
 
-/** startDevServer() as `vercel dev` calls it for the job's entrypoint. */
+/** startDevServer() as `vercel dev` calls it for the job's entrypoint (`job.env`: the project's env). */
 function startDev(builder, job) {
   return builder.startDevServer({
     entrypoint: job.entrypoint,
     workPath: job.workPath,
     config: job.config || {},
-    meta: {},
+    meta: job.env ? { env: job.env } : {},
     files: {},
     repoRootPath: job.workPath,
   })
@@ -203,7 +203,9 @@ async function devJob(job) {
     const server = await startDev(builder, job)
     const status = await firstResponse(server.port, now() + 60000)
     const ms = now() - t
-    await kill(server.pid)
+    // A persistent server (under the debugger) is stopped; a handler killed, as the CLI does.
+    if (server.shutdown) await server.shutdown()
+    else await kill(server.pid)
     if (status !== 200) throw new Error(`dev server answered ${status}`)
     steps.push({ ms, status })
   }
