@@ -254,6 +254,13 @@ function serverProject() {
   return { workPath, main: path.join(workPath, 'main.go') };
 }
 
+/** What a builder cache holds of Delve (its program, or one being built). */
+function installedDelve(cacheDir) {
+  const tools = path.join(cacheDir, 'tools');
+  if (!fs.existsSync(tools)) return [];
+  return fs.readdirSync(tools).filter((f) => f.startsWith('dlv-') && !f.endsWith('.lock') || f.startsWith('.install-'));
+}
+
 /** A marker for a start's environment: every process it starts inherits it. */
 function marker() {
   return `GO_BUILDER_TEST_MARK=${Math.random().toString(36).slice(2)}`;
@@ -330,8 +337,7 @@ describe('when the debugger cannot run, the dev server starts without it', () =>
     assert.match(said, /runs without the debugger/);
     assert.equal((await h.get(first.server.port, '/api/index?name=off')).body, 'hello off HELLO OFF 9\n');
     await h.stopHandler(first.server.pid);
-    const installed = fs.readdirSync(path.join(env.GO_BUILDER_CACHE_DIR, 'debugger'));
-    assert.deepEqual(installed.filter((f) => !f.endsWith('.lock')), [], 'no Delve, no half-built one');
+    assert.deepEqual(installedDelve(env.GO_BUILDER_CACHE_DIR), [], 'no Delve, no half-built one');
     // The next request's start does not try again.
     const second = await startDebug(project.workPath, 'api/index.go', env);
     assert.ok(!second.log.some((l) => /GO_DEBUGGER_UNAVAILABLE|Installing the Go debugger/.test(l)), second.log.join('\n'));
@@ -370,7 +376,7 @@ describe('without GO_BUILDER_DEBUG nothing changes', () => {
       assert.equal(server.persistent, undefined);
       assert.ok(!log.some((l) => /debugger|Delve/i.test(l)), log.join('\n'));
       assert.deepEqual(kinds(mark), ['handler']);
-      assert.equal(fs.existsSync(path.join(env.GO_BUILDER_CACHE_DIR, 'debugger')), false);
+      assert.deepEqual(installedDelve(env.GO_BUILDER_CACHE_DIR), []);
       assert.equal((await h.get(server.port, '/api/index?name=p')).body, 'hello p HELLO P 7\n');
       await h.stopHandler(server.pid);
     });

@@ -77,7 +77,7 @@ pub const GOVULNCHECK_GO_SUM: &str = include_str!("../go/tools/govulncheck/go.su
 
 /// The module Delve (the debugger of `GO_BUILDER_DEBUG=1`) is built in:
 /// github.com/go-delve/delve pinned, with its whole module graph.
-pub const DELVE_GO_MOD: &str = include_str!("../go/debugger/go.mod");
+pub const DELVE_GO_MOD: &str = include_str!("../go/tools/delve/go.mod");
 
 /// go.sum of [`DELVE_GO_MOD`]: Go verifies every module it downloads for it.
-pub const DELVE_GO_SUM: &str = include_str!("../go/debugger/go.sum");
+pub const DELVE_GO_SUM: &str = include_str!("../go/tools/delve/go.sum");

@@ -184,7 +184,7 @@ const HELPER_KEY: &str = "helper";
 
 /// The user's env minus everything that would change how our own program is
 /// built: it is always a static binary of our sources alone.
-pub(crate) fn program_env(env: &Env) -> Env {
+fn program_env(env: &Env) -> Env {
     let mut env = env.clone();
     for key in ["GOFLAGS", "GOEXPERIMENT", "GO111MODULE"] {
         env.remove(key);

@@ -35,6 +35,7 @@ pub mod log;
 pub mod manifest;
 pub mod options;
 pub mod parallel;
+pub mod pinned_tool;
 pub mod project_index;
 pub mod remote_cache;
 pub mod restored_cache;

@@ -1,26 +1,21 @@
 //! Delve, from the Go module proxy at a pinned version with the checksums
-//! of its whole module graph (`go/debugger/go.mod` and `go.sum`, embedded),
-//! built once into the builder's own cache — never into the project or
-//! `node_modules`. Go verifies every module against the pinned go.sum;
-//! Go's module cache serves what it already holds, so a machine that has
-//! the modules installs it offline.
+//! of its whole module graph (`go/tools/delve`, embedded), built once into
+//! the machine's builder cache — never a project's, never `node_modules` —
+//! sealed and verified before every use, as every pinned tool is
+//! ([`crate::pinned_tool`]). Go's module cache serves what it already holds,
+//! so a machine that has the modules installs it offline.
 
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::path::PathBuf;
 
 use crate::assets;
 use crate::cache_dir;
-use crate::compile::go_build::{Cgo, GoBuild};
-use crate::embedded_program::program_env;
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::fingerprint::Fingerprint;
-use crate::fs_lock;
 use crate::log::Log;
-use crate::target::Target;
+use crate::pinned_tool::{self, PinnedTool};
 use crate::toolchain::GoToolchain;
 
-/// The pinned Delve release (as go/debugger/go.mod requires it).
+/// The pinned Delve release (as go/tools/delve/go.mod requires it).
 pub const DELVE_VERSION: &str = "v1.27.2";
 /// Its command.
 const DELVE_COMMAND: &str = "github.com/go-delve/delve/cmd/dlv";
@@ -29,38 +24,29 @@ const DELVE_COMMAND: &str = "github.com/go-delve/delve/cmd/dlv";
 /// misread.
 const SUPPORTED_GO: ((u32, u32), (u32, u32)) = ((1, 25), (1, 27));
 
-/// Delve for this machine: the installed one, else built now (once; a
-/// concurrent start waits for it). Progress goes to `log`. Every failure
-/// is [`Error::DebuggerUnavailable`], saying how to get it.
+const DELVE: PinnedTool = PinnedTool {
+    name: "dlv",
+    title: "the Go debugger Delve",
+    version: DELVE_VERSION,
+    origin: "github.com/go-delve/delve",
+    package: DELVE_COMMAND,
+    go_mod: assets::DELVE_GO_MOD,
+    go_sum: assets::DELVE_GO_SUM,
+};
+
+/// Delve for this machine: the installed one, else built now with the
+/// project's Go (once; a concurrent start waits for it). Progress goes to
+/// `log`. Every failure is [`Error::DebuggerUnavailable`], saying how to
+/// get it.
 pub async fn ensure(go: &GoToolchain, env: &Env, log: &Log) -> Result<PathBuf> {
     check_go(go)?;
-    let target = Target::host();
-    let dlv = installed_path(env, &target);
-    if dlv.is_file() {
-        return Ok(dlv);
-    }
-    let dir = dlv.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)
-        .map_err(|e| unavailable(&format!("cannot create {}: {e}", dir.display()), env))?;
-    let lock_file = dir.join(format!(
-        "{}.lock",
-        dlv.file_name().unwrap_or_default().to_string_lossy()
-    ));
-    let _lock = fs_lock::lock(&lock_file, || {
-        log.line("Waiting for another install of the Go debugger (Delve) to finish…")
-    })
-    .await?;
-    if dlv.is_file() {
-        return Ok(dlv);
-    }
-    log.line(&format!(
-        "Installing the Go debugger (Delve {DELVE_VERSION}) into {}: its modules come from the \
-         Go module proxy (verified against pinned checksums), then it is compiled. Once: later \
-         starts reuse it.",
-        dir.display()
-    ));
-    let started = Instant::now();
-    build(go, env, &target, dir, &dlv, log).await.map_err(|e| {
+    let cache = cache_dir::machine_cache_dir(env);
+    let place = pinned_tool::Place {
+        cache: &cache,
+        env,
+        log,
+    };
+    pinned_tool::ensure(&DELVE, go, &place).await.map_err(|e| {
         let said = match e {
             Error::ModTidyFailed { output }
             | Error::GoModInvalid { output }
@@ -68,77 +54,7 @@ pub async fn ensure(go: &GoToolchain, env: &Env, log: &Log) -> Result<PathBuf> {
             other => other.to_string(),
         };
         unavailable(&format!("Go could not build it:\n{said}"), env)
-    })?;
-    log.line(&format!(
-        "Installed the Go debugger (Delve {DELVE_VERSION}) in {:.1} s.",
-        started.elapsed().as_secs_f64()
-    ));
-    Ok(dlv)
-}
-
-/// Builds Delve in a fresh copy of the pinned module beside `dlv` and
-/// renames it into place.
-async fn build(
-    go: &GoToolchain,
-    env: &Env,
-    target: &Target,
-    dir: &Path,
-    dlv: &Path,
-    log: &Log,
-) -> Result<()> {
-    let work = tempfile::Builder::new()
-        .prefix(".install-")
-        .tempdir_in(dir)
-        .map_err(|e| Error::io_at("create a temporary directory in", dir, e))?;
-    for (name, text) in [
-        ("go.mod", assets::DELVE_GO_MOD),
-        ("go.sum", assets::DELVE_GO_SUM),
-    ] {
-        let path = work.path().join(name);
-        std::fs::write(&path, text).map_err(|e| Error::io_at("write", &path, e))?;
-    }
-    let built = work.path().join(format!("dlv{}", target.exe_suffix()));
-    GoBuild {
-        cwd: work.path().to_path_buf(),
-        env: program_env(env),
-        // The pinned go.sum, never rewritten: a module that does not match
-        // it is an error, not an update.
-        module_flags: vec!["-mod=readonly".to_string()],
-        build_flags: Vec::new(),
-        packages: vec![DELVE_COMMAND.to_string()],
-        output: built.clone(),
-        // Its cgo parts (eBPF tracing) are optional: a static build needs
-        // no C compiler.
-        cgo: Cgo::Off,
-        parallelism: None,
-        tags: Vec::new(),
-        cache_use: None,
-        cgo_free_sources: false,
-    }
-    .run(go, target, log)
-    .await?;
-    std::fs::rename(&built, dlv).map_err(|e| Error::io_at("install", dlv, e))
-}
-
-/// Where Delve is installed: `debugger/` in `GO_BUILDER_CACHE_DIR`, else in
-/// the builder's cache in the user's cache directory (never a project's
-/// deploy cache), named for its version and the pinned module's digest.
-pub fn installed_path(env: &Env, target: &Target) -> PathBuf {
-    let cache = env
-        .non_empty(cache_dir::CACHE_DIR_ENV)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| cache_dir::global_builder_cache_dir(env));
-    let mut key = Fingerprint::new();
-    key.value("go.mod", assets::DELVE_GO_MOD)
-        .value("go.sum", assets::DELVE_GO_SUM)
-        .value("goos", &target.goos)
-        .value("goarch", &target.goarch);
-    let key = key.finish();
-    cache.join("debugger").join(format!(
-        "dlv-{DELVE_VERSION}-{}{}",
-        &key[..12],
-        target.exe_suffix()
-    ))
+    })
 }
 
 /// Fails unless the project's Go is one Delve debugs the programs of.
@@ -180,23 +96,6 @@ fn unavailable(what: &str, env: &Env) -> Error {
 mod tests {
     use super::*;
     use crate::test_support::env;
-
-    #[test]
-    fn installed_in_the_builders_own_cache_never_a_projects() {
-        let target = Target::host();
-        let dir = env(&[("GO_BUILDER_CACHE_DIR", "/c")]);
-        let path = installed_path(&dir, &target);
-        assert!(path.starts_with("/c/debugger"), "{}", path.display());
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        assert!(name.starts_with("dlv-v1.27.2-"), "{name}");
-        let home = env(&[
-            ("HOME", "/h"),
-            ("XDG_CACHE_HOME", "/x"),
-            ("LOCALAPPDATA", "/l"),
-        ]);
-        let global = installed_path(&home, &target);
-        assert!(global.ends_with(Path::new("acme-go-builder").join("debugger").join(&name)));
-    }
 
     #[test]
     fn the_pinned_module_requires_the_pinned_release_with_checksums() {

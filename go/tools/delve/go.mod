@@ -1,8 +1,8 @@
 // The Go debugger the dev server runs a function under (GO_BUILDER_DEBUG=1):
-// Delve, pinned with its whole module graph. The builder builds
-// github.com/go-delve/delve/cmd/dlv in a copy of this module, once, into its
-// own cache; go.sum makes Go verify every module it downloads.
-module go-builder-debugger
+// Delve, pinned with its module graph's checksums. Rust embeds this file and
+// go.sum; `go build github.com/go-delve/delve/cmd/dlv` here builds exactly
+// what the builder builds.
+module acme.dev/go-builder/tools/delve
 
 go 1.25.0
 
