@@ -317,6 +317,23 @@ describe('a standalone server under the debugger', { skip: linuxOnly }, () => {
   });
 });
 
+describe('another checkout of the same sources', { skip: linuxOnly }, () => {
+  it('gets a debug build of its own: breakpoints by its own paths bind', async () => {
+    const sources = [handlerProject(), handlerProject()];
+    const { env } = await debugEnv();
+    for (const project of sources) {
+      const { server } = await startDebug(project.workPath, 'api/index.go', env);
+      try {
+        const { client, breakpoints } = await h.attachRemote(server.debugPort, { [project.files.entry]: [lineOf(HANDLER, 'BREAK entry')] });
+        await h.detach(client, [project.files.entry]);
+        assert.equal(breakpoints[project.files.entry][0].verified, true, JSON.stringify(breakpoints));
+      } finally {
+        await server.shutdown();
+      }
+    }
+  });
+});
+
 describe('when the debugger cannot run, the dev server starts without it', () => {
   it('offline, with no Delve installed: GO_DEBUGGER_UNAVAILABLE saying how to install it; the handler serves', async () => {
     const project = handlerProject();

@@ -97,7 +97,7 @@ fn watching(options: &BuildOptions) -> bool {
 
 /// `<slot>/<fingerprint>/<name>`: the fingerprint covers everything that
 /// can change a dev binary — the sources, Go, the target, the flags and the
-/// build's environment.
+/// build's environment (and, for the debugger, where the sources are).
 fn binary_path(session: &Session<'_>, name: &str) -> PathBuf {
     let mut fp = Fingerprint::new();
     fp.value("builder", env!("CARGO_PKG_VERSION"))
@@ -109,7 +109,12 @@ fn binary_path(session: &Session<'_>, name: &str) -> PathBuf {
         .value("goos", &session.target.goos)
         .value("goarch", &session.target.goarch);
     if session.purpose == Purpose::Debug {
+        // Without -trimpath the program names its files by their absolute
+        // paths: another checkout of the same sources needs its own.
         fp.value("debug", &debugger::BUILD_FLAGS.join("\u{0}"));
+        for root in session.source_roots() {
+            fp.value("path", &root.to_string_lossy());
+        }
     }
     for key in fingerprint::BUILD_ENV_KEYS {
         fp.value(key, session.env.get(key).unwrap_or("\u{0}unset"));
