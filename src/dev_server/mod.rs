@@ -101,6 +101,7 @@ fn watching(options: &BuildOptions) -> bool {
 fn binary_path(session: &Session<'_>, name: &str) -> PathBuf {
     let mut fp = Fingerprint::new();
     fp.value("builder", env!("CARGO_PKG_VERSION"))
+        .value("builder sources", env!("GO_BUILDER_SOURCE_DIGEST"))
         .value("kind", session.mode.name())
         .value("template", assets::HTTP_MAIN_TEMPLATE)
         .value("entrypoint", &session.entry.rel)

@@ -51,6 +51,7 @@ impl Kept {
         let mut common = Fingerprint::new();
         common
             .value("builder", env!("CARGO_PKG_VERSION"))
+            .value("builder sources", env!("GO_BUILDER_SOURCE_DIGEST"))
             .value("flags", &flags.join("\u{0}"))
             .value("go", &session.go.version)
             .value("goos", &session.target.goos)
