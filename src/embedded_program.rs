@@ -13,9 +13,9 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::cache_fs;
-use crate::compile::go_build::{Cgo, GoBuild};
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::go_build::GoBuild;
 use crate::log::Log;
 use crate::sealed::{self, Seals};
 use crate::target::Target;
@@ -145,19 +145,12 @@ async fn ensure_compiled(
         &format!("module {}\n\ngo 1.21\n", program.name),
     )?;
     let built = work.path().join(format!("out{}", target.exe_suffix()));
-    let build = GoBuild {
-        cwd: work.path().to_path_buf(),
-        env: program_env(env),
-        module_flags: Vec::new(),
-        build_flags: Vec::new(),
-        packages: vec![".".to_string()],
-        output: built.clone(),
-        cgo: Cgo::Off,
-        parallelism: None,
-        tags: Vec::new(),
-        cache_use: None,
-        cgo_free_sources: false,
-    };
+    let build = GoBuild::own_program(
+        work.path().to_path_buf(),
+        program_env(env),
+        vec![".".to_string()],
+        built.clone(),
+    );
     build.run(go, target, &Log::silent()).await.map_err(|e| {
         Error::Internal(format!(
             "compiling the builder's {} program with {} failed:\n{e}",

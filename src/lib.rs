@@ -26,6 +26,7 @@ pub mod exec;
 pub mod fingerprint;
 pub mod fs_lock;
 pub mod git_credentials;
+pub mod go_build;
 pub mod go_buildinfo;
 pub mod gomod;
 pub mod handler_name;

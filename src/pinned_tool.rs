@@ -11,11 +11,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::cache_fs;
-use crate::compile::go_build::{Cgo, GoBuild};
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::fingerprint::Fingerprint;
 use crate::fs_lock;
+use crate::go_build::GoBuild;
 use crate::log::Log;
 use crate::sealed::{self, Seals};
 use crate::target::Target;
@@ -116,20 +116,17 @@ async fn build(
     }
     let built = work.path().join(toolchain::exe(tool.name));
     GoBuild {
-        cwd: work.path().to_path_buf(),
-        env: tool_env(place.env),
         // The pinned go.sum, never rewritten: a module that does not match
         // it is an error, not an update.
         module_flags: vec!["-mod=readonly".to_string()],
         build_flags: vec!["-ldflags=-s -w".to_string()],
-        packages: vec![tool.package.to_string()],
-        output: built.clone(),
         // Static: no C compiler needed (cgo parts of a tool are optional).
-        cgo: Cgo::Off,
-        parallelism: None,
-        tags: Vec::new(),
-        cache_use: None,
-        cgo_free_sources: false,
+        ..GoBuild::own_program(
+            work.path().to_path_buf(),
+            tool_env(place.env),
+            vec![tool.package.to_string()],
+            built.clone(),
+        )
     }
     .run(go, &Target::host(), place.log)
     .await?;

@@ -12,9 +12,6 @@
 //! rewriting go.mod, adding a main) is expressed as a `go build -overlay`
 //! plus an alternate `-modfile`, both in the session's scratch directory.
 
-pub mod cgo;
-pub mod cgo_scan;
-pub mod go_build;
 pub mod module;
 pub mod overlay;
 mod renamed_source;
@@ -32,7 +29,7 @@ use crate::log::Log;
 use crate::server;
 use crate::session::{Purpose, Session};
 
-use go_build::{Cgo, GoBuild};
+use crate::go_build::{self, Cgo, GoBuild};
 use module::HandlerSources;
 pub use template::Template;
 

@@ -4,9 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::compile::go_build::go_env;
 use crate::error::{Error, Result};
 use crate::exec;
+use crate::go_build::go_env;
 use crate::session::Session;
 
 /// Runs the project's `buildCommand` (through the shell, in the work path)

@@ -12,8 +12,9 @@ use std::path::Path;
 use std::time::Instant;
 
 use crate::blocking::blocking;
-use crate::compile::{self, go_build::RELEASE_FLAGS, Template};
+use crate::compile::{self, Template};
 use crate::error::{Error, Result};
+use crate::go_build::RELEASE_FLAGS;
 use crate::remote_cache;
 use crate::session::Session;
 

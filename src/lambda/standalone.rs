@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use crate::assets;
-use crate::compile::{self, go_build::RELEASE_FLAGS};
+use crate::compile;
 use crate::embedded_program::{self, Program};
 use crate::error::{Error, Result};
+use crate::go_build::RELEASE_FLAGS;
 use crate::routes;
 use crate::session::Session;
 

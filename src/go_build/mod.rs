@@ -1,15 +1,22 @@
 //! The `go build` step: one place assembles its command line and
 //! environment, runs it, and says what kind of failure it was.
 
+pub mod cgo;
+mod cgo_choice;
+pub mod cgo_scan;
+mod failure;
+mod flags;
+
+pub use failure::{classify, failed_packages};
+use flags::is_tags_flag;
+pub use flags::{effective_tags, RELEASE_FLAGS};
+
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::cgo;
-use super::cgo_scan::ModuleFiles;
 use crate::env::Env;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::exec;
-use crate::go_buildinfo::{self, Found};
 use crate::log::Log;
 use crate::project_index::{self, CacheUse};
 use crate::target::Target;
@@ -19,7 +26,7 @@ use crate::toolchain::GoToolchain;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cgo {
     /// On for the programs whose import graph uses cgo, unless the user's
-    /// `CGO_ENABLED=0` forbids it (see [`super::cgo`]).
+    /// `CGO_ENABLED=0` forbids it (see [`cgo`]).
     FromCode,
     /// Always off: a static binary.
     Off,
@@ -54,12 +61,31 @@ pub struct GoBuild {
     /// No file of the user's sources (the build's
     /// [`SourceSet`](crate::source_set::SourceSet)) may use cgo: the
     /// programs are built static first and the modules they were built
-    /// from checked afterwards ([`super::cgo_scan`]), instead of asking
+    /// from checked afterwards ([`cgo_scan`]), instead of asking
     /// `go list` before.
     pub cgo_free_sources: bool,
 }
 
 impl GoBuild {
+    /// A static build of the builder's own program (`packages` of the module
+    /// in `cwd`) to `output`: no cgo, no parallelism setting, no tags, no
+    /// record of cache use.
+    pub fn own_program(cwd: PathBuf, env: Env, packages: Vec<String>, output: PathBuf) -> GoBuild {
+        GoBuild {
+            cwd,
+            env,
+            module_flags: Vec::new(),
+            build_flags: Vec::new(),
+            packages,
+            output,
+            cgo: Cgo::Off,
+            parallelism: None,
+            tags: Vec::new(),
+            cache_use: None,
+            cgo_free_sources: false,
+        }
+    }
+
     /// `build <module flags> -trimpath [-buildvcs=false] [-p N] <build
     /// flags> -o <output> <packages>`. `-trimpath` and no VCS stamping make
     /// the program depend on its sources only, not on where they are
@@ -131,86 +157,6 @@ impl GoBuild {
         self.run_groups(groups, go, target, log).await
     }
 
-    /// Whether the build may go static first: cgo decided from the code,
-    /// the user's sources free of it, and a Go (≥ 1.18) whose programs
-    /// carry their module list inline.
-    fn static_first(&self, go: &GoToolchain) -> bool {
-        self.cgo == Cgo::FromCode
-            && self.cgo_free_sources
-            && !cgo::forbidden_by_user(&self.env)
-            && go
-                .parsed_version()
-                .is_some_and(|v| (v.major, v.minor) >= (1, 18))
-    }
-
-    /// Builds every program static, then checks the modules each was built
-    /// from. Only when one may use cgo (or the build failed) does Go decide
-    /// with `go list`, and the programs that need cgo are built again with
-    /// it: the outcome is exactly [`GoBuild::cgo_groups`]'s.
-    async fn run_static_first(&self, go: &GoToolchain, target: &Target, log: &Log) -> Result<()> {
-        let out = self
-            .run_one("static", &self.packages, &[], go, target, log)
-            .await?;
-        if out.success && self.outputs().iter().all(|p| self.built_without_cgo(p, go)) {
-            return Ok(());
-        }
-        let groups = self.cgo_groups(go, target).await;
-        if groups.iter().all(|(_, users)| users.is_empty()) {
-            return match out.success {
-                true => Ok(()),
-                false => Err(classify(out.combined())),
-            };
-        }
-        let rebuild = match out.success {
-            // The static programs are built already.
-            true => groups.into_iter().filter(|(_, u)| !u.is_empty()).collect(),
-            false => groups,
-        };
-        self.run_groups(rebuild, go, target, log).await
-    }
-
-    /// Where `go build` wrote each package's program.
-    fn outputs(&self) -> Vec<PathBuf> {
-        if self.packages.len() == 1 {
-            return vec![self.output.clone()];
-        }
-        self.packages
-            .iter()
-            .map(|p| {
-                let name = p.trim_end_matches('/').rsplit('/').next().unwrap_or(p);
-                self.output.join(name)
-            })
-            .collect()
-    }
-
-    /// Whether every module `program` was built from is known to be free of
-    /// cgo (its build info lists them; see [`super::cgo_scan`]).
-    fn built_without_cgo(&self, program: &std::path::Path, go: &GoToolchain) -> bool {
-        let vendored = self
-            .module_flags
-            .iter()
-            .chain(self.build_flags.iter())
-            .any(|f| f == "-mod=vendor")
-            || self
-                .env
-                .get("GOFLAGS")
-                .is_some_and(|f| f.contains("-mod=vendor"));
-        let files = match vendored {
-            true => Some(ModuleFiles::Vendor(self.cwd.join("vendor"))),
-            false => ModuleFiles::cache_of(&go.command_env(&self.env)),
-        };
-        let Some(files) = files else {
-            return false;
-        };
-        let Ok(bytes) = std::fs::read(program) else {
-            return false;
-        };
-        match go_buildinfo::read(&bytes) {
-            Found::Info(info) => info.deps.iter().all(|dep| files.clean(dep)),
-            Found::OldLayout | Found::None => false,
-        }
-    }
-
     /// Runs one `go build` per group, cgo on for a group that uses it.
     async fn run_groups(
         &self,
@@ -265,68 +211,6 @@ impl GoBuild {
         }
         Ok(out)
     }
-
-    /// The packages split into the static ones and those that use cgo (with
-    /// the cgo packages they use), dropping an empty group. When Go cannot
-    /// list the packages, all are static and `go build` says what is wrong.
-    async fn cgo_groups(
-        &self,
-        go: &GoToolchain,
-        target: &Target,
-    ) -> Vec<(Vec<String>, Vec<String>)> {
-        let all = || vec![(self.packages.clone(), Vec::new())];
-        if self.cgo == Cgo::Off || cgo::forbidden_by_user(&self.env) {
-            return all();
-        }
-        let mut args = vec![
-            "list".to_string(),
-            "-deps".to_string(),
-            "-f".to_string(),
-            cgo::LIST_FORMAT.to_string(),
-        ];
-        args.extend(self.selection_flags());
-        args.extend(self.packages.iter().cloned());
-        let mut env = go.target_env(&self.env, target);
-        env.set("CGO_ENABLED", "1");
-        let listed =
-            match exec::run_within(&go.go, &args, &self.cwd, &env, build_deadline(&self.env)).await
-            {
-                Ok(out) if out.success => out.stdout,
-                _ => return all(),
-            };
-        let users = cgo::users(&self.packages, &listed);
-        let (mut static_packages, mut cgo_packages, mut cgo_users) =
-            (Vec::new(), Vec::new(), Vec::new());
-        for (package, used) in self.packages.iter().zip(users) {
-            if used.is_empty() {
-                static_packages.push(package.clone());
-            } else {
-                cgo_packages.push(package.clone());
-                for user in used {
-                    if !cgo_users.contains(&user) {
-                        cgo_users.push(user);
-                    }
-                }
-            }
-        }
-        [(static_packages, Vec::new()), (cgo_packages, cgo_users)]
-            .into_iter()
-            .filter(|(packages, _)| !packages.is_empty())
-            .collect()
-    }
-}
-
-/// The import paths of the packages a failed `go build` reports errors for
-/// (the `# <import path>` lines it prints before each).
-pub fn failed_packages(output: &str) -> Vec<String> {
-    let mut failed: Vec<String> = output
-        .lines()
-        .filter_map(|line| line.strip_prefix("# "))
-        .filter_map(|rest| rest.split_whitespace().next())
-        .map(str::to_string)
-        .collect();
-    failed.dedup();
-    failed
 }
 
 /// `GO_BUILDER_BUILD_TIMEOUT` (seconds): how long one `go build` may run.
@@ -341,36 +225,6 @@ fn build_deadline(env: &Env) -> Duration {
         .unwrap_or(DEFAULT_BUILD_TIMEOUT)
 }
 
-/// The build tags a build uses: those the user's flags set (`-tags a,b`,
-/// `-tags=a,b`), else the builder's `defaults`.
-pub fn effective_tags(build_flags: &[String], defaults: &[&str]) -> Vec<String> {
-    let mut flags = build_flags.iter();
-    while let Some(flag) = flags.next() {
-        if !is_tags_flag(flag) {
-            continue;
-        }
-        let value = match flag.split_once('=') {
-            Some((_, value)) => value.to_string(),
-            None => flags.next().cloned().unwrap_or_default(),
-        };
-        return value
-            .split([',', ' '])
-            .filter(|t| !t.is_empty())
-            .map(str::to_string)
-            .collect();
-    }
-    defaults.iter().map(|t| t.to_string()).collect()
-}
-
-/// `-tags`, `--tags`, `-tags=…`.
-fn is_tags_flag(flag: &str) -> bool {
-    let name = flag.trim_start_matches('-');
-    flag.starts_with('-') && (name == "tags" || name.starts_with("tags="))
-}
-
-/// The environment a `go` command (or the project's build command) runs
-/// with to build for `target`: `go`'s own settings, GOOS/GOARCH and cgo
-/// off (a [`GoBuild`] turns it on for the programs that use it).
 /// A scratch directory for Go's own temporary work directory (`GOTMPDIR`,
 /// unless the user chose one), removed when dropped: when the build is
 /// killed with everything it started, Go cannot remove its `go-build…`
@@ -384,38 +238,14 @@ fn go_work_dir(env: &mut Env) -> Result<Option<tempfile::TempDir>> {
     Ok(Some(dir))
 }
 
+/// The environment a `go` command (or the project's build command) runs
+/// with to build for `target`: `go`'s own settings, GOOS/GOARCH and cgo
+/// off (a [`GoBuild`] turns it on for the programs that use it).
 pub fn go_env(go: &GoToolchain, base: &Env, target: &Target) -> Env {
     let mut env = go.target_env(base, target);
     env.set("CGO_ENABLED", "0");
     env
 }
-
-/// A `go build` failure: resolving the module graph (what `go mod tidy`
-/// would do), a go.mod Go cannot read, or compiling.
-pub fn classify(output: String) -> Error {
-    const MODULE_MARKERS: &[&str] = &[
-        "no required module provides package",
-        "cannot find module providing package",
-        "missing go.sum entry",
-        "unknown revision",
-        "invalid version",
-        "verifying module",
-        "reading https://",
-        "malformed module path",
-        "go: updates to go.mod needed",
-        "module lookup disabled",
-    ];
-    if output.contains("go: errors parsing") {
-        Error::GoModInvalid { output }
-    } else if MODULE_MARKERS.iter().any(|m| output.contains(m)) {
-        Error::ModTidyFailed { output }
-    } else {
-        Error::BuildFailed { output }
-    }
-}
-
-/// The default flags of a deployed program: no symbols, no DWARF.
-pub const RELEASE_FLAGS: &[&str] = &["-ldflags", "-s -w"];
 
 #[cfg(test)]
 mod tests {
@@ -481,50 +311,5 @@ mod tests {
         assert!(args.contains(&"prod".to_string()));
         build.build_flags = vec!["--tags=prod".into()];
         assert!(!build.args().iter().any(|a| a.contains("lambda.norpc")));
-    }
-
-    #[test]
-    fn effective_tags_are_the_users_or_the_defaults() {
-        let flags = |f: &[&str]| f.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(
-            effective_tags(&flags(&["-x"]), &["lambda.norpc"]),
-            vec!["lambda.norpc"]
-        );
-        assert_eq!(
-            effective_tags(&flags(&["-tags", "a,b"]), &["lambda.norpc"]),
-            vec!["a", "b"]
-        );
-        assert_eq!(effective_tags(&flags(&["--tags=prod"]), &[]), vec!["prod"]);
-    }
-
-    #[test]
-    fn finds_the_failed_packages() {
-        let out = "# example.com/app/api/users\napi/users/x.go:3:2: undefined: y\n# example.com/app/__vc_go_main__/m [example.com/app/__vc_go_main__/m.test]\nz";
-        assert_eq!(
-            failed_packages(out),
-            vec![
-                "example.com/app/api/users",
-                "example.com/app/__vc_go_main__/m"
-            ]
-        );
-        assert!(failed_packages("go: example.com/x: no matching versions").is_empty());
-    }
-
-    #[test]
-    fn classifies_failures() {
-        assert_eq!(
-            classify("main.go:3:2: no required module provides package github.com/x/y".into())
-                .code(),
-            "GO_MOD_TIDY_FAILED"
-        );
-        assert_eq!(
-            classify("# example.com/app/api\napi/index.go:5:2: undefined: foo".into()).code(),
-            "GO_BUILD_FAILED"
-        );
-        assert_eq!(
-            classify("go: errors parsing go.mod:\n/s/go.mod:3: invalid go version 'abc'".into())
-                .code(),
-            "GO_MOD_INVALID"
-        );
     }
 }
