@@ -1,8 +1,6 @@
 //! The builder's Go sources, embedded into the binary: the npm package ships
 //! no `.go` files (they would break `go mod tidy` in users' modules).
 
-use crate::compile::vendor::VendoredModule;
-
 /// The analyzer (`go/analyze`), compiled on first use.
 pub const ANALYZER_MAIN: &str = include_str!("../go/analyze/main.go");
 
@@ -81,3 +79,10 @@ pub const DELVE_GO_MOD: &str = include_str!("../go/tools/delve/go.mod");
 
 /// go.sum of [`DELVE_GO_MOD`]: Go verifies every module it downloads for it.
 pub const DELVE_GO_SUM: &str = include_str!("../go/tools/delve/go.sum");
+
+/// A module the generated main needs, with the packages it imports from it.
+pub struct VendoredModule {
+    pub path: &'static str,
+    pub version: &'static str,
+    pub packages: &'static [&'static str],
+}

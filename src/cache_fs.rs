@@ -42,7 +42,7 @@ pub fn real_dir(root: &Path, parts: &[&str]) -> Result<PathBuf> {
 fn ensure_dir(dir: &Path) -> Result<()> {
     match fs::symlink_metadata(dir) {
         Ok(meta) if meta.is_dir() => return Ok(()),
-        Ok(_) => remove_entry(dir)?,
+        Ok(_) => remove_tree(dir)?,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
         Err(e) => return Err(Error::io_at("inspect", dir, e)),
     }
@@ -59,9 +59,56 @@ pub fn is_real_dir(path: &Path) -> bool {
     fs::symlink_metadata(path).is_ok_and(|m| m.is_dir())
 }
 
-/// Removes a file, symlink (never its target) or tree; a missing path is fine.
-pub fn remove_entry(path: &Path) -> Result<()> {
-    crate::toolchain::fsutil::remove_tree(path)
+/// Removes a file, symlink or whole tree. Go's module cache is read-only,
+/// so on a permission error the tree is made writable and removal retried.
+/// A missing path is not an error.
+pub fn remove_tree(path: &Path) -> Result<()> {
+    let meta = match fs::symlink_metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(Error::io_at("inspect", path, e)),
+    };
+    if !meta.is_dir() {
+        return fs::remove_file(path).map_err(|e| Error::io_at("remove", path, e));
+    }
+    match fs::remove_dir_all(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(_) => {
+            make_writable(path);
+            fs::remove_dir_all(path).map_err(|e| Error::io_at("remove", path, e))
+        }
+    }
+}
+
+/// Gives the owner write access to every directory below `path` (best effort).
+fn make_writable(path: &Path) {
+    let Ok(meta) = fs::symlink_metadata(path) else {
+        return;
+    };
+    if !meta.is_dir() {
+        return;
+    }
+    let mut perms = meta.permissions();
+    set_owner_writable(&mut perms);
+    let _ = fs::set_permissions(path, perms);
+    if let Ok(entries) = fs::read_dir(path) {
+        for entry in entries.flatten() {
+            make_writable(&entry.path());
+        }
+    }
+}
+
+#[cfg(unix)]
+fn set_owner_writable(perms: &mut fs::Permissions) {
+    use std::os::unix::fs::PermissionsExt;
+    perms.set_mode(perms.mode() | 0o700);
+}
+
+#[cfg(not(unix))]
+#[allow(clippy::permissions_set_readonly_false)]
+fn set_owner_writable(perms: &mut fs::Permissions) {
+    perms.set_readonly(false);
 }
 
 /// Opens `path` for reading only if it is a regular file, without following

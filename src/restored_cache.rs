@@ -91,7 +91,7 @@ pub fn check_sdk(sdk: &Path, project: &Path, signing: Option<&SigningKey>) -> Op
         true => sdk_fault(sdk, project, signing),
     };
     if why.is_some() {
-        let _ = cache_fs::remove_entry(sdk);
+        let _ = cache_fs::remove_tree(sdk);
     }
     why
 }
@@ -222,14 +222,14 @@ pub fn check(project: &Path, signing: Option<&SigningKey>) -> Checked {
         (project.join("mod").join("cache"), "download"),
     ] {
         for other in entries_except(&dir, keep) {
-            if cache_fs::remove_entry(&other).is_ok() {
+            if cache_fs::remove_tree(&other).is_ok() {
                 checked.removed += 1;
             }
         }
     }
     let walk = cache_fs::walk(project);
     for odd in &walk.odd {
-        if cache_fs::remove_entry(odd).is_ok() {
+        if cache_fs::remove_tree(odd).is_ok() {
             checked.removed += 1;
         }
     }
@@ -249,7 +249,7 @@ pub fn check(project: &Path, signing: Option<&SigningKey>) -> Checked {
         match listed {
             Some(entry) if walk.complete => candidates.push((path.clone(), entry.sha256.clone())),
             _ => {
-                if cache_fs::remove_entry(&path).is_ok() {
+                if cache_fs::remove_tree(&path).is_ok() {
                     checked.removed += 1;
                 }
             }
@@ -261,7 +261,7 @@ pub fn check(project: &Path, signing: Option<&SigningKey>) -> Checked {
     for ((path, _), intact) in candidates.iter().zip(verdicts) {
         if intact {
             checked.kept += 1;
-        } else if cache_fs::remove_entry(path).is_ok() {
+        } else if cache_fs::remove_tree(path).is_ok() {
             checked.removed += 1;
         }
     }

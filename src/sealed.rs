@@ -282,8 +282,8 @@ fn hash_copy(from: &mut File, to: &mut File, src: &Path, dest: &Path) -> Result<
 
 /// Removes `artifact` and its record (a failed verification, a rebuild).
 pub fn discard(artifact: &Path) {
-    let _ = cache_fs::remove_entry(&record_path(artifact));
-    let _ = cache_fs::remove_entry(artifact);
+    let _ = cache_fs::remove_tree(&record_path(artifact));
+    let _ = cache_fs::remove_tree(artifact);
 }
 
 /// The SHA-256 (hex) and size of a regular file, read without following a

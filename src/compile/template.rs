@@ -2,7 +2,7 @@
 //! needs from the module graph, and filling it in.
 
 use crate::assets;
-use crate::compile::vendor::VendoredModule;
+use crate::assets::VendoredModule;
 use crate::gomod::quote;
 
 /// Directory (virtual, inside the user's module) of the generated main.

@@ -11,6 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::assets::VendoredModule;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::exec;
@@ -25,13 +26,6 @@ const REWRITTEN: &[&str] = &["go.mod", "go.sum"];
 /// Whether the module at `module_dir` vendors its dependencies.
 pub fn is_vendored(module_dir: &Path) -> bool {
     module_dir.join("vendor").join("modules.txt").is_file()
-}
-
-/// A module the generated main needs, with the packages it imports from it.
-pub struct VendoredModule {
-    pub path: &'static str,
-    pub version: &'static str,
-    pub packages: &'static [&'static str],
 }
 
 /// Builds the shadow of `module_dir` in `dest` and returns it.

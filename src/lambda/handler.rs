@@ -15,7 +15,6 @@ use crate::blocking::blocking;
 use crate::compile::{self, Template};
 use crate::error::{Error, Result};
 use crate::go_build::RELEASE_FLAGS;
-use crate::remote_cache;
 use crate::session::Session;
 
 use super::kept::{Kept, KeptProgram};
@@ -31,7 +30,7 @@ pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
     let entrypoint = &session.entry.rel;
     let lock = kept.lock(entrypoint).await?;
     let mut found = blocking(|| reuse(session, &kept, out_dir.path()))?;
-    let from_remote = found.is_none() && remote_cache::lambda::fetch(session, &kept).await;
+    let from_remote = found.is_none() && super::remote::fetch(session, &kept).await;
     if from_remote {
         found = blocking(|| reuse(session, &kept, out_dir.path()))?;
     }
@@ -43,7 +42,7 @@ pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
         ),
     };
     if !from_remote {
-        remote_cache::lambda::share(session, &kept, !reused).await;
+        super::remote::share(session, &kept, !reused).await;
     }
     drop(lock);
     let file = out_dir.path().join(file_name(program.template));

@@ -156,7 +156,7 @@ impl Kept {
         let target = self.program(entrypoint);
         self.forget(entrypoint);
         let partial = self.sidecar(entrypoint, "partial");
-        let _ = cache_fs::remove_entry(&partial);
+        let _ = cache_fs::remove_tree(&partial);
         std::fs::hard_link(built, &partial)
             .or_else(|_| std::fs::copy(built, &partial).map(|_| ()))
             .and_then(|()| std::fs::rename(&partial, &target))

@@ -7,6 +7,7 @@ mod build_command;
 mod handler;
 pub mod kept;
 pub mod one_pass;
+mod remote;
 mod sbom;
 pub mod standalone;
 

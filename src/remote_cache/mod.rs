@@ -17,7 +17,6 @@ pub mod cacheprog;
 pub mod envelope;
 mod go_disk;
 mod go_env;
-pub mod lambda;
 pub mod programs;
 pub mod state;
 pub mod store;

@@ -2,7 +2,7 @@
 //! read-only module cache, copying, listing, and unique sibling names.
 
 use std::fs;
-use std::io;
+
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -22,57 +22,7 @@ pub fn sibling(path: &Path, tag: &str) -> PathBuf {
     path.with_file_name(unique)
 }
 
-/// Removes a file, symlink or whole tree. Go's module cache is read-only,
-/// so on a permission error the tree is made writable and removal retried.
-/// A missing path is not an error.
-pub fn remove_tree(path: &Path) -> Result<()> {
-    let meta = match fs::symlink_metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::io_at("inspect", path, e)),
-    };
-    if !meta.is_dir() {
-        return fs::remove_file(path).map_err(|e| Error::io_at("remove", path, e));
-    }
-    match fs::remove_dir_all(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(_) => {
-            make_writable(path);
-            fs::remove_dir_all(path).map_err(|e| Error::io_at("remove", path, e))
-        }
-    }
-}
-
-/// Gives the owner write access to every directory below `path` (best effort).
-fn make_writable(path: &Path) {
-    let Ok(meta) = fs::symlink_metadata(path) else {
-        return;
-    };
-    if !meta.is_dir() {
-        return;
-    }
-    let mut perms = meta.permissions();
-    set_owner_writable(&mut perms);
-    let _ = fs::set_permissions(path, perms);
-    if let Ok(entries) = fs::read_dir(path) {
-        for entry in entries.flatten() {
-            make_writable(&entry.path());
-        }
-    }
-}
-
-#[cfg(unix)]
-fn set_owner_writable(perms: &mut fs::Permissions) {
-    use std::os::unix::fs::PermissionsExt;
-    perms.set_mode(perms.mode() | 0o700);
-}
-
-#[cfg(not(unix))]
-#[allow(clippy::permissions_set_readonly_false)]
-fn set_owner_writable(perms: &mut fs::Permissions) {
-    perms.set_readonly(false);
-}
+pub use crate::cache_fs::remove_tree;
 
 /// Copies the tree at `src` to `dst` (which must not exist): files with
 /// their permissions, symlinks as symlinks. Directory permissions are applied

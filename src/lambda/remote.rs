@@ -7,13 +7,13 @@
 //! taken from it is kept here like one built here (sealed under the local
 //! key), so the build then uses it the one way it uses every kept program.
 
+use super::kept::{self, Kept};
+use super::one_pass;
 use crate::compile::Template;
-use crate::lambda::kept::{self, Kept};
-use crate::lambda::one_pass;
 use crate::sealed::Record;
 use crate::session::Session;
 
-use super::programs;
+use crate::remote_cache::programs;
 
 /// The templates a handler's program may be kept as.
 const TEMPLATES: [Template; 2] = [Template::Lambda, Template::Http];
