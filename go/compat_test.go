@@ -10,6 +10,7 @@ package gobuilder
 import (
 	"bufio"
 	"go/ast"
+	"go/build"
 	"go/importer"
 	"go/parser"
 	"go/token"
@@ -17,7 +18,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,21 +33,15 @@ func TestOldestSupportedGo(t *testing.T) {
 	httpMain := strings.Replace(string(tmpl), "__VC_HANDLER_IMPORT__", `handler "net/http"`, 1)
 	httpMain = strings.Replace(httpMain, "__VC_HANDLER_FUNC__", "handler.NotFound", 1)
 
-	executable := []string{filepath.Join("executable", "main.go"), filepath.Join("executable", "debugger.go")}
-	if runtime.GOOS == "linux" {
-		executable = append(executable,
-			filepath.Join("executable", "pdeathsig_linux.go"),
-			filepath.Join("executable", "debuggee_linux.go"))
-	}
 	cases := []struct {
 		name    string
 		minor   int // oldest Go 1.x
 		files   []string
 		sources map[string]string
 	}{
-		{"analyze", 13, []string{filepath.Join("analyze", "main.go")}, nil},
+		{"analyze", 13, programFiles(t, "analyze"), nil},
 		{"http_main.go.tmpl", 13, nil, map[string]string{"http_main.go": httpMain}},
-		{"executable", 21, executable, nil},
+		{"executable", 21, programFiles(t, "executable"), nil},
 	}
 	api := loadAPI(t)
 	for _, c := range cases {
@@ -125,6 +119,32 @@ func TestOldestSupportedGo(t *testing.T) {
 			}
 		})
 	}
+}
+
+// programFiles lists the files of the program in dir that this platform
+// compiles (what the builder embeds: every .go file but the tests, the
+// files for another system left out).
+func programFiles(t *testing.T, dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, e := range entries {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		if ok, err := build.Default.MatchFile(dir, name); err != nil {
+			t.Fatal(err)
+		} else if ok {
+			files = append(files, filepath.Join(dir, name))
+		}
+	}
+	if len(files) == 0 {
+		t.Fatalf("no Go files in %s", dir)
+	}
+	return files
 }
 
 // loadAPI maps "pkg.Name" and "pkg.Type.Member" to the minor version of Go

@@ -14,7 +14,7 @@ use crate::target::Target;
 
 const ANALYZER: Program = Program {
     name: "analyze",
-    files: &[("main.go", assets::ANALYZER_MAIN)],
+    files: assets::ANALYZER_FILES,
 };
 
 /// The analyzer parses a few files: far less than this, unless a file it

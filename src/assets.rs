@@ -1,23 +1,25 @@
 //! The builder's Go sources, embedded into the binary: the npm package ships
 //! no `.go` files (they would break `go mod tidy` in users' modules).
 
+/// The `(name, contents)` of the named files of `go/<dir>`: each file is
+/// embedded under its own name.
+macro_rules! go_files {
+    ($dir:literal: $($name:literal),+ $(,)?) => {
+        &[$(($name, include_str!(concat!("../go/", $dir, "/", $name)))),+]
+    };
+}
+
 /// The analyzer (`go/analyze`), compiled on first use.
-pub const ANALYZER_MAIN: &str = include_str!("../go/analyze/main.go");
+pub const ANALYZER_FILES: &[(&str, &str)] = go_files!("analyze": "main.go");
 
 /// The standalone proxy (`go/executable`): speaks the platform's IPC
 /// protocol and forwards requests to the user's server (in dev too).
-pub const EXECUTABLE_FILES: &[(&str, &str)] = &[
-    ("main.go", include_str!("../go/executable/main.go")),
-    ("debugger.go", include_str!("../go/executable/debugger.go")),
-    (
-        "debuggee_linux.go",
-        include_str!("../go/executable/debuggee_linux.go"),
-    ),
-    (
-        "pdeathsig_linux.go",
-        include_str!("../go/executable/pdeathsig_linux.go"),
-    ),
-];
+pub const EXECUTABLE_FILES: &[(&str, &str)] = go_files!("executable":
+    "main.go",
+    "debugger.go",
+    "debuggee_linux.go",
+    "pdeathsig_linux.go",
+);
 
 /// The generated `main` of a deployed handler (AWS Lambda runtime + go-bridge).
 pub const HANDLER_MAIN_TEMPLATE: &str = include_str!("../go/templates/handler_main.go.tmpl");
@@ -85,4 +87,35 @@ pub struct VendoredModule {
     pub path: &'static str,
     pub version: &'static str,
     pub packages: &'static [&'static str],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The programs' embedded files are exactly the directory's `.go` files
+    /// but its tests: a file added there and not here would compile in
+    /// go/'s own tests and in the prebuilt helpers, but not from the
+    /// embedded sources.
+    #[test]
+    fn embedded_programs_are_their_directories_without_tests() {
+        for (dir, files) in [
+            ("analyze", ANALYZER_FILES),
+            ("executable", EXECUTABLE_FILES),
+        ] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("go")
+                .join(dir);
+            let mut on_disk: Vec<String> = std::fs::read_dir(&path)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|name| name.ends_with(".go") && !name.ends_with("_test.go"))
+                .collect();
+            on_disk.sort();
+            let mut embedded: Vec<String> =
+                files.iter().map(|(name, _)| name.to_string()).collect();
+            embedded.sort();
+            assert_eq!(embedded, on_disk, "go/{dir}");
+        }
+    }
 }
