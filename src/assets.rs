@@ -16,6 +16,13 @@ pub const ANALYZER_FILES: &[(&str, &str)] = go_files!("analyze": "main.go");
 /// protocol and forwards requests to the user's server (in dev too).
 pub const EXECUTABLE_FILES: &[(&str, &str)] = go_files!("executable":
     "main.go",
+    "ipc.go",
+    "user_server.go",
+    "supervisor.go",
+    "error_page.go",
+    "proxy.go",
+    "rules.go",
+    "control.go",
     "debugger.go",
     "debuggee_linux.go",
     "pdeathsig_linux.go",

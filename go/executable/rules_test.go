@@ -1,19 +1,17 @@
 package main
 
 // Unit tests of the per-request rules (handler + newProxy) against an
-// in-process upstream, and of the small pieces of the dev mode.
+// in-process upstream. The helpers here (the upstream, the platform's end
+// of the IPC, raw requests) serve the other unit tests too.
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -312,155 +310,6 @@ func TestRequestIDValue(t *testing.T) {
 	for _, id := range []string{"", "abc", "-1", "1.5", "99999999999999999999999"} {
 		if v := requestIDValue(id); v != id {
 			t.Errorf("%q → %v", id, v)
-		}
-	}
-}
-
-func TestStreamingIsNotBuffered(t *testing.T) {
-	up := newUpstream(t)
-	addr := serveRules(t, newProxy(up.addr()), nil, "")
-	res, err := http.Get("http://" + addr + "/stream")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	r := bufio.NewReader(res.Body)
-	// The upstream handler is blocked on release: chunk 1 arrives only if
-	// the proxy forwards the flush.
-	if chunk, err := r.ReadString('|'); err != nil || chunk != "chunk-1|" {
-		t.Fatalf("%q %v", chunk, err)
-	}
-	close(up.release)
-	if rest, err := io.ReadAll(r); err != nil || string(rest) != "chunk-2|" {
-		t.Fatalf("%q %v", rest, err)
-	}
-}
-
-func TestUpgradePassesThrough(t *testing.T) {
-	up := newUpstream(t)
-	platform, msgs := newPlatform(t)
-	addr := serveRules(t, newProxy(up.addr()), platform, routePrefix("/api", "1"))
-	conn, br := dialUpgrade(t, addr, "/api/upgrade", "X-Vercel-Internal-Request-Id: ws")
-	for _, word := range []string{"one", "two"} {
-		io.WriteString(conn, word+"\n")
-		if line, err := br.ReadString('\n'); err != nil || line != "echo "+word+"\n" {
-			t.Fatalf("%q %v", line, err)
-		}
-	}
-	if got := up.requests()[0].Path; got != "/upgrade" {
-		t.Fatalf("upstream path %q", got)
-	}
-	conn.Close()
-	ctx := msgs.next(t)["payload"].(map[string]any)["context"].(map[string]any)
-	if ctx["requestId"] != "ws" {
-		t.Fatalf("%v", ctx)
-	}
-}
-
-func TestErrorPage(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "error.txt")
-	if err := os.WriteFile(file, []byte("compile error:\nmain.go:3: oops\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s := &supervisor{errorPage: &errorPage{path: file}, live: map[*backend]bool{}}
-	addr := serveRules(t, s, nil, "")
-	for _, target := range []string{"/", "/api/x?y=1", "/_vercel/ping"} {
-		res, body := rawRequest(t, addr, "POST", target)
-		if target == "/_vercel/ping" {
-			if res.StatusCode != 200 || body != "OK" {
-				t.Fatalf("ping: %d %q", res.StatusCode, body)
-			}
-			continue
-		}
-		if res.StatusCode != 500 || res.Header.Get("Content-Type") != "text/plain; charset=utf-8" ||
-			body != "compile error:\nmain.go:3: oops\n" {
-			t.Fatalf("%s: %d %q %q", target, res.StatusCode, res.Header.Get("Content-Type"), body)
-		}
-	}
-	// Read for every request; the last good contents when it is gone.
-	os.WriteFile(file, []byte("fixed? no"), 0o644)
-	if _, body := rawRequest(t, addr, "GET", "/"); body != "fixed? no" {
-		t.Fatalf("%q", body)
-	}
-	os.Remove(file)
-	if _, body := rawRequest(t, addr, "GET", "/"); body != "fixed? no" {
-		t.Fatalf("%q", body)
-	}
-}
-
-func TestBackendRetire(t *testing.T) {
-	b := &backend{idle: make(chan struct{})}
-	if !b.acquire() || !b.acquire() {
-		t.Fatal("acquire failed")
-	}
-	idle := b.retire()
-	if b.acquire() {
-		t.Fatal("acquired after retire")
-	}
-	b.release()
-	select {
-	case <-idle:
-		t.Fatal("idle with a request in flight")
-	default:
-	}
-	b.release()
-	<-idle
-	if b.retire() != idle {
-		t.Fatal("second retire")
-	}
-	// Retired with nothing in flight: idle at once.
-	b2 := &backend{idle: make(chan struct{})}
-	<-b2.retire()
-}
-
-func TestSupervisorRoutesToTheNewBackendAfterASwap(t *testing.T) {
-	a, b := newUpstream(t), newUpstream(t)
-	mk := func(u *upstream) *backend {
-		return &backend{proxy: newProxy(u.addr()), idle: make(chan struct{})}
-	}
-	ba, bb := mk(a), mk(b)
-	s := &supervisor{live: map[*backend]bool{}}
-	s.current.Store(ba)
-	addr := serveRules(t, s, nil, "")
-	rawRequest(t, addr, "GET", "/1")
-	old := s.current.Swap(bb)
-	old.retire()
-	rawRequest(t, addr, "GET", "/2")
-	if len(a.requests()) != 1 || len(b.requests()) != 1 || b.requests()[0].Path != "/2" {
-		t.Fatalf("a %v, b %v", a.requests(), b.requests())
-	}
-}
-
-func TestLineWriter(t *testing.T) {
-	var buf bytes.Buffer
-	l := &lineWriter{w: &buf, atLineStart: true}
-	l.Line("executable: one")
-	l.Write([]byte("user output without newline"))
-	l.Line("executable: two")
-	l.Write([]byte("line\n"))
-	l.Line("executable: three")
-	want := "executable: one\nuser output without newline\nexecutable: two\nline\nexecutable: three\n"
-	if buf.String() != want {
-		t.Fatalf("%q", buf.String())
-	}
-}
-
-func TestSwapPath(t *testing.T) {
-	cases := map[string]string{
-		"swap /a/b\n":              "/a/b",
-		"swap /a/b c\r\n":          "/a/b c",
-		"  swap   ./x  \n":         "./x",
-		"swap\n":                   "",
-		"swap \n":                  "",
-		"swapx /a\n":               "",
-		"SWAP /a\n":                "",
-		"restart\n":                "",
-		"swap C:\\dev\\server.exe": "C:\\dev\\server.exe",
-	}
-	for line, want := range cases {
-		got, ok := swapPath(line)
-		if got != want || ok != (want != "") {
-			t.Errorf("%q → %q %v", line, got, ok)
 		}
 	}
 }
