@@ -154,6 +154,28 @@ func (c *controller) swap(path string) {
 	s.checkExit(b)
 }
 
+// launchReady starts path and waits until it accepts connections; a
+// server that does not get there is killed.
+func (c *controller) launchReady(path string) (*backend, error) {
+	s := c.s
+	b, err := s.launch(path)
+	if err != nil {
+		return nil, err
+	}
+	err = waitReady(b.addr, b.exited, s.readyTimeout, c.lines, c.duringSwap)
+	if err == nil {
+		if s.debugger != nil {
+			b.debuggees.note(b.cmd.Process.Pid)
+		}
+		return b, nil
+	}
+	b.abandon()
+	if errors.Is(err, errExitedEarly) {
+		err = fmt.Errorf("%v (%s)", err, b.cmd.ProcessState)
+	}
+	return nil, err
+}
+
 // duringSwap keeps a command that arrives while a swap waits for its server;
 // a newer swap makes the waiting one give up.
 func (c *controller) duringSwap(line string, ok bool) error {

@@ -82,42 +82,6 @@ func (c *controller) swapStoppingFirst(path string) {
 	s.checkExit(b)
 }
 
-// launchReady starts path and waits until it accepts connections; a
-// server that does not get there is killed.
-func (c *controller) launchReady(path string) (*backend, error) {
-	s := c.s
-	b, err := s.launch(path)
-	if err != nil {
-		return nil, err
-	}
-	err = waitReady(b.addr, b.exited, s.readyTimeout, c.lines, c.duringSwap)
-	if err == nil {
-		if s.debugger != nil {
-			b.debuggees.note(b.cmd.Process.Pid)
-		}
-		return b, nil
-	}
-	b.abandon()
-	if errors.Is(err, errExitedEarly) {
-		err = fmt.Errorf("%v (%s)", err, b.cmd.ProcessState)
-	}
-	return nil, err
-}
-
-// abandon ends a server that will not serve, and returns once it has
-// exited: a plain one is killed; Delve is stopped (SIGTERM first), on which
-// it ends the program it runs, and what it started is noted first, so that
-// it ends even when Delve dies before it could.
-func (b *backend) abandon() {
-	if b.debugged {
-		b.debuggees.note(b.cmd.Process.Pid)
-		b.stop()
-		return
-	}
-	_ = b.cmd.Process.Kill()
-	<-b.exited
-}
-
 // debuggees are the processes Delve started (the program it debugs, which
 // it puts in a process group of its own, and its telemetry sidecar): when
 // Delve ends without ending them (it was killed), they are ended with it.

@@ -93,6 +93,20 @@ func (b *backend) stop() {
 	}
 }
 
+// abandon ends a server that will not serve, and returns once it has
+// exited: a plain one is killed; Delve is stopped (SIGTERM first), on which
+// it ends the program it runs, and what it started is noted first, so that
+// it ends even when Delve dies before it could.
+func (b *backend) abandon() {
+	if b.debugged {
+		b.debuggees.note(b.cmd.Process.Pid)
+		b.stop()
+		return
+	}
+	_ = b.cmd.Process.Kill()
+	<-b.exited
+}
+
 // freePort asks the kernel for an unused port on 127.0.0.1. The port is
 // released before user-server binds it; the window for a race is tiny.
 func freePort() (int, error) {
