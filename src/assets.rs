@@ -10,7 +10,18 @@ macro_rules! go_files {
 }
 
 /// The analyzer (`go/analyze`), compiled on first use.
-pub const ANALYZER_FILES: &[(&str, &str)] = go_files!("analyze": "main.go");
+pub const ANALYZER_FILES: &[(&str, &str)] = go_files!("analyze":
+    "main.go",
+    "output.go",
+    "analyzer.go",
+    "files.go",
+    "siblings.go",
+    "handler.go",
+    "rename_offsets.go",
+    "ignored.go",
+    "streaming.go",
+    "module_imports.go",
+);
 
 /// The standalone proxy (`go/executable`): speaks the platform's IPC
 /// protocol and forwards requests to the user's server (in dev too).
