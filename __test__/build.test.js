@@ -28,6 +28,7 @@ const {
   buildAndServe,
   assertServes,
   invokeLambda,
+  assertResponse,
   nameUUID,
   UUID_NAMESPACE: NS,
 } = require('./helpers');
@@ -164,6 +165,40 @@ describe('handler mode: module layouts', () => {
       opts: { env: { GO_BUILDER_CACHE_DIR: tempDir('vendored-replace-cache') } },
       checks: [{ request: { path: '/api?name=gopher' }, body: 'hello, gopher, from the vendored greeting module' }],
     },
+    {
+      title: 'no go.mod: an entry at the project root and one in a directory below it, both with a third-party import',
+      fixture: 'no-go-mod-root',
+      builds: [
+        {
+          entrypoint: 'index.go',
+          checks: [{ body: `root ${nameUUID('md5', NS.DNS, 'root.example')}` }],
+        },
+        {
+          entrypoint: 'nested/index.go',
+          checks: [{ request: { path: '/nested' }, body: `nested ${nameUUID('sha1', NS.DNS, 'nested.example')}` }],
+        },
+      ],
+    },
+    {
+      title: 'go.mod inside api/, a handler package in each of two directories (config.parallel is accepted)',
+      fixture: 'api-gomod-dirs',
+      builds: ['first', 'second'].map((dir) => ({
+        entrypoint: `api/${dir}/${dir}.go`,
+        opts: { config: { parallel: true } },
+        checks: [{ request: { path: `/api/${dir}/${dir}.go` }, body: `the ${dir} directory answers /api/${dir}/${dir}.go` }],
+      })),
+    },
+    {
+      title: 'go.mod inside api/ replacing its own sub-path with `./`: a nested entry imports a package under `_pkg/` (and an unused requirement has no go.sum)',
+      fixture: 'api-underscore-pkg',
+      entrypoint: 'api/v1/routes/route.go',
+      checks: [{ request: { path: '/api/v1/routes/route' }, body: 'label from api/_pkg/label, served at /api/v1/routes/route' }],
+    },
+    {
+      title: 'go.work whose module imports another workspace module its go.mod does not require',
+      fixture: 'go-work-no-require',
+      checks: [{ body: 'HELLO WORKSPACE (from the words module)' }],
+    },
   ]);
 
   it('vendored module: the vendored sources are the ones compiled (as `go build` does locally)', async () => {
@@ -264,6 +299,25 @@ describe('handler mode: finding and renaming the handler', () => {
       fixture: 'package-main-no-gomod',
       checks: [{ body: 'legacy package main handler' }],
     },
+    {
+      title: 'entries at the root of a `go 1.15` module: `Handler` twice in one package, in another package of the same directory, and twice in a sub-directory',
+      fixture: 'root-entries',
+      builds: [
+        ['index.go', 'answered by index.go at the module root'],
+        ['twin.go', 'answered by twin.go, same package and name as index.go'],
+        ['elsewhere.go', 'answered by elsewhere.go, package elsewhere beside package handler'],
+        ['sub/one.go', 'answered by sub/one.go'],
+        ['sub/two.go', 'answered by sub/two.go'],
+      ].map(([entrypoint, body]) => ({ entrypoint, checks: [{ body }] })),
+    },
+    {
+      title: 'one handler named `Handler2` and another named `Handler` in one package: each is served by its own file',
+      fixture: 'prefix-names',
+      builds: [
+        { entrypoint: 'api/one.go', fn: 'Handler2', checks: [{ body: "one.go's Handler2" }] },
+        { entrypoint: 'api/two.go', checks: [{ body: "two.go's Handler" }] },
+      ],
+    },
   ]);
 });
 
@@ -302,6 +356,57 @@ describe('handler mode: [param].go entrypoints', () => {
       ],
     },
   ]);
+});
+
+describe('handler mode: responses', () => {
+  servesEach([
+    {
+      title: 'entries at the project root without go.mod: no Content-Type set, 401 with a late, a declared and no Content-Length',
+      fixture: 'response-basics',
+      builds: [
+        {
+          entrypoint: 'index.go',
+          // go-bridge (the reference's too) sends only the headers the
+          // handler set: no sniffed Content-Type; the platform picks one.
+          checks: [{ headers: { 'content-type': undefined }, body: 'plain words without a declared type' }],
+        },
+        {
+          entrypoint: 'late_header.go',
+          fn: 'HandlerLateHeader',
+          checks: [{ status: 401, body: 'denied, length set after the status' }],
+        },
+        {
+          entrypoint: 'declared_length.go',
+          fn: 'HandlerDeclaredLength',
+          checks: [{ status: 401, body: '' }],
+        },
+        {
+          entrypoint: 'status_only.go',
+          fn: 'HandlerStatusOnly',
+          checks: [{ request: { path: '/status_only.go' }, status: 401, body: 'denied with a body, path /status_only.go' }],
+        },
+      ],
+    },
+  ]);
+});
+
+describe('handler mode: run-time environment', () => {
+  it('the environment the platform sets when it runs the function reaches the handler, values of several KB included', async () => {
+    const ws = copyFixture('handler/runtime-env');
+    const lambda = await buildOk(ws, { entrypoint: 'api/index.go' });
+    assert.deepEqual(lambda.environment, {}, 'nothing of the project environment is baked into the Lambda');
+    const env = {
+      GREETING_TOKEN: `token-${process.pid}-${Date.now()}`,
+      LONG_NOTE: 'lorem ipsum dolor sit amet '.repeat(80).trim(),
+      LONGER_NOTE: Array.from({ length: 400 }, (_, i) => `word${i}`).join(' '),
+    };
+    assert.ok(env.LONG_NOTE.length > 2000 && env.LONGER_NOTE.length > 3000);
+    const res = await invokeLambda(lambda, { path: '/api' }, { env });
+    assertResponse(res, {
+      handler: 'runtime-env/api/index.go#Handler',
+      body: Object.entries(env).map(([name, value]) => `${name}=${value}\n`).join(''),
+    });
+  });
 });
 
 describe('handler mode: long paths', () => {
