@@ -37,6 +37,11 @@ describe('GO_BUILD_FLAGS', () => {
       { GO_BUILD_FLAGS: '-tags special -ldflags "-s -w"' },
       'variant=special',
     ],
+    [
+      "GO_BUILD_FLAGS with single quotes (`-tags special -ldflags '-s -w'`, as a shell would take it) selects the tagged file",
+      { GO_BUILD_FLAGS: "-tags special -ldflags '-s -w'" },
+      'variant=special',
+    ],
   ];
   for (const [title, env, body] of cases) {
     it(title, async () => {
