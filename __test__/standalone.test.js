@@ -456,6 +456,27 @@ describe('standalone: buildCommand writing ./server (found as the new ELF binary
   });
 });
 
+describeServed('standalone: GOEXPERIMENT from the build environment', {
+  fixture: 'goexperiment',
+  options: { entrypoint: 'main.go', env: { GOEXPERIMENT: 'jsonv2' } },
+}, (ctx) => {
+  it('the server is built with the experiment: encoding/json/v2 answers, runtime.Version() names it', async () => {
+    const res = await assertAnswers(ctx.p, { path: '/items/42' }, {
+      headers: { 'x-server': 'goexperiment', 'content-type': 'application/json' },
+    });
+    const answer = JSON.parse(res.body);
+    assert.equal(answer.path, '/items/42');
+    assert.match(answer.version, /^go1\.\d+.*X:jsonv2/);
+  });
+
+  it('without GOEXPERIMENT the same server does not build (the package needs the experiment)', async () => {
+    const ws = copyFixture('standalone/goexperiment');
+    const { error } = await standaloneFails(ws, { entrypoint: 'main.go' });
+    assert.equal(error.code, 'GO_BUILD_FAILED', error.message);
+    assert.match(error.message, /encoding\/json\/v2/);
+  });
+});
+
 describeServed('standalone: WebSocket echo server (gorilla/websocket)', {
   fixture: 'websocket',
   options: { entrypoint: 'main.go' },
