@@ -80,6 +80,14 @@ describe('handler dev server: fixtures are compiled the way build() compiles the
     ['serves a handler whose module requires a third-party module and has no go.sum',
       'thirdparty', 'api/index.go', '/api', 'thirdparty b290a481-d8cc-3bac-a869-b7300f738776'],
     ['serves a handler without go.mod', 'no-gomod', 'api/hello.go', '/api/hello?name=gopher', 'no-gomod GOPHER'],
+    // go.work `use`s ./api/ and ./tools/ (trailing slashes); api/go.mod does not require tools.
+    ['serves a handler importing a go.work module that its go.mod does not require',
+      'workspace-no-require', 'api/index.go', '/api', 'Workspace without require via tools'],
+    // api/index.go and api/[slug].go both declare Handler in package handler; api/other.go is package other.
+    ['serves api/index.go beside a same-named handler and a file of another package',
+      'several-handlers', 'api/index.go', '/api/index.go', 'index handler at /api/index.go'],
+    ['serves api/[slug].go, which shares its handler name with index.go', 'several-handlers', 'api/[slug].go', '/api/anything', 'slug handler at /api/anything'],
+    ['serves api/other.go, of another package than its directory neighbours', 'several-handlers', 'api/other.go', '/api/other', 'other package at /api/other'],
   ];
   for (const [title, fixture, entrypoint, urlPath, expected] of cases) {
     it(title, () => servesOnce(fixture, entrypoint, urlPath, expected));
