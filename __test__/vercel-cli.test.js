@@ -29,6 +29,9 @@ const {
   resolveRoute,
   startMinio,
   stopMinios,
+  vercelDev,
+  freePort,
+  request,
 } = require('./helpers')
 
 const BUILD_UTILS = path.join(ROOT, 'node_modules', '@vercel', 'build-utils')
@@ -453,5 +456,71 @@ describe('vercel build with @acme/go-builder', () => {
     await answersThroughRoutes(config, fn, path.join(work, 'hooks-func'), [
       ['/api/x?y=1', 'standalone GET /x y=1'],
     ], fn.config.environment)
+  })
+})
+
+describe('vercel dev with @acme/go-builder', () => {
+  /**
+   * `vercel dev` of the project `files` in <work>/<name> (offline, the packed
+   * builder); each `[url, expected body]` must answer 200 with that body (a
+   * RegExp to match, or a string). Stopping it leaves nothing running.
+   */
+  async function devAnswers(name, files, cases) {
+    const projectDir = path.join(work, name)
+    writeFiles(projectDir, files)
+    const port = await freePort()
+    const dev = await vercelDev({
+      projectDir,
+      port,
+      builderTarballs: [tarballs.main, tarballs.platform],
+      env: { GO_BUILDER_CACHE_DIR: path.join(work, `${name}-cache`) },
+    })
+    try {
+      for (const [url, expected] of cases) {
+        const res = await request({ port, path: url, timeoutMs: 300000 })
+        assert.equal(res.status, 200, `${url}: ${res.body}\n${dev.output()}`)
+        if (expected instanceof RegExp) assert.match(res.body, expected, url)
+        else assert.equal(res.body, expected, url)
+      }
+    } finally {
+      await dev.stop()
+    }
+  }
+
+  /** The files of fixtures/dev/<fixture>, by path relative to it. */
+  function fixtureFiles(fixture) {
+    const root = path.join(FIXTURES, 'dev', fixture)
+    const files = {}
+    for (const rel of fs.readdirSync(root, { recursive: true })) {
+      const abs = path.join(root, rel)
+      if (fs.statSync(abs).isFile()) files[rel] = fs.readFileSync(abs, 'utf8')
+    }
+    return files
+  }
+
+  test('three handlers of one directory (two packages, a [slug] route): each URL form reaches its function', async () => {
+    await devAnswers('dev-several', {
+      ...fixtureFiles('several-handlers'),
+      'vercel.json': JSON.stringify({ functions: { 'api/*.go': { runtime: `@acme/go-builder@${PACKAGE_VERSION}` } } }),
+    }, [
+      ['/api', /^index handler at \//],
+      ['/api/index', /^index handler at \//],
+      ['/api/index.go', /^index handler at \//],
+      ['/api/other', /^other package at \//],
+      ['/api/other.go', /^other package at \//],
+      ['/api/foo', 'slug handler at /api/foo'],
+      ['/api/bar', 'slug handler at /api/bar'],
+    ])
+  })
+
+  test('a framework "go" server: every path reaches it as sent', async () => {
+    await devAnswers('dev-server', {
+      'vercel.json': JSON.stringify({ builds: [{ src: 'main.go', use: '@acme/go-builder', config: { framework: 'go' } }] }),
+      'go.mod': 'module example.com/devserver\n\ngo 1.22\n',
+      'main.go': STANDALONE_SERVER,
+    }, [
+      ['/', 'standalone GET / '],
+      ['/some/nested/path?q=1', 'standalone GET /some/nested/path q=1'],
+    ])
   })
 })
