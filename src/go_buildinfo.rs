@@ -70,25 +70,39 @@ pub enum Found {
     None,
 }
 
-/// The build information in `program` (the bytes of an ELF executable).
-pub fn read(program: &[u8]) -> Found {
-    let Ok(file) = object::File::parse(program) else {
-        return Found::None;
-    };
-    let Some(data) = file
-        .section_by_name(".go.buildinfo")
-        .and_then(|s| s.data().ok())
-    else {
-        return Found::None;
-    };
-    decode_section(data)
+/// What a program says of itself: its build information and whether it
+/// still has its symbol table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inspected {
+    pub found: Found,
+    /// Whether the program (ELF) still has its symbol table: a program
+    /// linked with `-ldflags=-s` does not, which limits what a binary scan
+    /// can tell (see [`crate::vulncheck`]).
+    pub symbol_table: bool,
 }
 
-/// Whether `program` (ELF) still has its symbol table: a program linked
-/// with `-ldflags=-s` does not, which limits what a binary scan can tell
-/// (see [`crate::vulncheck`]).
-pub fn has_symbol_table(program: &[u8]) -> bool {
-    object::File::parse(program).is_ok_and(|f| f.symbol_table().is_some())
+/// [`Inspected`] for the program at `path`, reading only its headers and
+/// its `.go.buildinfo` section, not its megabytes of code.
+pub fn inspect_file(path: &Path) -> std::io::Result<Inspected> {
+    let cache = object::ReadCache::new(std::fs::File::open(path)?);
+    Ok(inspect(&cache))
+}
+
+fn inspect<'data, R: object::ReadRef<'data>>(program: R) -> Inspected {
+    let Ok(file) = object::File::parse(program) else {
+        return Inspected {
+            found: Found::None,
+            symbol_table: false,
+        };
+    };
+    let found = file
+        .section_by_name(".go.buildinfo")
+        .and_then(|s| s.data().ok())
+        .map_or(Found::None, decode_section);
+    Inspected {
+        found,
+        symbol_table: file.symbol_table().is_some(),
+    }
 }
 
 const MAGIC: &[u8] = b"\xff Go buildinf:";
@@ -373,8 +387,19 @@ mod tests {
             decode_section(&truncated),
             Found::Info(_) | Found::None
         ));
-        assert_eq!(read(b"\x7fELF garbage"), Found::None);
-        assert_eq!(read(b""), Found::None);
+        assert_eq!(inspect(&b"\x7fELF garbage"[..]).found, Found::None);
+        assert_eq!(inspect(&b""[..]).found, Found::None);
+    }
+
+    #[test]
+    fn a_file_that_is_no_program_has_no_build_information() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server");
+        std::fs::write(&path, b"#!/bin/sh\necho not go\n").unwrap();
+        let inspected = inspect_file(&path).unwrap();
+        assert_eq!(inspected.found, Found::None);
+        assert!(!inspected.symbol_table);
+        assert!(inspect_file(&dir.path().join("missing")).is_err());
     }
 
     #[test]

@@ -91,10 +91,10 @@ impl GoBuild {
         let Some(files) = files else {
             return false;
         };
-        let Ok(bytes) = std::fs::read(program) else {
+        let Ok(inspected) = go_buildinfo::inspect_file(program) else {
             return false;
         };
-        match go_buildinfo::read(&bytes) {
+        match inspected.found {
             Found::Info(info) => info.deps.iter().all(|dep| files.clean(dep)),
             Found::OldLayout | Found::None => false,
         }

@@ -46,16 +46,17 @@ pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
     }
     drop(lock);
     let file = out_dir.path().join(file_name(program.template));
+    let verified = OutputFile::verified(file.clone(), program.sha256);
     let (lambda, files) = match program.template {
         Template::Http => {
-            standalone::executable_lambda(session, out_dir.path(), file.clone()).await?
+            let (lambda, mut files) =
+                standalone::executable_lambda(session, out_dir.path(), file.clone()).await?;
+            files.insert("user-server".to_string(), verified);
+            (lambda, files)
         }
         Template::Lambda => (
             bootstrap_lambda(session, program.environment),
-            BTreeMap::from([(
-                "bootstrap".to_string(),
-                OutputFile::executable(file.clone()),
-            )]),
+            BTreeMap::from([("bootstrap".to_string(), verified)]),
         ),
     };
     let _ = out_dir.keep();

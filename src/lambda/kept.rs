@@ -39,6 +39,9 @@ pub struct KeptProgram {
     pub template: Template,
     /// The Lambda's environment (the function a shared program serves).
     pub environment: BTreeMap<String, String>,
+    /// The program's SHA-256, as its record says (a program taken from the
+    /// record was verified against it).
+    pub sha256: String,
 }
 
 impl Kept {
@@ -236,6 +239,7 @@ pub fn kept_program(record: &Record) -> Option<KeptProgram> {
     Some(KeptProgram {
         template,
         environment,
+        sha256: record.sha256.clone(),
     })
 }
 

@@ -32,6 +32,10 @@ use crate::vulncheck;
 pub struct OutputFile {
     pub fs_path: PathBuf,
     pub mode: u32,
+    /// The SHA-256 the file was verified against on its way here (a
+    /// program from a sealed record), so that nothing hashes it again.
+    #[serde(skip)]
+    pub sha256: Option<String>,
 }
 
 impl OutputFile {
@@ -39,6 +43,15 @@ impl OutputFile {
         OutputFile {
             fs_path,
             mode: 0o755,
+            sha256: None,
+        }
+    }
+
+    /// An executable whose bytes were verified to have `sha256`.
+    pub fn verified(fs_path: PathBuf, sha256: String) -> Self {
+        OutputFile {
+            sha256: Some(sha256),
+            ..OutputFile::executable(fs_path)
         }
     }
 }
@@ -143,12 +156,12 @@ async fn stable_output(session: &Session<'_>, name: &str) -> Result<(PathBuf, Fi
 const SLOT_KEY: &str = "slot";
 
 /// Seals the program a build just wrote at `stable` and copies it to
-/// `dest` (checked on the way).
-fn seal_and_copy(session: &Session<'_>, stable: &Path, dest: &Path) -> Result<()> {
+/// `dest` (checked on the way); returns its SHA-256.
+fn seal_and_copy(session: &Session<'_>, stable: &Path, dest: &Path) -> Result<String> {
     let seals = Seals::new(&session.env);
     let record = seals.seal(stable, SLOT_KEY, Default::default())?;
     match seals.copy_verified(stable, &record, dest)? {
-        true => Ok(()),
+        true => Ok(record.sha256),
         false => Err(Error::Internal(format!(
             "{} changed while it was copied",
             stable.display()

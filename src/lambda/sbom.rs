@@ -7,11 +7,10 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use crate::blocking::blocking;
 use crate::cache_dir;
 use crate::error::{Error, Result};
+use crate::fingerprint::file_sha256;
 use crate::go_buildinfo::{self, Found};
 use crate::sbom::{self, Function, Program};
 use crate::session::Session;
@@ -33,9 +32,10 @@ pub async fn diagnostics(
         .map(|(file, out)| (file.clone(), out.fs_path.clone()))
         .collect();
     let read = blocking(|| {
-        paths
+        output
+            .files
             .iter()
-            .map(|(file, path)| read_program(file, path))
+            .map(|(file, out)| read_program(file, &out.fs_path, out.sha256.as_deref()))
             .collect::<Result<Vec<_>>>()
     })?;
     let mut programs = Vec::new();
@@ -92,18 +92,19 @@ pub async fn diagnostics(
     )]))
 }
 
-/// A program's digest and build information, from one read of its bytes;
-/// `true` when it is a Go program in the pre-1.18 layout (whose build
-/// information only Go reads).
-fn read_program(file: &str, path: &Path) -> Result<(Program, bool)> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io_at("read", path, e))?;
-    let sha256: String = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let found = go_buildinfo::read(&bytes);
-    let old_layout = found == Found::OldLayout;
-    let build_info = match found {
+/// A program's digest and build information (its headers and build
+/// information section only: not its code); `true` when it is a Go program
+/// in the pre-1.18 layout (whose build information only Go reads).
+/// `known_sha256`: the digest the program was verified against on its way
+/// into the Lambda, when it came from a sealed record.
+fn read_program(file: &str, path: &Path, known_sha256: Option<&str>) -> Result<(Program, bool)> {
+    let sha256 = match known_sha256 {
+        Some(digest) => digest.to_string(),
+        None => file_sha256(path).map_err(|e| Error::io_at("read", path, e))?,
+    };
+    let inspected = go_buildinfo::inspect_file(path).map_err(|e| Error::io_at("read", path, e))?;
+    let old_layout = inspected.found == Found::OldLayout;
+    let build_info = match inspected.found {
         Found::Info(info) => Some(info),
         Found::OldLayout | Found::None => None,
     };
@@ -111,7 +112,7 @@ fn read_program(file: &str, path: &Path) -> Result<(Program, bool)> {
         name: file.to_string(),
         sha256,
         build_info,
-        symbol_table: go_buildinfo::has_symbol_table(&bytes),
+        symbol_table: inspected.symbol_table,
     };
     Ok((program, old_layout))
 }

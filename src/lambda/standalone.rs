@@ -23,16 +23,26 @@ const EXECUTABLE: Program = Program {
 pub async fn build(session: &Session<'_>) -> Result<BuildOutput> {
     let out_dir = super::output_dir(&session.env)?;
     let user_server = out_dir.path().join("user-server");
-    match session.options.build_command() {
-        Some(command) => build_command::run(command, session, &user_server).await?,
+    let verified = match session.options.build_command() {
+        Some(command) => {
+            build_command::run(command, session, &user_server).await?;
+            None
+        }
         None => {
             let (stable, _slot) = super::stable_output(session, "user-server").await?;
             let flags = session.build_flags(RELEASE_FLAGS)?;
             compile::compile_server(session, flags, &stable).await?;
-            super::seal_and_copy(session, &stable, &user_server)?;
+            Some(super::seal_and_copy(session, &stable, &user_server)?)
         }
+    };
+    let (lambda, mut files) =
+        executable_lambda(session, out_dir.path(), user_server.clone()).await?;
+    if let Some(sha256) = verified {
+        files.insert(
+            "user-server".to_string(),
+            OutputFile::verified(user_server, sha256),
+        );
     }
-    let (lambda, files) = executable_lambda(session, out_dir.path(), user_server).await?;
     let _ = out_dir.keep();
     Ok(BuildOutput {
         lambda,
