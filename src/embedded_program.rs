@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::cache_fs;
 use crate::env::Env;
 use crate::error::{Error, Result};
+use crate::fingerprint::hex;
 use crate::go_build::GoBuild;
 use crate::log::Log;
 use crate::sealed::{self, Seals};
@@ -44,12 +45,7 @@ pub fn cached_path(program: &Program, go: &GoToolchain, target: &Target, cache: 
         hasher.update(part.as_bytes());
         hasher.update([0]);
     }
-    let key: String = hasher
-        .finalize()
-        .iter()
-        .take(8)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let key = hex(&hasher.finalize()[..8]);
     cache
         .join("bin")
         .join(format!("{}-{key}{}", program.name, target.exe_suffix()))

@@ -52,12 +52,7 @@ impl Fingerprint {
 
     /// The hex digest (first 16 bytes).
     pub fn finish(self) -> String {
-        self.hasher
-            .finalize()
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex(&self.hasher.finalize()[..16])
     }
 }
 
@@ -66,11 +61,19 @@ pub fn file_sha256(path: &Path) -> std::io::Result<String> {
     let mut file = std::fs::File::open(path)?;
     let mut hasher = Sha256::new();
     std::io::copy(&mut file, &mut hasher)?;
-    Ok(hasher
-        .finalize()
+    Ok(hex(&hasher.finalize()))
+}
+
+/// `bytes` in lowercase hex, two digits each: how every digest, signature
+/// and cache name of the builder is written.
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes
         .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
 }
 
 #[cfg(test)]

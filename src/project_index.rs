@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine;
 
 use crate::cache_fs;
-use crate::fingerprint::Fingerprint;
+use crate::fingerprint::{hex, Fingerprint};
 
 /// The largest index read.
 const MAX_INDEX_BYTES: u64 = 16 * 1024 * 1024;
@@ -177,7 +177,7 @@ fn action_ids(graph: &[u8]) -> Vec<String> {
                 .ok()
         })
         .filter(|bytes| bytes.len() == 15)
-        .map(|bytes| bytes.iter().map(|b| format!("{b:02x}")).collect())
+        .map(|bytes| hex(&bytes))
         .collect()
 }
 

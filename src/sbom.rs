@@ -15,6 +15,7 @@ use base64::Engine;
 use packageurl::PackageUrl;
 use serde::Serialize;
 
+use crate::fingerprint::hex;
 use crate::go_buildinfo::{BuildInfo, Module};
 use crate::vulncheck::{self, Finding};
 
@@ -432,7 +433,7 @@ fn h1_hex(sum: &str) -> Option<String> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(sum.strip_prefix("h1:")?)
         .ok()?;
-    (bytes.len() == 32).then(|| bytes.iter().map(|b| format!("{b:02x}")).collect())
+    (bytes.len() == 32).then(|| hex(&bytes))
 }
 
 /// `pkg:golang/<module path>@<version>?type=module`.

@@ -21,7 +21,7 @@ use crate::cache_dir;
 use crate::cache_fs;
 use crate::env::Env;
 use crate::error::{Error, Result};
-use crate::fingerprint::Fingerprint;
+use crate::fingerprint::{hex, Fingerprint};
 use crate::signing::SigningKey;
 
 /// The record format's version.
@@ -293,10 +293,6 @@ pub fn digest_of(path: &Path) -> std::io::Result<(String, u64)> {
     let mut hasher = Sha256::new();
     let size = std::io::copy(&mut file, &mut hasher)?;
     Ok((hex(&hasher.finalize()), size))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(unix)]

@@ -9,6 +9,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::env::Env;
+use crate::fingerprint::hex;
 
 /// The variable holding the signing key (any non-empty string).
 pub const SIGNING_KEY_ENV: &str = "GO_BUILDER_CACHE_SIGNING_KEY";
@@ -55,10 +56,6 @@ impl SigningKey {
         }
         mac
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn unhex(text: &str) -> Option<Vec<u8>> {

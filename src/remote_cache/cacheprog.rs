@@ -21,9 +21,10 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 
-use super::envelope::{hex, Header};
+use super::envelope::Header;
 use super::go_disk::{unhex, Entry, GoDisk, Id};
 use super::Remote;
+use crate::fingerprint::hex;
 
 /// Uploads in flight at once.
 const UPLOADS: usize = 8;

@@ -17,6 +17,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::fingerprint::hex;
 use crate::signing::SigningKey;
 
 const MAGIC: &[u8] = b"acme-go-builder remote cache v1\n";
@@ -192,11 +193,6 @@ impl<'a> Decoder<'a> {
         self.header = Some(header);
         Ok(Some(start))
     }
-}
-
-/// Lower-case hex of `bytes`.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
-use super::envelope::hex;
+use crate::fingerprint::hex;
 
 /// An entry's files are marked used at most this often (as Go does).
 const MARK_INTERVAL: Duration = Duration::from_secs(60 * 60);

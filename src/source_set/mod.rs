@@ -35,7 +35,7 @@ mod memo;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use crate::fingerprint::{file_sha256, Fingerprint};
+use crate::fingerprint::{file_sha256, hex, Fingerprint};
 use go_header::GoHeader;
 use memo::{Read, Stamp};
 
@@ -329,10 +329,7 @@ fn read(path: &Path, go: bool) -> std::io::Result<Read> {
     }
     let bytes = std::fs::read(path)?;
     use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(&bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let digest = hex(&Sha256::digest(&bytes));
     Ok(Read {
         digest,
         header: Some(go_header::read(&bytes)),

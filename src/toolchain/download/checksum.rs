@@ -1,7 +1,6 @@
 //! The published SHA-256 of an archive (its `<archive>.sha256` file), and
 //! the reader that hashes an archive while it is unpacked.
 
-use std::fmt::Write as _;
 use std::io::{self, Read};
 
 use sha2::{Digest, Sha256};
@@ -10,6 +9,7 @@ use super::options::DownloadOptions;
 use super::progress::Progress;
 use super::retry::{with_retries, Failure};
 use crate::error::{Error, Result};
+use crate::fingerprint::hex;
 
 /// Fetches `<archive>.sha256` and returns the lowercase hex digest.
 pub async fn fetch_checksum(
@@ -41,13 +41,6 @@ fn parse_checksum(text: &str) -> Option<String> {
     let word = text.split_whitespace().next()?;
     (word.len() == 64 && word.bytes().all(|b| b.is_ascii_hexdigit()))
         .then(|| word.to_ascii_lowercase())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(64), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 /// Hashes everything read through it.
