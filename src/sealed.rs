@@ -128,12 +128,11 @@ impl Seals {
     ) -> Result<Record> {
         let read = |e| Error::io_at("read", artifact, e);
         let (mut file, meta) = cache_fs::open_regular(artifact).map_err(read)?;
-        let mut hasher = Sha256::new();
-        let size = std::io::copy(&mut file, &mut hasher).map_err(read)?;
+        let (sha256, size) = digest_of_open(&mut file).map_err(read)?;
         let mut record = Record {
             version: VERSION,
             key: key.to_string(),
-            sha256: hex(&hasher.finalize()),
+            sha256,
             size,
             facts,
             signature: None,
@@ -192,9 +191,8 @@ impl Seals {
         if self.checked_before(artifact, &meta, record) {
             return true;
         }
-        let mut hasher = Sha256::new();
-        let same = std::io::copy(&mut file, &mut hasher).is_ok_and(|n| n == record.size)
-            && hex(&hasher.finalize()) == record.sha256;
+        let same = digest_of_open(&mut file)
+            .is_ok_and(|(sha256, size)| size == record.size && sha256 == record.sha256);
         if same {
             self.remember(artifact, &meta, record);
         }
@@ -290,8 +288,13 @@ pub fn discard(artifact: &Path) {
 /// symlink.
 pub fn digest_of(path: &Path) -> std::io::Result<(String, u64)> {
     let (mut file, _) = cache_fs::open_regular(path)?;
+    digest_of_open(&mut file)
+}
+
+/// The SHA-256 (hex) and size of what is left to read of `file`.
+fn digest_of_open(file: &mut File) -> std::io::Result<(String, u64)> {
     let mut hasher = Sha256::new();
-    let size = std::io::copy(&mut file, &mut hasher)?;
+    let size = std::io::copy(file, &mut hasher)?;
     Ok((hex(&hasher.finalize()), size))
 }
 
