@@ -139,17 +139,17 @@ struct Candidate {
 /// global cache.
 pub async fn resolve(req: &ResolveRequest<'_>) -> Result<Resolved> {
     let mut notes = req.version.warnings.clone();
-    let candidates = confirmed(req, installed(req), &mut notes).await;
-    let (toolchain, source, by_vercel_go) = match pick(&req.version, candidates) {
-        Some(found) => (found.toolchain, found.source, found.by_vercel_go),
-        None if req.version.want == Want::Local => {
-            return Err(find_on_path(req.env)
-                .err()
-                .unwrap_or_else(|| nothing_installed(req)))
-        }
-        None if !req.version.may_download => return Err(nothing_installed(req)),
-        None => (download(req).await?, Source::Downloaded, false),
-    };
+    let (toolchain, source, by_vercel_go) =
+        match pick_confirmed(req, installed(req), &mut notes).await {
+            Some(found) => (found.toolchain, found.source, found.by_vercel_go),
+            None if req.version.want == Want::Local => {
+                return Err(find_on_path(req.env)
+                    .err()
+                    .unwrap_or_else(|| nothing_installed(req)))
+            }
+            None if !req.version.may_download => return Err(nothing_installed(req)),
+            None => (download(req).await?, Source::Downloaded, false),
+        };
     notes.push(selection_note(req, &toolchain, source, by_vercel_go));
     let cache_root = match source {
         Source::Path => None,
@@ -173,18 +173,19 @@ pub async fn resolve(req: &ResolveRequest<'_>) -> Result<Resolved> {
     })
 }
 
-/// `candidates` without the `@vercel/go` installs that the request would
-/// pick but whose own `go version` does not confirm them (each said in
-/// `notes`): the pick is made again until it is one of ours, from PATH, or
-/// confirmed.
-async fn confirmed(
+/// The candidate the request picks, passing over the `@vercel/go` installs
+/// whose own `go version` does not confirm them (each said in `notes`): the
+/// pick is made again until it is one of ours, from PATH, or confirmed.
+async fn pick_confirmed(
     req: &ResolveRequest<'_>,
     mut candidates: Vec<Candidate>,
     notes: &mut Vec<String>,
-) -> Vec<Candidate> {
-    while let Some(found) = pick(&req.version, candidates.clone()).filter(|c| c.by_vercel_go) {
-        if vercel_go::confirm(&found.toolchain, &req.platform, req.env).await {
-            break;
+) -> Option<Candidate> {
+    loop {
+        let found = pick(&req.version, &candidates)?.clone();
+        if !found.by_vercel_go || vercel_go::confirm(&found.toolchain, &req.platform, req.env).await
+        {
+            return Some(found);
         }
         notes.push(format!(
             "Not using the Go SDK in {}: its `go version` does not say {} for {}/{}.",
@@ -195,7 +196,6 @@ async fn confirmed(
         ));
         candidates.retain(|c| c.toolchain.goroot != found.toolchain.goroot);
     }
-    candidates
 }
 
 /// The error when only an installed Go may be used and none fits.
@@ -237,7 +237,7 @@ fn selection_note(
 /// The installed SDK the request would use, without downloading anything
 /// (`None` when a build would download).
 pub fn find_installed(req: &ResolveRequest<'_>) -> Option<GoToolchain> {
-    pick(&req.version, installed(req)).map(|c| c.toolchain)
+    pick(&req.version, &installed(req)).map(|c| c.toolchain.clone())
 }
 
 /// Installed SDKs in lookup order.
@@ -341,15 +341,15 @@ fn newest_first(
 }
 
 /// The candidate the request takes, per the rules on [`resolve`].
-fn pick(request: &VersionRequest, candidates: Vec<Candidate>) -> Option<Candidate> {
+fn pick<'a>(request: &VersionRequest, candidates: &'a [Candidate]) -> Option<&'a Candidate> {
     let mut fitting = candidates
-        .into_iter()
+        .iter()
         .filter(|c| request.want != Want::Local || c.source == Source::Path)
         .filter(|c| request.accepts(&c.version));
     if !request.prefers_newest() {
         return fitting.next();
     }
-    fitting.fold(None, |best: Option<Candidate>, c| match best {
+    fitting.fold(None, |best: Option<&Candidate>, c| match best {
         Some(b) if b.version >= c.version => Some(b),
         _ => Some(c),
     })
@@ -453,7 +453,8 @@ mod tests {
                 cand("go1.26.8", Source::Path),
             ]
         };
-        let picked = |want: Want| pick(&request(want), all()).map(|c| (c.version.name(), c.source));
+        let picked =
+            |want: Want| pick(&request(want), &all()).map(|c| (c.version.name(), c.source));
         let v = |s| GoVersion::parse_release(s).unwrap();
         let found = |name: &str, source| Some((name.to_string(), source));
         // A line takes its newest installed patch; the earlier location on a tie.
@@ -474,7 +475,7 @@ mod tests {
         // `local` is the Go on PATH, whatever else is installed.
         assert_eq!(picked(Want::Local), found("1.22.3", Source::Path));
         let old = vec![cand("go1.12.17", Source::Path)];
-        assert!(pick(&request(Want::Any), old).is_none());
+        assert!(pick(&request(Want::Any), &old).is_none());
     }
 
     #[test]
