@@ -32,6 +32,7 @@ use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::eviction::{self, Unit};
 use crate::exec;
+use crate::gomod;
 use crate::housekeeping::program_of;
 use crate::project_index::{self, Used};
 use crate::restored_cache::{self, is_go_cache_file};
@@ -278,9 +279,7 @@ async fn shared_go_caches(work_path: &Path, env: &Env) -> GoCaches {
             .non_empty("GOCACHE")
             .map(PathBuf::from)
             .unwrap_or_else(|| cache_dir::user_cache_dir(env).join("go-build")),
-        modules: env
-            .non_empty("GOMODCACHE")
-            .map(PathBuf::from)
+        modules: gomod::module_cache::module_cache_dir(env)
             .unwrap_or_else(|| home.join("go").join("pkg").join("mod")),
     }
 }
@@ -320,18 +319,12 @@ fn with_suffix(base: &Path, ext: &str) -> PathBuf {
     base.with_file_name(name)
 }
 
-/// A module's folder in Go's download cache: its path with each capital
-/// letter written `!` + lowercase, as Go escapes it.
+/// A module's folder in Go's download cache: its path as Go escapes it
+/// ([`gomod::module_cache::escape`]).
 fn module_dir(download: &Path, module: &str) -> Option<PathBuf> {
     let mut dir = download.to_path_buf();
     for part in module.split('/') {
-        let escaped: String = part
-            .chars()
-            .flat_map(|c| match c.is_ascii_uppercase() {
-                true => vec!['!', c.to_ascii_lowercase()],
-                false => vec![c],
-            })
-            .collect();
+        let escaped = gomod::module_cache::escape(part);
         if !cache_fs::is_plain_name(&escaped) {
             return None;
         }

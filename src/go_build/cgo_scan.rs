@@ -15,6 +15,7 @@ use std::sync::{Mutex, OnceLock};
 
 use crate::env::Env;
 use crate::go_buildinfo::Module;
+use crate::gomod::module_cache::{escape, module_cache_dir};
 use crate::source_set::go_header;
 
 /// Where a build reads its modules' files from.
@@ -27,20 +28,9 @@ pub enum ModuleFiles {
 }
 
 impl ModuleFiles {
-    /// The module cache `env` names (`GOMODCACHE`, else the first GOPATH
-    /// entry's `pkg/mod`, else `~/go/pkg/mod`).
+    /// The module cache `env` names ([`module_cache_dir`]).
     pub fn cache_of(env: &Env) -> Option<ModuleFiles> {
-        let dir = match env.non_empty("GOMODCACHE") {
-            Some(dir) => PathBuf::from(dir),
-            None => match env.non_empty("GOPATH") {
-                Some(gopath) => std::env::split_paths(gopath)
-                    .next()?
-                    .join("pkg")
-                    .join("mod"),
-                None => env.home()?.join("go").join("pkg").join("mod"),
-            },
-        };
-        Some(ModuleFiles::Cache(dir))
+        module_cache_dir(env).map(ModuleFiles::Cache)
     }
 
     /// Whether the files of `dep` (a module of a program's build
@@ -75,20 +65,6 @@ fn is_local(dep: &Module) -> bool {
         Some(r) => devel(r) || r.path.starts_with('.') || r.path.starts_with('/'),
         None => devel(dep),
     }
-}
-
-/// Go's case encoding of module paths and versions in the module cache.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('!');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// [`may_use_cgo`]'s answer for an extracted module (immutable), once per
@@ -138,15 +114,6 @@ pub fn may_use_cgo(dir: &Path) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_like_go() {
-        assert_eq!(
-            escape("github.com/BurntSushi/toml"),
-            "github.com/!burnt!sushi/toml"
-        );
-        assert_eq!(escape("v1.0.0-RC1"), "v1.0.0-!r!c1");
-    }
 
     #[test]
     fn scans_a_module() {

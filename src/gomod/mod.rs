@@ -7,6 +7,7 @@
 
 pub mod edit;
 pub mod layout;
+pub mod module_cache;
 pub mod workspace;
 
 pub use edit::{
