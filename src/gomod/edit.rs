@@ -57,14 +57,9 @@ fn absolute_replace_where(directive: &str, base: &Path, rebase: &dyn Fn(&Path) -
     format!("{} => {}", old.trim(), quote(&target.to_string_lossy()))
 }
 
-/// `text` with every relative file-path `replace` target made absolute
-/// against `base` (for a copy of the go.mod that lives elsewhere).
-pub fn rebase_replaces(text: &str, base: &Path) -> String {
-    rebase_replaces_where(text, base, &|_| true)
-}
-
-/// [`rebase_replaces`] for the targets `rebase` accepts (given the absolute
-/// path); the others stay as written.
+/// `text` with the relative file-path `replace` targets that `rebase`
+/// accepts (given the absolute path) made absolute against `base` (for a
+/// copy of the go.mod that lives elsewhere); the others stay as written.
 pub fn rebase_replaces_where(text: &str, base: &Path, rebase: &dyn Fn(&Path) -> bool) -> String {
     let mut out = String::with_capacity(text.len());
     let mut in_block = false;
@@ -194,7 +189,7 @@ mod tests {
     #[test]
     fn rebases_relative_replaces_only() {
         let text = "module x\n\nreplace a => ./a\nreplace (\n\tb => ../b // c\n\tc v1 => d v2\n)\n";
-        let out = rebase_replaces(text, Path::new("/m"));
+        let out = rebase_replaces_where(text, Path::new("/m"), &|_| true);
         assert_eq!(
             out,
             "module x\n\nreplace a => \"/m/./a\"\nreplace (\n\tb => \"/m/../b\"\n\tc v1 => d v2\n)\n"

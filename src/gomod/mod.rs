@@ -11,8 +11,8 @@ pub mod module_cache;
 pub mod workspace;
 
 pub use edit::{
-    absolute_replace, generated_go_mod, merged_go_sum, quote, rebase_replaces,
-    rebase_replaces_where, relocated_replace, with_requirements,
+    absolute_replace, generated_go_mod, merged_go_sum, quote, rebase_replaces_where,
+    relocated_replace, with_requirements,
 };
 pub use layout::{find_upwards, search_boundary, Layout};
 
