@@ -143,7 +143,7 @@ async fn ensure_compiled(
     let built = work.path().join(format!("out{}", target.exe_suffix()));
     let build = GoBuild::own_program(
         work.path().to_path_buf(),
-        program_env(env),
+        env,
         vec![".".to_string()],
         built.clone(),
     );
@@ -170,17 +170,6 @@ async fn ensure_compiled(
 /// The key a compiled helper is sealed under (its name says which program,
 /// Go and target it is).
 const HELPER_KEY: &str = "helper";
-
-/// The user's env minus everything that would change how our own program is
-/// built: it is always a static binary of our sources alone.
-fn program_env(env: &Env) -> Env {
-    let mut env = env.clone();
-    for key in ["GOFLAGS", "GOEXPERIMENT", "GO111MODULE"] {
-        env.remove(key);
-    }
-    env.set("GOWORK", "off");
-    env
-}
 
 fn write(path: &Path, contents: &str) -> Result<()> {
     std::fs::write(path, contents).map_err(|e| Error::io_at("write", path, e))

@@ -123,7 +123,7 @@ async fn build(
         // Static: no C compiler needed (cgo parts of a tool are optional).
         ..GoBuild::own_program(
             work.path().to_path_buf(),
-            tool_env(place.env),
+            place.env,
             vec![tool.package.to_string()],
             built.clone(),
         )
@@ -139,17 +139,6 @@ async fn build(
         started.elapsed().as_secs_f64()
     ));
     Ok(())
-}
-
-/// The build's environment without what would change how the tool is
-/// built (its module and flags are the builder's own).
-fn tool_env(env: &Env) -> Env {
-    let mut env = env.clone();
-    for key in ["GOFLAGS", "GOEXPERIMENT", "GO111MODULE", "GO_BUILD_FLAGS"] {
-        env.remove(key);
-    }
-    env.set("GOWORK", "off");
-    env
 }
 
 #[cfg(test)]

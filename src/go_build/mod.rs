@@ -69,8 +69,14 @@ pub struct GoBuild {
 impl GoBuild {
     /// A static build of the builder's own program (`packages` of the module
     /// in `cwd`) to `output`: no cgo, no parallelism setting, no tags, no
-    /// record of cache use.
-    pub fn own_program(cwd: PathBuf, env: Env, packages: Vec<String>, output: PathBuf) -> GoBuild {
+    /// record of cache use, and nothing of `env` that would change how it is
+    /// built (the user's flags, experiments, module mode and workspace).
+    pub fn own_program(cwd: PathBuf, env: &Env, packages: Vec<String>, output: PathBuf) -> GoBuild {
+        let mut env = env.clone();
+        for key in ["GOFLAGS", "GOEXPERIMENT", "GO111MODULE", "GO_BUILD_FLAGS"] {
+            env.remove(key);
+        }
+        env.set("GOWORK", "off");
         GoBuild {
             cwd,
             env,
