@@ -9,10 +9,11 @@
 //! the recorded size and digest. The digest is checked on the bytes as they
 //! are copied out, so what is checked is what is used.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, Metadata};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -85,9 +86,13 @@ pub fn record_path(artifact: &Path) -> PathBuf {
 /// restored one). The memo says "this file, unchanged since (same inode,
 /// change time, modification time and size), had this digest", so an
 /// artifact checked once is not hashed again until something writes it.
+/// The digests a `Seals` computes are remembered the same way for as long
+/// as it lives, so that the links of one file (a program shared by several
+/// functions) are hashed once.
 pub struct Seals {
     signing: Option<SigningKey>,
     memo: Option<PathBuf>,
+    digests: Mutex<HashMap<String, (String, u64)>>,
 }
 
 impl Seals {
@@ -96,6 +101,7 @@ impl Seals {
         Seals {
             signing: SigningKey::from_env(env),
             memo: Some(cache_dir::machine_cache_dir(env).join("verified")),
+            digests: Mutex::default(),
         }
     }
 
@@ -128,7 +134,7 @@ impl Seals {
     ) -> Result<Record> {
         let read = |e| Error::io_at("read", artifact, e);
         let (mut file, meta) = cache_fs::open_regular(artifact).map_err(read)?;
-        let (sha256, size) = digest_of_open(&mut file).map_err(read)?;
+        let (sha256, size) = self.digest_of_sealed(&mut file, &meta).map_err(read)?;
         let mut record = Record {
             version: VERSION,
             key: key.to_string(),
@@ -197,6 +203,25 @@ impl Seals {
             self.remember(artifact, &meta, record);
         }
         same
+    }
+
+    /// The digest and size of `file` (open, described by `meta`), computed
+    /// once per file identity for the life of these seals.
+    fn digest_of_sealed(&self, file: &mut File, meta: &Metadata) -> std::io::Result<(String, u64)> {
+        let identity = file_identity(meta);
+        let known = self
+            .digests
+            .lock()
+            .ok()
+            .and_then(|d| d.get(&identity).cloned());
+        if let Some(known) = known {
+            return Ok(known);
+        }
+        let digest = digest_of_open(file)?;
+        if let Ok(mut digests) = self.digests.lock() {
+            digests.insert(identity, digest.clone());
+        }
+        Ok(digest)
     }
 
     fn memo_file(&self, artifact: &Path) -> Option<PathBuf> {
@@ -320,6 +345,7 @@ mod tests {
         Seals {
             signing: key.map(|k| SigningKey::from_env(&env(&[(SIGNING_KEY_ENV, k)])).unwrap()),
             memo: memo.map(Path::to_path_buf),
+            digests: Mutex::default(),
         }
     }
 
@@ -359,6 +385,38 @@ mod tests {
     }
 
     #[cfg(unix)]
+    #[test]
+    fn links_of_one_file_are_hashed_once_and_a_rewritten_file_again() {
+        let tmp = tempfile::tempdir().unwrap();
+        let memo = tmp.path().join("memo");
+        let seals = seals(None, Some(&memo));
+        let a = tmp.path().join("a");
+        let b = tmp.path().join("b");
+        std::fs::write(&a, b"shared program").unwrap();
+        std::fs::hard_link(&a, &b).unwrap();
+        let first = seals.seal(&a, "k", facts()).unwrap();
+        let second = seals.seal(&b, "k", facts()).unwrap();
+        assert_eq!(first.sha256, second.sha256);
+        assert_eq!(
+            seals.digests.lock().unwrap().len(),
+            1,
+            "one digest for both links"
+        );
+        // Both memos hold: sealed after the last link, neither is stale.
+        for path in [&a, &b] {
+            let (_, meta) = cache_fs::open_regular(path).unwrap();
+            assert!(seals.checked_before(path, &meta, &first));
+        }
+        // Rewritten in place (same size): its identity changed, so the
+        // digest is computed again, never taken from the earlier one.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&a, b"other  program").unwrap();
+        let rewritten = seals.seal(&a, "k", facts()).unwrap();
+        assert_eq!(rewritten.size, first.size);
+        assert_ne!(rewritten.sha256, first.sha256);
+        assert_eq!(rewritten.sha256, digest_of(&a).unwrap().0);
+    }
+
     #[test]
     fn a_symlinked_artifact_is_never_used() {
         let tmp = tempfile::tempdir().unwrap();

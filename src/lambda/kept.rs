@@ -34,6 +34,15 @@ pub struct Kept {
     seals: Seals,
 }
 
+/// A program a build wrote, to keep for `entrypoint` ([`Kept::keep_all`]).
+pub struct ToKeep<'a> {
+    pub entrypoint: &'a str,
+    pub built: &'a Path,
+    pub key: String,
+    pub template: Template,
+    pub environment: BTreeMap<String, String>,
+}
+
 /// A kept program as a build may use it.
 pub struct KeptProgram {
     pub template: Template,
@@ -145,9 +154,7 @@ impl Kept {
 
     /// Makes `built` (a program a build just wrote) the kept program of
     /// `entrypoint`, built from `key` with `template`, serving the Lambda
-    /// `environment`: a hard link where the file system allows one (the
-    /// functions of one package share one program), else a copy, put in
-    /// place by a rename, then sealed.
+    /// `environment` ([`Kept::keep_all`] for one program).
     pub fn keep(
         &self,
         entrypoint: &str,
@@ -156,6 +163,45 @@ impl Kept {
         template: Template,
         environment: &BTreeMap<String, String>,
     ) -> Result<Record> {
+        let mut records = self.keep_all(&[ToKeep {
+            entrypoint,
+            built,
+            key: key.to_string(),
+            template,
+            environment: environment.clone(),
+        }])?;
+        records
+            .pop()
+            .ok_or_else(|| Error::Internal(format!("no record kept for {entrypoint}")))
+    }
+
+    /// Keeps the `programs` of one build: each a hard link where the file
+    /// system allows one (the functions of one package share one program),
+    /// else a copy, put in place by a rename; then each sealed. All are in
+    /// place before any is sealed: a link changes the file's change time,
+    /// so sealing before the last link would leave the earlier records'
+    /// memos stale, and a program shared by several functions is hashed
+    /// once. Returns the records in the order of `programs`.
+    pub fn keep_all(&self, programs: &[ToKeep<'_>]) -> Result<Vec<Record>> {
+        for program in programs {
+            self.put_in_place(program.entrypoint, program.built)?;
+        }
+        programs
+            .iter()
+            .map(|program| {
+                let mut facts =
+                    BTreeMap::from([(TEMPLATE_FACT.to_string(), template_name(program.template))]);
+                for (name, value) in &program.environment {
+                    facts.insert(format!("{ENV_FACT}{name}"), value.clone());
+                }
+                self.seals
+                    .seal(&self.program(program.entrypoint), &program.key, facts)
+            })
+            .collect()
+    }
+
+    /// `built` as `entrypoint`'s kept program, in place of any earlier one.
+    fn put_in_place(&self, entrypoint: &str, built: &Path) -> Result<()> {
         let target = self.program(entrypoint);
         self.forget(entrypoint);
         let partial = self.sidecar(entrypoint, "partial");
@@ -163,12 +209,7 @@ impl Kept {
         std::fs::hard_link(built, &partial)
             .or_else(|_| std::fs::copy(built, &partial).map(|_| ()))
             .and_then(|()| std::fs::rename(&partial, &target))
-            .map_err(|e| Error::io_at("write", &target, e))?;
-        let mut facts = BTreeMap::from([(TEMPLATE_FACT.to_string(), template_name(template))]);
-        for (name, value) in environment {
-            facts.insert(format!("{ENV_FACT}{name}"), value.clone());
-        }
-        self.seals.seal(&target, key, facts)
+            .map_err(|e| Error::io_at("write", &target, e))
     }
 
     /// Forgets `entrypoint`'s kept program (before it is rebuilt): its

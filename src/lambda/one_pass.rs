@@ -30,7 +30,7 @@ use crate::sealed::Record;
 use crate::session::Session;
 use crate::target::Target;
 
-use super::kept::Kept;
+use super::kept::{Kept, ToKeep};
 
 /// `GO_BUILDER_ONE_PASS=0` (or `false`, `off`, `no`) builds each function
 /// on its own.
@@ -136,21 +136,33 @@ pub async fn build(
         parallelism(&session.env),
     )
     .await?;
+    // This build keeps the requested function and every member whose lock
+    // it holds (the others are built into their package's program too, but
+    // another build keeps them).
+    let mut to_keep = Vec::new();
     for ((member, program), lock) in members.iter().zip(&programs).zip(&locks) {
-        let rel = &member.entry.rel;
-        if lock.is_none() && *rel != requested {
-            // Built into its package's program, but another build owns it.
+        let rel = member.entry.rel.as_str();
+        if lock.is_none() && rel != requested {
             continue;
         }
         let key = lambda_key(session, kept, rel);
         match program {
-            Some(program) => {
-                let environment = environment_of(program, rel);
-                kept.keep(rel, program, &key, Template::Lambda, &environment)?;
-            }
+            Some(built) => to_keep.push(ToKeep {
+                entrypoint: rel,
+                built,
+                key,
+                template: Template::Lambda,
+                environment: environment_of(built, rel),
+            }),
             None => kept.record_failure(rel, &key),
         }
     }
+    let records = kept.keep_all(&to_keep)?;
+    let requested_record = to_keep
+        .iter()
+        .zip(records)
+        .find(|(program, _)| program.entrypoint == requested)
+        .map(|(_, record)| record);
     drop(locks);
     let built = programs.iter().filter(|p| p.is_some()).count();
     let count = distinct(&programs);
@@ -165,8 +177,7 @@ pub async fn build(
         let requested = members.into_iter().next();
         return build_alone(session, kept, flags, Template::Lambda, requested).await;
     }
-    let key = lambda_key(session, kept, &requested);
-    kept.find(&requested, &key)
+    requested_record
         .ok_or_else(|| Error::Internal(format!("the program kept for {requested} has no record")))
 }
 
