@@ -26,14 +26,7 @@ func (a *analyzer) declarationNamed(abs, name string) []int {
 	if obj == nil {
 		return offsets
 	}
-	ast.Inspect(f, func(n ast.Node) bool {
-		if id, ok := n.(*ast.Ident); ok && id.Name == name && id.Obj == obj {
-			offsets = append(offsets, sf.full.fset.Position(id.Pos()).Offset)
-		}
-		return true
-	})
-	sort.Ints(offsets)
-	return offsets
+	return identOffsets(sf.full.fset, f, name, obj, nil)
 }
 
 // referencesTo lists the byte offsets of the function's own name and of every
@@ -41,11 +34,16 @@ func (a *analyzer) declarationNamed(abs, name string) []int {
 // (x.Handler), struct fields and method names never resolve to a top-level
 // function, so they are left alone.
 func referencesTo(fset *token.FileSet, file *ast.File, fn *ast.FuncDecl) []int {
-	target := fn.Name.Obj
-	var offsets []int
+	return identOffsets(fset, file, fn.Name.Name, fn.Name.Obj, fn.Name)
+}
+
+// identOffsets lists, sorted, the byte offsets of the identifiers of file
+// named name that are self or that the parser resolved to obj (nil: none).
+func identOffsets(fset *token.FileSet, file *ast.File, name string, obj *ast.Object, self *ast.Ident) []int {
+	offsets := []int{}
 	ast.Inspect(file, func(n ast.Node) bool {
 		id, ok := n.(*ast.Ident)
-		if ok && id.Name == fn.Name.Name && (id == fn.Name || (target != nil && id.Obj == target)) {
+		if ok && id.Name == name && (id == self || (obj != nil && id.Obj == obj)) {
 			offsets = append(offsets, fset.Position(id.Pos()).Offset)
 		}
 		return true

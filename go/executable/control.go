@@ -138,11 +138,9 @@ func (c *controller) run(line string) {
 // newer swap arrives first) the old one keeps serving.
 func (c *controller) swap(path string) {
 	s := c.s
-	b, err := c.launchReady(path)
+	b, err := c.s.launchReady(path, c.lines, c.duringSwap)
 	if err != nil {
-		text := fmt.Sprintf("swap to %s failed: %v", path, err)
-		logf("%s", text)
-		s.status("executable: " + text)
+		c.swapFailed(path, err)
 		return
 	}
 	old := s.current.Swap(b)
@@ -154,26 +152,13 @@ func (c *controller) swap(path string) {
 	s.checkExit(b)
 }
 
-// launchReady starts path and waits until it accepts connections; a
-// server that does not get there is killed.
-func (c *controller) launchReady(path string) (*backend, error) {
-	s := c.s
-	b, err := s.launch(path)
-	if err != nil {
-		return nil, err
-	}
-	err = waitReady(b.addr, b.exited, s.readyTimeout, c.lines, c.duringSwap)
-	if err == nil {
-		if s.debugger != nil {
-			b.debuggees.note(b.cmd.Process.Pid)
-		}
-		return b, nil
-	}
-	b.abandon()
-	if errors.Is(err, errExitedEarly) {
-		err = fmt.Errorf("%v (%s)", err, b.cmd.ProcessState)
-	}
-	return nil, err
+// swapFailed says, in the log and to the status reader, that the swap to
+// path failed and why; it returns what it said.
+func (c *controller) swapFailed(path string, err error) string {
+	text := fmt.Sprintf("swap to %s failed: %v", path, err)
+	logf("%s", text)
+	c.s.status("executable: " + text)
+	return text
 }
 
 // duringSwap keeps a command that arrives while a swap waits for its server;

@@ -68,11 +68,9 @@ func (c *controller) swapStoppingFirst(path string) {
 		old.stop()
 		old.transport.CloseIdleConnections()
 	}
-	b, err := c.launchReady(path)
+	b, err := c.s.launchReady(path, c.lines, c.duringSwap)
 	if err != nil {
-		text := fmt.Sprintf("swap to %s failed: %v", path, err)
-		logf("%s", text)
-		s.status("executable: " + text)
+		text := c.swapFailed(path, err)
 		s.down.Store(&text)
 		return
 	}

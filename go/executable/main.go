@@ -50,7 +50,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -139,20 +138,8 @@ func main() {
 	go func() { s.shutdown(<-sigs) }()
 
 	if s.errorPage == nil {
-		b, err := s.launch(userServer)
+		b, err := s.launchReady(userServer, nil, nil)
 		if err != nil {
-			fail(platform, "%v", err)
-		}
-		err = waitReady(b.addr, b.exited, s.readyTimeout, nil, nil)
-		if err == nil && s.debugger != nil {
-			b.debuggees.note(b.cmd.Process.Pid)
-		}
-		if err != nil {
-			b.abandon()
-			if errors.Is(err, errExitedEarly) {
-				// Its own exit status: what the user's program said.
-				err = fmt.Errorf("%v (%s)", err, b.cmd.ProcessState)
-			}
 			fail(platform, "%v", err)
 		}
 		s.current.Store(b)

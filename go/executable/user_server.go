@@ -120,6 +120,29 @@ func freePort() (int, error) {
 
 var errExitedEarly = errors.New("user server exited before accepting connections")
 
+// launchReady starts path and waits until it accepts connections (passing
+// what arrives on interrupt to onLine meanwhile, as waitReady does); a
+// server that does not get there is ended, and an early exit is reported
+// with its own exit status: what the user's program said.
+func (s *supervisor) launchReady(path string, interrupt <-chan string, onLine func(line string, ok bool) error) (*backend, error) {
+	b, err := s.launch(path)
+	if err != nil {
+		return nil, err
+	}
+	err = waitReady(b.addr, b.exited, s.readyTimeout, interrupt, onLine)
+	if err != nil {
+		b.abandon()
+		if errors.Is(err, errExitedEarly) {
+			err = fmt.Errorf("%v (%s)", err, b.cmd.ProcessState)
+		}
+		return nil, err
+	}
+	if b.debugged {
+		b.debuggees.note(b.cmd.Process.Pid)
+	}
+	return b, nil
+}
+
 // waitReady polls addr until it accepts a TCP connection, the user server
 // exits, or timeout passes. Lines arriving on interrupt (nil: none) are
 // handed to onLine, which may end the wait with an error.
