@@ -36,6 +36,7 @@ use crate::log::Log;
 use crate::options::BuildOptions;
 use crate::sealed::{self, Seals};
 use crate::session::{Mode, Purpose, Session};
+use crate::source_set::Scope;
 
 pub use process::OutputSinks;
 
@@ -353,13 +354,15 @@ fn spawn_rebuilds(
     let (options, purpose) = (session.options.clone(), session.purpose);
     let log = session.log.clone();
     let roots = session.source_roots();
+    // The session's own source set (found once per session) gives the first
+    // scope; each rebuild's session gives the next.
+    let scope = watch::SharedScope::default();
+    scope.set(blocking(|| session.source_set().scope.clone()));
     let (mut control, exited) = match control {
         Some((stdin, exited)) => (Some(stdin), Some(exited)),
         None => (None, None),
     };
     tokio::spawn(async move {
-        let scope = watch::SharedScope::default();
-        blocking(|| scope.refresh(&roots));
         let Some(mut changes) = watch::Changes::start(&roots, scope.clone(), &log) else {
             return;
         };
@@ -378,9 +381,12 @@ fn spawn_rebuilds(
                 _ = &mut stop => break,
                 burst = changes.next() => if burst.is_none() { break },
             }
-            let rebuilt = rebuild(&options, purpose, &log).await;
+            let (rebuilt, sources) = rebuild(&options, purpose, &log).await;
             // The sources may name other files now (a new embed pattern).
-            blocking(|| scope.refresh(&roots));
+            match sources {
+                Some(sources) => scope.set(sources),
+                None => blocking(|| scope.refresh(&roots)),
+            }
             match rebuilt {
                 Ok((binary, false)) => {
                     last_error = None;
@@ -404,10 +410,20 @@ fn spawn_rebuilds(
 }
 
 /// One rebuild of the program the options describe (a fresh session: the
-/// sources, go.mod or toolchain may have changed).
-async fn rebuild(options: &BuildOptions, purpose: Purpose, log: &Log) -> Result<(PathBuf, bool)> {
-    let session = Session::open(options, purpose, log.clone()).await?;
-    program(&session).await
+/// sources, go.mod or toolchain may have changed), and the scope of that
+/// session's sources (none when no session opened).
+async fn rebuild(
+    options: &BuildOptions,
+    purpose: Purpose,
+    log: &Log,
+) -> (Result<(PathBuf, bool)>, Option<Scope>) {
+    let session = match Session::open(options, purpose, log.clone()).await {
+        Ok(session) => session,
+        Err(err) => return (Err(err), None),
+    };
+    let built = program(&session).await;
+    let scope = blocking(|| session.source_set().scope.clone());
+    (built, Some(scope))
 }
 
 /// Makes sure `binary` exists, compiling it with `compile(temp_output)` if

@@ -53,7 +53,11 @@ pub struct SharedScope(Arc<RwLock<Option<Scope>>>);
 impl SharedScope {
     /// Finds the scope of the build whose source roots are `roots`.
     pub fn refresh(&self, roots: &[PathBuf]) {
-        let scope = SourceSet::find(roots).scope;
+        self.set(SourceSet::find(roots).scope);
+    }
+
+    /// Judges changes by `scope` (a session's, already found).
+    pub fn set(&self, scope: Scope) {
         if let Ok(mut current) = self.0.write() {
             *current = Some(scope);
         }
