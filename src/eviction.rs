@@ -5,6 +5,7 @@
 //! must stay or go together (a module version's files, a program and its
 //! key, one build-cache entry).
 
+use std::fs::Metadata;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -37,13 +38,23 @@ pub struct Unit {
 impl Unit {
     /// A unit of the given files (missing ones are left out).
     pub fn of(paths: Vec<PathBuf>) -> Option<Unit> {
+        Unit::of_files(
+            paths
+                .into_iter()
+                .filter_map(|path| {
+                    let meta = std::fs::symlink_metadata(&path).ok()?;
+                    Some((path, meta))
+                })
+                .collect(),
+        )
+    }
+
+    /// A unit of files whose metadata is known.
+    fn of_files(files: Vec<(PathBuf, Metadata)>) -> Option<Unit> {
         let mut size = 0;
         let mut used = UNIX_EPOCH;
         let mut present = Vec::new();
-        for path in paths {
-            let Ok(meta) = std::fs::symlink_metadata(&path) else {
-                continue;
-            };
+        for (path, meta) in files {
             size += meta.len();
             used = used.max(meta.modified().unwrap_or(UNIX_EPOCH));
             present.push(path);
@@ -59,27 +70,28 @@ impl Unit {
 /// Every regular file below `dir` as a unit of its own.
 pub fn file_units(dir: &Path) -> Vec<Unit> {
     let mut units = Vec::new();
-    walk_files(dir, &mut |path| units.extend(Unit::of(vec![path])));
+    walk_files(dir, &mut |file| units.extend(Unit::of_files(vec![file])));
     units
 }
 
 /// The files below `dir` grouped by `group` (files with the same key form
 /// one unit; `None` leaves a file out).
 pub fn grouped_units(dir: &Path, group: impl Fn(&Path) -> Option<PathBuf>) -> Vec<Unit> {
-    let mut groups: std::collections::BTreeMap<PathBuf, Vec<PathBuf>> = Default::default();
-    walk_files(dir, &mut |path| {
+    let mut groups: std::collections::BTreeMap<PathBuf, Vec<(PathBuf, Metadata)>> =
+        Default::default();
+    walk_files(dir, &mut |(path, meta)| {
         if let Some(key) = group(&path) {
-            groups.entry(key).or_default().push(path);
+            groups.entry(key).or_default().push((path, meta));
         }
     });
-    groups.into_values().filter_map(Unit::of).collect()
+    groups.into_values().filter_map(Unit::of_files).collect()
 }
 
-/// Every regular file below `dir`, never following a symlink, within the
-/// walk's bounds ([`cache_fs::walk`]).
-fn walk_files(dir: &Path, visit: &mut dyn FnMut(PathBuf)) {
-    for (path, _) in cache_fs::walk(dir).files {
-        visit(path);
+/// Every regular file below `dir` with its metadata, never following a
+/// symlink, within the walk's bounds ([`cache_fs::walk`]).
+fn walk_files(dir: &Path, visit: &mut dyn FnMut((PathBuf, Metadata))) {
+    for file in cache_fs::walk(dir).files {
+        visit(file);
     }
 }
 
