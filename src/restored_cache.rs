@@ -184,10 +184,8 @@ fn identity(project: &Path) -> String {
 /// What identifies a manifest file as it is: its digest and where and
 /// when it was written (a new restore writes a new file).
 fn manifest_identity(path: &Path) -> Option<String> {
-    let path = path.to_path_buf();
-    let (file, meta) = cache_fs::open_regular(&path).ok()?;
-    drop(file);
-    let (sha256, size) = sealed::digest_of(&path).ok()?;
+    let (mut file, meta) = cache_fs::open_regular(path).ok()?;
+    let (sha256, size) = sealed::digest_of_open(&mut file).ok()?;
     let mtime = meta
         .modified()
         .ok()?

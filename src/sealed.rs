@@ -317,7 +317,7 @@ pub fn digest_of(path: &Path) -> std::io::Result<(String, u64)> {
 }
 
 /// The SHA-256 (hex) and size of what is left to read of `file`.
-fn digest_of_open(file: &mut File) -> std::io::Result<(String, u64)> {
+pub fn digest_of_open(file: &mut File) -> std::io::Result<(String, u64)> {
     let mut hasher = Sha256::new();
     let size = std::io::copy(file, &mut hasher)?;
     Ok((hex(&hasher.finalize()), size))
