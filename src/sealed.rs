@@ -323,15 +323,16 @@ pub fn digest_of_open(file: &mut File) -> std::io::Result<(String, u64)> {
     Ok((hex(&hasher.finalize()), size))
 }
 
+/// Makes `path` executable (rwxr-xr-x).
 #[cfg(unix)]
-fn set_executable(path: &Path) -> Result<()> {
+pub fn set_executable(path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
         .map_err(|e| Error::io_at("set permissions of", path, e))
 }
 
 #[cfg(not(unix))]
-fn set_executable(_path: &Path) -> Result<()> {
+pub fn set_executable(_path: &Path) -> Result<()> {
     Ok(())
 }
 

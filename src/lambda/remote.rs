@@ -10,7 +10,7 @@
 use super::kept::{self, Kept};
 use super::one_pass;
 use crate::compile::Template;
-use crate::sealed::Record;
+use crate::sealed::{self, Record};
 use crate::session::Session;
 
 use crate::remote_cache::programs;
@@ -40,7 +40,7 @@ pub async fn fetch(session: &Session<'_>, kept: &Kept) -> bool {
             return false;
         };
         let path = fetched.file.path();
-        return make_executable(path).is_ok()
+        return sealed::set_executable(path).is_ok()
             && kept
                 .keep(entrypoint, path, &key, template, &program.environment)
                 .is_ok();
@@ -65,15 +65,4 @@ pub async fn share(session: &Session<'_>, kept: &Kept, built_here: bool) {
         programs::share(&build.remote, &key, &program, record, built_here).await;
         return;
     }
-}
-
-#[cfg(unix)]
-fn make_executable(path: &std::path::Path) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
-}
-
-#[cfg(not(unix))]
-fn make_executable(_: &std::path::Path) -> std::io::Result<()> {
-    Ok(())
 }
