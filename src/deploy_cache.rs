@@ -31,7 +31,6 @@ use crate::cache_manifest;
 use crate::env::Env;
 use crate::error::{Error, Result};
 use crate::eviction::{self, Unit};
-use crate::exec;
 use crate::gomod;
 use crate::housekeeping::program_of;
 use crate::project_index::{self, Used};
@@ -259,11 +258,11 @@ async fn shared_go_caches(work_path: &Path, env: &Env) -> GoCaches {
     if let Some(go) = go {
         let mut env = env.clone();
         env.set("GOTOOLCHAIN", "local");
-        let args = exec::args(["env", "GOCACHE", "GOMODCACHE"]);
         let deadline = std::time::Duration::from_secs(60);
-        if let Ok(out) = exec::run_within(&go, &args, work_path, &env, deadline).await {
-            let mut lines = out.stdout.lines().map(str::trim);
-            if let (true, Some(build), Some(modules)) = (out.success, lines.next(), lines.next()) {
+        let names = ["GOCACHE", "GOMODCACHE"];
+        if let Some(values) = toolchain::go_env_values(&go, &names, work_path, &env, deadline).await
+        {
+            if let [build, modules] = values.as_slice() {
                 if !build.is_empty() && !modules.is_empty() {
                     return GoCaches {
                         build: PathBuf::from(build),

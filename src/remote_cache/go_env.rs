@@ -8,8 +8,8 @@ use std::path::Path;
 
 use super::{Cacheprog, Remote};
 use crate::env::Env;
-use crate::exec;
-use crate::toolchain::{GoToolchain, GoVersion};
+
+use crate::toolchain::{self, GoToolchain, GoVersion};
 
 /// The variable that tells the cache program where the build's shared
 /// state is (see [`super::state`]).
@@ -66,19 +66,11 @@ async fn go_cache_dir(go: &GoToolchain, env: &Env) -> Option<String> {
         return (dir != "off").then(|| dir.to_string());
     }
     let env = go.command_env(env);
-    let args = exec::args(["env", "GOCACHE"]);
-    let cwd = env.temp_dir();
-    let out = exec::run_within(
-        &go.go,
-        &args,
-        &cwd,
-        &env,
-        std::time::Duration::from_secs(30),
-    )
-    .await
-    .ok()?;
-    let dir = out.stdout.trim();
-    (out.success && !dir.is_empty() && dir != "off").then(|| dir.to_string())
+    let deadline = std::time::Duration::from_secs(30);
+    let values =
+        toolchain::go_env_values(&go.go, &["GOCACHE"], &env.temp_dir(), &env, deadline).await?;
+    let dir = values.into_iter().next()?;
+    (!dir.is_empty() && dir != "off").then_some(dir)
 }
 
 /// `words` as Go splits a command line from a variable (cmd/internal/quoted):

@@ -12,6 +12,7 @@ mod archive;
 mod cache;
 pub mod download;
 pub mod fsutil;
+mod go_env;
 pub mod install;
 mod lock;
 pub mod platform;
@@ -26,6 +27,7 @@ use crate::error::{Error, Result};
 
 pub use cache::{go_cache_env, keep_sdk, project_go_build_cache, project_go_module_cache};
 pub use download::{DownloadOptions, Progress, DEFAULT_DOWNLOAD_BASE_URL, DOWNLOAD_BASE_URL_ENV};
+pub use go_env::go_env_values;
 pub use install::MARKER_FILE;
 pub use platform::{ArchiveKind, Platform};
 pub use resolve::{
