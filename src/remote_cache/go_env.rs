@@ -8,7 +8,6 @@ use std::path::Path;
 
 use super::{Cacheprog, Remote};
 use crate::env::Env;
-
 use crate::toolchain::{self, GoToolchain, GoVersion};
 
 /// The variable that tells the cache program where the build's shared
