@@ -49,6 +49,18 @@ pub struct BuildInfo {
     pub settings: Vec<(String, String)>,
 }
 
+impl Module {
+    /// Whether this module (a `replace` target) is a directory, not a
+    /// module path: `./x`, `../x`, `/abs`, `\\share` or `C:\x`.
+    pub fn is_directory(&self) -> bool {
+        let path = &self.path;
+        path.starts_with('.')
+            || path.starts_with('/')
+            || path.starts_with('\\')
+            || path.as_bytes().get(1) == Some(&b':')
+    }
+}
+
 impl BuildInfo {
     /// The value of the build setting `key`.
     pub fn setting(&self, key: &str) -> Option<&str> {

@@ -379,7 +379,7 @@ fn module_component(module: &Module) -> Component {
                 "go:module:replaces",
                 format!("{}@{}", module.path, module.version),
             ));
-            if is_directory(&replacement.path) {
+            if replacement.is_directory() {
                 // The code of a directory of the project: its path (which
                 // may name the checkout) is left out.
                 properties.push(property("go:module:local-directory", "true"));
@@ -417,14 +417,6 @@ fn module_component(module: &Module) -> Component {
         properties,
         ..Default::default()
     }
-}
-
-/// A `replace` target that is a directory, not a module path.
-fn is_directory(path: &str) -> bool {
-    path.starts_with('.')
-        || path.starts_with('/')
-        || path.starts_with('\\')
-        || path.as_bytes().get(1) == Some(&b':')
 }
 
 /// The SHA-256 an `h1:` checksum is (base64), in hex — as

@@ -62,7 +62,7 @@ impl ModuleFiles {
 fn is_local(dep: &Module) -> bool {
     let devel = |m: &Module| m.version.is_empty() || m.version == "(devel)";
     match dep.replace.as_deref() {
-        Some(r) => devel(r) || r.path.starts_with('.') || r.path.starts_with('/'),
+        Some(r) => devel(r) || r.is_directory(),
         None => devel(dep),
     }
 }
