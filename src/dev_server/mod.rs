@@ -203,14 +203,22 @@ async fn start_handler(session: &Session<'_>, sinks: OutputSinks) -> Result<DevS
     })
 }
 
+/// `text` in a scratch folder of its own, for the proxy's error mode
+/// (`VERCEL_EXECUTABLE_ERROR_FILE`): the folder, which removes it when
+/// dropped, and the file.
+fn write_error_page(session: &Session<'_>, text: &str) -> Result<(tempfile::TempDir, PathBuf)> {
+    let dir = session.new_scratch()?;
+    let page = dir.path().join("error.txt");
+    std::fs::write(&page, text).map_err(|e| Error::io_at("write", &page, e))?;
+    Ok((dir, page))
+}
+
 /// Serves `err` (the compiler's message) as a 500 page for this request,
 /// from the proxy's error mode, and prints it.
 async fn error_page(session: &Session<'_>, sinks: OutputSinks, err: &Error) -> Result<DevServer> {
     session.log.line(&err.to_string());
     let proxy = embedded_program::ensure(&PROXY, &session.target, &session.helpers()).await?;
-    let page_dir = session.new_scratch()?;
-    let page = page_dir.path().join("error.txt");
-    std::fs::write(&page, err.to_string()).map_err(|e| Error::io_at("write", &page, e))?;
+    let (page_dir, page) = write_error_page(session, &err.to_string())?;
     let port = process::free_port()?;
     let mut env = session.env.clone();
     env.remove("VERCEL_IPC_PATH");
@@ -285,9 +293,7 @@ async fn behind_proxy(
             None
         }
         Upstream::ErrorPage(text) => {
-            let dir = session.new_scratch()?;
-            let page = dir.path().join("error.txt");
-            std::fs::write(&page, text).map_err(|e| Error::io_at("write", &page, e))?;
+            let (dir, page) = write_error_page(session, &text)?;
             env.set("VERCEL_EXECUTABLE_ERROR_FILE", page.to_string_lossy());
             Some(dir)
         }
