@@ -247,7 +247,7 @@ async function build(opts) {
   options.supportsResponseStreaming = streaming
   options.candidates = standalone ? [] : await handlerCandidates(files, config, options.entrypoint)
   // A failed build reports no earlier build's diagnostics.
-  const key = diagnosticsKey(options)
+  const key = functionKey(options)
   lastDiagnostics.delete(key)
   const out = await callNative((json) => native.build(json, logLine), options)
   lastDiagnostics.set(key, out.diagnostics || {})
@@ -417,7 +417,7 @@ const undebuggable = new Set()
 
 async function startDevServer(opts) {
   const options = nativeOptions(opts || {})
-  const key = `${options.workPath}\0${options.entrypoint}`
+  const key = functionKey(options)
   const debug = !undebuggable.has(key) && native.debugRequested(JSON.stringify(options))
   options.meta.debug = debug
   if (!isStandalone(options.config) && !debug) {
@@ -544,7 +544,8 @@ function getNewHandlerFunctionName(originalFunctionName, entrypoint) {
  */
 const lastDiagnostics = new Map()
 
-function diagnosticsKey(options) {
+/** What names one function of one project in this process: its work path and entrypoint. */
+function functionKey(options) {
   return `${options.workPath}\0${options.entrypoint}`
 }
 
@@ -564,7 +565,7 @@ async function diagnostics(opts) {
   const files = {}
   const manifest = packageManifest(opts, options)
   if (manifest) files['package-manifest.json'] = new FileBlob({ data: JSON.stringify(manifest, null, 2) })
-  for (const [name, data] of Object.entries(lastDiagnostics.get(diagnosticsKey(options)) || {})) {
+  for (const [name, data] of Object.entries(lastDiagnostics.get(functionKey(options)) || {})) {
     files[name] = new FileBlob({ data })
   }
   return files
